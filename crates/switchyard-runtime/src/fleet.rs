@@ -1,0 +1,134 @@
+//! The workers of a running server, loaded once and shared by every thread.
+
+use std::collections::HashMap;
+use std::rc::Weak;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use switchyard_config::{World, WorkerConfig};
+
+use crate::error::StartupError;
+use crate::isolate::Isolate;
+use crate::modules::ModuleGraph;
+
+/// Settings that apply to every worker.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// How long a fetch handler may take before its request fails with a 500.
+    pub request_timeout: Duration,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        RuntimeOptions {
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// One worker's configuration and compiled modules. `Send + Sync`: each thread builds its own
+/// isolate from it.
+#[derive(Debug)]
+pub struct WorkerSpec {
+    pub config: WorkerConfig,
+    pub graph: Arc<ModuleGraph>,
+}
+
+/// What start-up measured for one worker.
+#[derive(Debug, Clone)]
+pub struct WorkerReport {
+    pub name: String,
+    pub modules: usize,
+    pub source_bytes: usize,
+    /// Time to create an isolate and evaluate the worker's modules in it.
+    pub startup: Duration,
+}
+
+/// All workers of a server. The first is the entry worker.
+#[derive(Debug)]
+pub struct Fleet {
+    pub(crate) workers: HashMap<String, Arc<WorkerSpec>>,
+    pub(crate) entry: String,
+    pub(crate) options: RuntimeOptions,
+}
+
+impl Fleet {
+    /// Load every worker's modules and evaluate each once on this thread, so that a bad import, a
+    /// module that throws, a missing fetch handler or a missing entrypoint stops start-up with all
+    /// problems listed.
+    pub fn load(world: &World, options: RuntimeOptions) -> Result<(Arc<Fleet>, Vec<WorkerReport>), Vec<StartupError>> {
+        let mut errors = Vec::new();
+        let mut workers = HashMap::new();
+        for config in &world.workers {
+            match ModuleGraph::load(&config.main) {
+                Ok(graph) => {
+                    workers.insert(
+                        config.name.to_string(),
+                        Arc::new(WorkerSpec {
+                            config: config.clone(),
+                            graph: Arc::new(graph),
+                        }),
+                    );
+                }
+                Err(error) => errors.push(StartupError::Load {
+                    worker: config.name.to_string(),
+                    error,
+                }),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let fleet = Arc::new(Fleet {
+            workers,
+            entry: world.entry().name.to_string(),
+            options,
+        });
+
+        let mut isolates = HashMap::new();
+        let mut reports = Vec::new();
+        for config in &world.workers {
+            let spec = fleet.workers[config.name.as_str()].clone();
+            let started = Instant::now();
+            match Isolate::new(spec.clone(), Weak::new()) {
+                Ok(isolate) => {
+                    reports.push(WorkerReport {
+                        name: config.name.to_string(),
+                        modules: spec.graph.modules.len(),
+                        source_bytes: spec.graph.source_size(),
+                        startup: started.elapsed(),
+                    });
+                    isolates.insert(config.name.to_string(), isolate);
+                }
+                Err(error) => errors.push(error),
+            }
+        }
+        for config in &world.workers {
+            for binding in &config.services {
+                let Some(entrypoint) = &binding.entrypoint else { continue };
+                let Some(target) = isolates.get(binding.service.as_str()) else { continue };
+                if !target.has_export(entrypoint) {
+                    errors.push(StartupError::MissingEntrypoint {
+                        location: binding.location.to_string(),
+                        binding: binding.binding.to_string(),
+                        service: binding.service.to_string(),
+                        entrypoint: entrypoint.clone(),
+                    });
+                }
+            }
+        }
+        if errors.is_empty() { Ok((fleet, reports)) } else { Err(errors) }
+    }
+
+    pub fn entry(&self) -> &str {
+        &self.entry
+    }
+
+    pub fn options(&self) -> &RuntimeOptions {
+        &self.options
+    }
+
+    pub(crate) fn spec(&self, name: &str) -> Option<&Arc<WorkerSpec>> {
+        self.workers.get(name)
+    }
+}

@@ -1,0 +1,34 @@
+//! Switchyard's worker runtime: isolates, module loading and handler dispatch.
+//!
+//! A [`Fleet`] is loaded once per server from the assembled wrangler configs: every worker's
+//! module graph is resolved and transpiled (TypeScript types stripped by oxc, source maps kept),
+//! and each worker is evaluated once to catch start-up errors. Each server thread then makes a
+//! [`LocalWorkers`]: one QuickJS isolate per worker, created on first use, all on that thread.
+//! Service bindings (`env.NAME.fetch(request)`) call the target's isolate on the same thread, with
+//! no socket and no copy of the body bytes.
+//!
+//! It is not the HTTP server (`switchyard-server`) nor the Web APIs (`switchyard-web`).
+//!
+//! ```no_run
+//! # async fn demo(world: switchyard_config::World, request: switchyard_web::HttpRequest) {
+//! use switchyard_runtime::{Fleet, LocalWorkers, RuntimeOptions};
+//! let (fleet, _reports) = Fleet::load(&world, RuntimeOptions::default()).expect("workers start");
+//! // On a server thread, inside a tokio LocalSet:
+//! let workers = LocalWorkers::new(fleet);
+//! let response = workers.fetch_entry(request).await;
+//! # }
+//! ```
+
+mod error;
+mod fleet;
+mod isolate;
+mod local;
+pub mod modules;
+mod sourcemap;
+pub mod transpile;
+
+pub use error::{JsException, StartupError, WorkerError};
+pub use fleet::{Fleet, RuntimeOptions, WorkerReport, WorkerSpec};
+pub use isolate::Isolate;
+pub use local::LocalWorkers;
+pub use switchyard_web::{HttpRequest, HttpResponse};

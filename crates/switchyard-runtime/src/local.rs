@@ -1,0 +1,97 @@
+//! The isolates of one server thread.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use switchyard_web::{HttpRequest, HttpResponse};
+
+use crate::error::WorkerError;
+use crate::fleet::Fleet;
+use crate::isolate::Isolate;
+
+/// One thread's view of the fleet: an isolate per worker, created on first use, and the entry
+/// point for requests arriving on this thread.
+pub struct LocalWorkers {
+    fleet: Arc<Fleet>,
+    isolates: RefCell<HashMap<String, Rc<Isolate>>>,
+    me: Weak<LocalWorkers>,
+}
+
+impl LocalWorkers {
+    pub fn new(fleet: Arc<Fleet>) -> Rc<LocalWorkers> {
+        Rc::new_cyclic(|me| LocalWorkers {
+            fleet,
+            isolates: RefCell::new(HashMap::new()),
+            me: me.clone(),
+        })
+    }
+
+    pub fn fleet(&self) -> &Arc<Fleet> {
+        &self.fleet
+    }
+
+    /// This thread's isolate for `worker`, created (and its event loop spawned) on first use.
+    /// Must be called inside a `tokio::task::LocalSet`.
+    pub fn isolate(&self, worker: &str) -> Result<Rc<Isolate>, WorkerError> {
+        if let Some(isolate) = self.isolates.borrow().get(worker) {
+            return Ok(isolate.clone());
+        }
+        let spec = self
+            .fleet
+            .spec(worker)
+            .ok_or_else(|| WorkerError::Internal(format!("no worker named \"{worker}\" is loaded")))?
+            .clone();
+        let isolate = Isolate::new(spec, self.me.clone()).map_err(|e| WorkerError::Unavailable {
+            worker: worker.to_owned(),
+            message: e.to_string(),
+        })?;
+        tokio::task::spawn_local(isolate.clone().run_loop());
+        self.isolates.borrow_mut().insert(worker.to_owned(), isolate.clone());
+        Ok(isolate)
+    }
+
+    /// Handle `request` with `worker`'s fetch handler (or that of its named `entrypoint`).
+    pub async fn fetch(
+        &self,
+        worker: &str,
+        entrypoint: Option<&str>,
+        request: HttpRequest,
+    ) -> Result<HttpResponse, WorkerError> {
+        let isolate = self.isolate(worker)?;
+        isolate
+            .fetch(entrypoint, request, self.fleet.options.request_timeout)
+            .await
+    }
+
+    /// Handle `request` with the entry worker.
+    pub async fn fetch_entry(&self, request: HttpRequest) -> Result<HttpResponse, WorkerError> {
+        let entry = self.fleet.entry.clone();
+        self.fetch(&entry, None, request).await
+    }
+
+    /// Let `ctx.waitUntil` work finish (until `deadline`), then stop every isolate's event loop.
+    pub async fn shut_down(&self, deadline: Instant) {
+        loop {
+            let busy = self
+                .isolates
+                .borrow()
+                .values()
+                .any(|i| i.pending_wait_until() > 0 && !i.is_idle());
+            if !busy || Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        for isolate in self.isolates.borrow().values() {
+            isolate.close();
+        }
+    }
+
+    /// Drop every isolate. Call after [`LocalWorkers::shut_down`] once their loops have ended.
+    pub fn clear(&self) {
+        self.isolates.borrow_mut().clear();
+    }
+}

@@ -1,0 +1,302 @@
+//! Switchyard's HTTP front: thread-per-core listeners that hand each request to the entry worker.
+//!
+//! Every thread runs a `current_thread` tokio runtime with its own `SO_REUSEPORT` listener on the
+//! same address, so the kernel spreads connections across threads and a request never changes
+//! thread: the worker isolates it reaches (the entry worker, then any service-binding targets) are
+//! that thread's own. Shutdown is graceful: listeners close, in-flight requests finish, then
+//! `ctx.waitUntil` work gets a bounded time to settle.
+//!
+//! It is not the runtime (`switchyard-runtime`) nor the config loader (`switchyard-config`).
+//!
+//! ```no_run
+//! # fn demo(fleet: std::sync::Arc<switchyard_runtime::Fleet>) -> std::io::Result<()> {
+//! use switchyard_server::{Server, ServerOptions};
+//! let server = Server::start(fleet, ServerOptions::default())?;
+//! println!("listening on {}", server.local_addr());
+//! server.shutdown();
+//! server.wait();
+//! # Ok(()) }
+//! ```
+
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use switchyard_runtime::{Fleet, HttpRequest, HttpResponse, LocalWorkers, WorkerError};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// How to serve. CLI flags fill it in.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub ip: IpAddr,
+    /// 0 picks a free port; [`Server::local_addr`] tells which.
+    pub port: u16,
+    /// Server threads, each with its own listener and isolates.
+    pub threads: usize,
+    /// Largest request body accepted; larger ones get 413.
+    pub max_body_size: u64,
+    /// How long shutdown waits for in-flight requests, and then for `waitUntil` work.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 8787,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            max_body_size: 100 * 1000 * 1000,
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A running server. Dropping it does not stop it: call [`Server::shutdown`] and [`Server::wait`].
+pub struct Server {
+    local_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Bind every thread's listener (so the port is known and errors surface here), then start
+    /// the threads.
+    pub fn start(fleet: Arc<Fleet>, options: ServerOptions) -> std::io::Result<Server> {
+        let threads = options.threads.max(1);
+        let first = bind(SocketAddr::new(options.ip, options.port))?;
+        let local_addr = first.local_addr()?;
+        let mut listeners = vec![first];
+        for _ in 1..threads {
+            listeners.push(bind(local_addr)?);
+        }
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let mut handles = Vec::with_capacity(threads);
+        for (index, listener) in listeners.into_iter().enumerate() {
+            let fleet = fleet.clone();
+            let options = options.clone();
+            let shutdown_rx = shutdown_rx.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("switchyard-{index}"))
+                .stack_size(8 * 1024 * 1024)
+                .spawn(move || serve_thread(listener, fleet, options, shutdown_rx, local_addr))?;
+            handles.push(handle);
+        }
+        Ok(Server {
+            local_addr,
+            shutdown,
+            threads: handles,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stop accepting connections and let in-flight requests finish.
+    pub fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    /// Wait for every thread to finish.
+    pub fn wait(self) {
+        for handle in self.threads {
+            let _ = handle.join();
+        }
+    }
+}
+
+fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    #[cfg(unix)]
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into()).map_err(|e| {
+        std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"))
+    })?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+fn serve_thread(
+    listener: std::net::TcpListener,
+    fleet: Arc<Fleet>,
+    options: ServerOptions,
+    shutdown: watch::Receiver<bool>,
+    local_addr: SocketAddr,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("switchyard: cannot start a server thread: {error}");
+            return;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, accept_loop(listener, fleet, options, shutdown, local_addr));
+}
+
+async fn accept_loop(
+    listener: std::net::TcpListener,
+    fleet: Arc<Fleet>,
+    options: ServerOptions,
+    mut shutdown: watch::Receiver<bool>,
+    local_addr: SocketAddr,
+) {
+    let listener = match TcpListener::from_std(listener) {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("switchyard: cannot use listener: {error}");
+            return;
+        }
+    };
+    let workers = LocalWorkers::new(fleet);
+    let graceful = GracefulShutdown::new();
+    let context = Rc::new(RequestContext {
+        workers: workers.clone(),
+        max_body_size: options.max_body_size,
+        local_addr,
+    });
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30));
+
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        eprintln!("switchyard: accept failed: {error}");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let context = context.clone();
+                let service = service_fn(move |request| handle(context.clone(), request, peer));
+                let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                tokio::task::spawn_local(async move {
+                    // Errors here are the client's (reset, malformed request already answered).
+                    let _ = connection.await;
+                });
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    let deadline = Instant::now() + options.shutdown_grace;
+    let _ = tokio::time::timeout_at(deadline.into(), graceful.shutdown()).await;
+    workers.shut_down(deadline).await;
+    // Let the isolates' loops observe the close.
+    tokio::task::yield_now().await;
+    // The process is about to exit: skip tearing the JS heaps down one object at a time.
+    std::mem::forget(context);
+    std::mem::forget(workers);
+}
+
+struct RequestContext {
+    workers: Rc<LocalWorkers>,
+    max_body_size: u64,
+    local_addr: SocketAddr,
+}
+
+async fn handle(
+    context: Rc<RequestContext>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > context.max_body_size) {
+        return Ok(too_large(context.max_body_size));
+    }
+    let body = match Limited::new(body, context.max_body_size as usize).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            return Ok(too_large(context.max_body_size));
+        }
+        Err(_) => return Ok(plain(StatusCode::BAD_REQUEST, "Bad Request: the request body could not be read\n")),
+    };
+
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .unwrap_or_else(|| context.local_addr.to_string());
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let url = format!("http://{host}{path}");
+    let mut headers = parts.headers;
+    if let Ok(ip) = HeaderValue::from_str(&peer.ip().to_string()) {
+        headers.insert("cf-connecting-ip", ip);
+    }
+    let request = HttpRequest {
+        method: parts.method,
+        url,
+        headers,
+        body,
+    };
+    let response = match context.workers.fetch_entry(request).await {
+        Ok(response) => into_hyper(response),
+        Err(error) => error_response(&error),
+    };
+    Ok(response)
+}
+
+fn into_hyper(response: HttpResponse) -> Response<Full<Bytes>> {
+    let mut out = Response::new(Full::new(response.body));
+    *out.status_mut() = response.status;
+    *out.headers_mut() = response.headers;
+    out
+}
+
+/// What a client sees when a worker fails. Details go to the server's log, not to the client.
+fn error_response(error: &WorkerError) -> Response<Full<Bytes>> {
+    let body = match error {
+        WorkerError::Exception { .. } | WorkerError::NeverResponded { .. } => {
+            "Error 1101: Worker threw exception\n".to_owned()
+        }
+        WorkerError::TimedOut { after, .. } => {
+            format!("Error: the worker did not respond within {} s\n", after.as_secs_f64())
+        }
+        WorkerError::Unavailable { .. } | WorkerError::Internal(_) => {
+            eprintln!("switchyard: {error}");
+            "Error: internal server error\n".to_owned()
+        }
+    };
+    plain(StatusCode::INTERNAL_SERVER_ERROR, &body)
+}
+
+fn too_large(limit: u64) -> Response<Full<Bytes>> {
+    plain(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!("Payload Too Large: request bodies are limited to {limit} bytes\n"),
+    )
+}
+
+fn plain(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::copy_from_slice(body.as_bytes())));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain;charset=UTF-8"));
+    response
+}

@@ -1,0 +1,213 @@
+//! The `switchyard` command: run Cloudflare Workers projects from their wrangler configs.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use switchyard_runtime::{Fleet, RuntimeOptions};
+use switchyard_server::{Server, ServerOptions};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "Run Cloudflare Workers (a router plus service workers joined by service bindings) on your own machine",
+    long_about = None,
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve workers locally, like `wrangler dev -c … -c …`.
+    ///
+    /// The first config is the entry worker, served on --ip:--port. The others are auxiliary
+    /// workers, reachable from the entry worker (and each other) through service bindings, which
+    /// run in-process on the same thread.
+    ///
+    /// Example: switchyard dev -c wrangler.router.toml -c auth/wrangler.toml -c api/wrangler.jsonc
+    Dev(DevArgs),
+}
+
+#[derive(Args, Debug)]
+struct DevArgs {
+    /// A wrangler.toml, wrangler.jsonc or wrangler.json. Repeat for each worker; the first is the
+    /// entry worker.
+    #[arg(short = 'c', long = "config", value_name = "FILE", required = true)]
+    configs: Vec<PathBuf>,
+
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    ip: IpAddr,
+
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8787)]
+    port: u16,
+
+    /// Server threads; each runs its own isolate of every worker. Defaults to the number of cores.
+    #[arg(long)]
+    threads: Option<usize>,
+
+    /// Largest request body accepted; larger ones get 413. Bytes, or with a unit: 10MB, 512KiB.
+    #[arg(long, default_value = "100MB", value_parser = parse_size)]
+    max_body_size: u64,
+
+    /// Seconds a fetch handler may take before its request fails with a 500.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    request_timeout: f64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Dev(args) => dev(args),
+    }
+}
+
+fn dev(args: DevArgs) -> ExitCode {
+    let (world, warnings) = match switchyard_config::load_world(&args.configs) {
+        Ok(loaded) => loaded,
+        Err(errors) => {
+            eprintln!("{errors}");
+            eprintln!("switchyard: not starting: fix the config errors above");
+            return ExitCode::FAILURE;
+        }
+    };
+    for warning in &warnings {
+        eprintln!("{warning}");
+    }
+    if !(args.request_timeout.is_finite() && args.request_timeout > 0.0) {
+        eprintln!("switchyard: --request-timeout must be a positive number of seconds");
+        return ExitCode::FAILURE;
+    }
+    let options = RuntimeOptions {
+        request_timeout: Duration::from_secs_f64(args.request_timeout),
+    };
+    let (fleet, reports) = match Fleet::load(&world, options) {
+        Ok(loaded) => loaded,
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("error: {error}");
+            }
+            eprintln!("switchyard: not starting: {} worker error(s) above", errors.len());
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let server_options = ServerOptions {
+        ip: args.ip,
+        port: args.port,
+        threads: args.threads.unwrap_or_else(|| ServerOptions::default().threads),
+        max_body_size: args.max_body_size,
+        ..ServerOptions::default()
+    };
+    let threads = server_options.threads;
+    let server = match Server::start(fleet, server_options) {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("switchyard: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for (i, report) in reports.iter().enumerate() {
+        println!(
+            "  {}{}: {} module(s), {:.1} KiB, started in {:.2} ms",
+            report.name,
+            if i == 0 { " (entry)" } else { "" },
+            report.modules,
+            report.source_bytes as f64 / 1024.0,
+            report.startup.as_secs_f64() * 1000.0,
+        );
+    }
+    println!(
+        "switchyard: ready on http://{} ({} worker(s), {threads} thread(s))",
+        server.local_addr(),
+        reports.len()
+    );
+
+    wait_for_signal();
+    println!("switchyard: shutting down; waiting for in-flight requests");
+    server.shutdown();
+    server.wait();
+    println!("switchyard: stopped");
+    ExitCode::SUCCESS
+}
+
+/// Block until SIGINT or SIGTERM. A second signal exits at once.
+fn wait_for_signal() {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("switchyard: cannot wait for signals: {error}");
+            return;
+        }
+    };
+    runtime.block_on(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut interrupt), Ok(mut terminate)) =
+            (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+        else {
+            eprintln!("switchyard: cannot install signal handlers");
+            return;
+        };
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        // Leave the handlers installed: a second signal forces the exit.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            if let Ok(runtime) = runtime {
+                runtime.block_on(async {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                });
+                eprintln!("switchyard: second signal; exiting now");
+                std::process::exit(130);
+            }
+        });
+    });
+}
+
+/// `100MB`, `512KiB`, `1048576`: decimal units (KB, MB, GB) and binary ones (KiB, MiB, GiB).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a size: use bytes or a number with a unit, like 100MB"))?;
+    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "m" | "mb" => 1000 * 1000,
+        "g" | "gb" => 1000 * 1000 * 1000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit \"{other}\": use B, KB, MB, GB, KiB, MiB or GiB")),
+    };
+    number
+        .checked_mul(multiplier)
+        .ok_or_else(|| format!("\"{text}\" is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_parse_with_and_without_units() {
+        assert_eq!(parse_size("1048576"), Ok(1_048_576));
+        assert_eq!(parse_size("100MB"), Ok(100_000_000));
+        assert_eq!(parse_size("512KiB"), Ok(512 * 1024));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+    }
+}

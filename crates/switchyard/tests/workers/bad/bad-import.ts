@@ -1,0 +1,2 @@
+import { helper } from "./helpers/missing";
+export default { fetch: () => new Response(helper()) };

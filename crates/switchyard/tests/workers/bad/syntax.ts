@@ -1,0 +1,6 @@
+export default {
+  fetch(request: Request) {
+    const x = ;
+    return new Response("never");
+  },
+};

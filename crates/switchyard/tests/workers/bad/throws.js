@@ -1,0 +1,2 @@
+const config = JSON.parse("{ not json");
+export default { fetch() { return new Response(config); } };

@@ -1,0 +1,3 @@
+export function greet<T extends string>(name: T): string {
+  return `hello from ${name}`;
+}
