@@ -1,0 +1,323 @@
+//! `switchyard dev` serving real workers over real HTTP.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{TestServer, exchange_raw, parse_response, send_raw};
+
+#[test]
+fn request_method_url_headers_and_body_reach_the_worker_intact() {
+    let server = TestServer::start(&["basic/wrangler.toml"], &[]);
+    let response = server.request(
+        "POST",
+        "/echo?q=1&q=two%20words",
+        &[("X-Custom", "Value"), ("Content-Type", "text/plain")],
+        "héllo body".as_bytes(),
+    );
+    assert_eq!(response.status, 200, "{}", response.text());
+    let json = response.json();
+    assert_eq!(json["method"], "POST");
+    assert_eq!(json["url"], format!("http://{}/echo?q=1&q=two%20words", server.addr));
+    assert_eq!(json["q"], serde_json::json!(["1", "two words"]));
+    assert_eq!(json["headers"]["x-custom"], "Value");
+    assert_eq!(json["headers"]["content-type"], "text/plain");
+    assert_eq!(json["headers"]["cf-connecting-ip"], "127.0.0.1");
+    assert_eq!(json["body"], "héllo body");
+    assert_eq!(response.header("content-type"), Some("application/json"));
+}
+
+#[test]
+fn vars_reach_env_as_strings_and_json_objects() {
+    let server = TestServer::start(&["basic/wrangler.toml"], &[]);
+    let json = server.get("/env").json();
+    assert_eq!(json["greeting"], "hello");
+    assert_eq!(json["type"], "object");
+    assert_eq!(json["limits"], serde_json::json!({ "max": 3, "tags": ["a", "b"] }));
+}
+
+#[test]
+fn responses_keep_status_headers_and_binary_bodies() {
+    let server = TestServer::start(&["basic/wrangler.toml"], &[]);
+
+    let cookies = server.get("/cookies");
+    assert_eq!(cookies.headers_named("set-cookie"), vec!["a=1; Path=/", "b=2; Path=/"]);
+    assert_eq!(cookies.text(), "cookies");
+
+    let redirect = server.get("/redirect");
+    assert_eq!(redirect.status, 301);
+    assert_eq!(redirect.header("location"), Some("https://example.com/elsewhere"));
+
+    let empty = server.get("/status");
+    assert_eq!(empty.status, 204);
+    assert!(empty.body.is_empty());
+
+    assert_eq!(server.get("/bytes").body, vec![0, 1, 2, 255]);
+    assert_eq!(server.get("/nope").status, 404);
+}
+
+#[test]
+fn web_apis_behave_inside_a_worker() {
+    let server = TestServer::start(&["basic/wrangler.toml"], &[]);
+    let json = server.get("/web").json();
+    assert_eq!(json["encodedLength"], 6);
+    assert_eq!(json["decoded"], "héllo");
+    assert_eq!(json["b64"], "aGkh");
+    assert_eq!(json["unb64"], "hi!");
+    assert_eq!(json["cloneDate"], true);
+    assert_eq!(json["cloneMap"], 1);
+    assert_eq!(json["uuidOk"], true);
+    assert_eq!(json["randomLength"], 8);
+    assert_eq!(json["params"], "a=1+2&b=%C3%A9");
+    assert_eq!(json["resolved"], "https://h.example/a/up?x=1#h");
+    assert_eq!(json["headerCase"], "x");
+    assert_eq!(server.get("/microtask").json(), serde_json::json!(["microtask", "timeout"]));
+}
+
+#[test]
+fn console_output_is_printed_with_the_workers_name() {
+    let server = TestServer::start(&["basic/wrangler.toml"], &[]);
+    assert_eq!(server.get("/console").text(), "logged");
+    let output = server.wait_for_output("an error line");
+    assert!(output.contains("[basic] log: plain log { nested: { a: [ 1, 2 ] } }"), "{output}");
+    assert!(output.contains("[basic] error: an error line"), "{output}");
+}
+
+#[test]
+fn wait_until_work_finishes_after_the_response_is_sent() {
+    let server = TestServer::start(&["basic/wrangler.toml"], &["--threads", "1"]);
+    assert_eq!(server.get("/wait-until?tag=first").text(), "scheduled");
+    // The response came back before the 50 ms timer; the work must still complete.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let result = server.get("/wait-until-result").text();
+        if result == "done at first" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "waitUntil work never completed: {result}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn timers_fire_in_order_and_can_be_cleared() {
+    let server = TestServer::start(&["timers/wrangler.toml"], &[]);
+    assert_eq!(
+        server.get("/order").json(),
+        serde_json::json!(["t0", "tick1", "tick2", "tick3", "t20"])
+    );
+    assert_eq!(server.get("/args").text(), "xy");
+}
+
+#[test]
+fn service_bindings_pass_requests_through_a_chain() {
+    let server = TestServer::start(
+        &["chain/wrangler.a.toml", "chain/wrangler.b.jsonc", "chain/wrangler.c.toml"],
+        &[],
+    );
+    let body = b"payload".to_vec();
+    let response = server.request(
+        "PATCH",
+        "/forward/deep/path?x=1&y=%20",
+        &[("x-id", "req-1"), ("content-type", "application/octet-stream")],
+        &body,
+    );
+    assert_eq!(response.status, 200, "{}", response.text());
+    let json = response.json();
+    assert_eq!(json["hop"], "c");
+    assert_eq!(json["method"], "PATCH");
+    assert_eq!(json["path"], "/forward/deep/path");
+    assert_eq!(json["query"], "?x=1&y=%20");
+    assert_eq!(json["id"], "req-1");
+    assert_eq!(json["viaB"], "yes");
+    assert_eq!(json["contentType"], "application/octet-stream");
+    assert_eq!(json["length"], 7);
+}
+
+#[test]
+fn service_bindings_accept_url_strings_and_url_objects() {
+    let server = TestServer::start(
+        &["chain/wrangler.a.toml", "chain/wrangler.b.jsonc", "chain/wrangler.c.toml"],
+        &[],
+    );
+    let json = server.get("/string-input").json();
+    assert_eq!(json["hop"], "b");
+    assert_eq!(json["method"], "PUT");
+    assert_eq!(json["url"], "https://b.internal/echo?via=string");
+    assert_eq!(json["from"], "a");
+    assert_eq!(json["body"], "from a string");
+
+    let json = server.get("/url-input").json();
+    assert_eq!(json["method"], "GET");
+    assert_eq!(json["url"], "https://b.internal/echo?via=url");
+}
+
+fn checksum(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0u32, |sum, b| sum.wrapping_mul(31).wrapping_add(u32::from(*b)))
+}
+
+#[test]
+fn large_bodies_cross_two_bindings_without_truncation() {
+    let server = TestServer::start(
+        &["chain/wrangler.a.toml", "chain/wrangler.b.jsonc", "chain/wrangler.c.toml"],
+        &[],
+    );
+    let body: Vec<u8> = (0..6 * 1024 * 1024u32).map(|i| (i * 7 + i / 1024) as u8).collect();
+    let response = server.request("POST", "/forward/big", &[], &body);
+    assert_eq!(response.status, 200, "{}", response.text());
+    let json = response.json();
+    assert_eq!(json["length"], body.len());
+    assert_eq!(json["sum"], checksum(&body));
+}
+
+#[test]
+fn concurrent_requests_through_bindings_never_mix() {
+    let server = TestServer::start(
+        &["chain/wrangler.a.toml", "chain/wrangler.b.jsonc", "chain/wrangler.c.toml"],
+        &[],
+    );
+    let addr = server.addr;
+    let handles: Vec<_> = (0..24)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let id = format!("req-{i}");
+                // Later requests finish first, so responses interleave on each thread.
+                let path = format!("/forward/delay?ms={}", (24 - i) * 3);
+                let body = id.repeat(i + 1);
+                let response = support::request(addr, "POST", &path, &[("x-id", &id)], body.as_bytes());
+                (id, body, response)
+            })
+        })
+        .collect();
+    for handle in handles {
+        let (id, body, response) = handle.join().unwrap();
+        assert_eq!(response.status, 200, "{}", response.text());
+        let json = response.json();
+        assert_eq!(json["id"], id.as_str());
+        assert_eq!(json["length"], body.len());
+        assert_eq!(json["sum"], checksum(body.as_bytes()));
+    }
+}
+
+#[test]
+fn a_callee_exception_is_an_error_the_caller_can_catch() {
+    let server = TestServer::start(
+        &["chain/wrangler.a.toml", "chain/wrangler.b.jsonc", "chain/wrangler.c.toml"],
+        &[],
+    );
+    let json = server.get("/catch").json();
+    assert_eq!(json["caught"], true);
+    assert_eq!(json["name"], "TypeError");
+    assert_eq!(json["isTypeError"], true);
+    assert_eq!(json["message"], "b refuses");
+    let output = server.wait_for_output("b refuses");
+    assert!(output.contains("[chain-b] error: Uncaught TypeError: b refuses"), "{output}");
+}
+
+#[test]
+fn worker_entrypoint_classes_and_named_entrypoints_handle_fetch() {
+    let server = TestServer::start(&["entrypoints/wrangler.front.toml", "entrypoints/wrangler.svc.toml"], &[]);
+    let json = server.get("/hello").json();
+    assert_eq!(json["front"], "front");
+    assert_eq!(json["hasCtx"], true);
+    assert_eq!(json["inner"], serde_json::json!({ "entrypoint": "default", "role": "svc", "path": "/hello" }));
+    let json = server.get("/admin/x").json();
+    assert_eq!(json["inner"]["entrypoint"], "Admin");
+    assert_eq!(json["inner"]["role"], "svc");
+}
+
+#[test]
+fn typescript_workers_run_and_stacks_point_at_the_ts_source() {
+    let server = TestServer::start(&["ts/wrangler.toml"], &[]);
+    assert_eq!(server.get("/greet").text(), "hello from typescript");
+
+    let response = server.get("/explode");
+    assert_eq!(response.status, 500);
+    assert!(response.text().contains("1101"), "{}", response.text());
+    let output = server.wait_for_output("boom 42");
+    assert!(output.contains("[ts-worker] error: Uncaught Error: boom 42"), "{output}");
+    // `throw` is on line 12 of explode.ts; the call on line 14 of index.ts.
+    assert!(output.contains("src/lib/explode.ts:12:"), "{output}");
+    assert!(output.contains("src/index.ts:14:"), "{output}");
+
+    let response = server.get("/reject");
+    assert_eq!(response.status, 500);
+    let output = server.wait_for_output("rejected asynchronously");
+    assert!(output.contains("RangeError: rejected asynchronously"), "{output}");
+
+    // The server keeps serving after exceptions.
+    assert_eq!(server.get("/greet").status, 200);
+}
+
+#[test]
+fn failures_in_a_handler_give_500_and_the_server_keeps_serving() {
+    let server = TestServer::start(&["timers/wrangler.toml"], &["--request-timeout", "1"]);
+
+    let thrown = server.get("/throw");
+    assert_eq!(thrown.status, 500);
+    assert_eq!(thrown.text(), "Error 1101: Worker threw exception\n");
+
+    let wrong = server.get("/not-a-response");
+    assert_eq!(wrong.status, 500);
+    let output = server.wait_for_output("did not resolve to 'Response'");
+    assert!(output.contains("[timers] error: Uncaught TypeError"), "{output}");
+
+    // Nothing can settle it: answered at once, not after the timeout.
+    let started = Instant::now();
+    let never = server.get("/never");
+    assert_eq!(never.status, 500);
+    assert!(started.elapsed() < Duration::from_millis(900), "took {:?}", started.elapsed());
+    assert!(server.wait_for_output("will never generate a response").contains("will never generate a response"));
+
+    // Kept alive by an interval: ended by --request-timeout.
+    let forever = server.get("/forever");
+    assert_eq!(forever.status, 500);
+    assert!(forever.text().contains("did not respond within 1 s"), "{}", forever.text());
+
+    assert_eq!(server.get("/").text(), "ok");
+}
+
+#[test]
+fn malformed_http_gets_400_and_the_server_survives() {
+    let server = TestServer::start(&["basic/wrangler.toml"], &[]);
+    let response = send_raw(server.addr, b"THIS IS NOT HTTP\r\n\r\n");
+    assert_eq!(response.status, 400);
+    let response = send_raw(server.addr, b"GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n");
+    assert_eq!(response.status, 400);
+    assert_eq!(server.get("/env").status, 200);
+}
+
+#[test]
+fn bodies_over_the_limit_get_413() {
+    let server = TestServer::start(&["basic/wrangler.toml"], &["--max-body-size", "1KB"]);
+    let response = server.request("POST", "/size", &[], &[b'x'; 1000]);
+    assert_eq!(response.json()["length"], 1000);
+
+    let response = server.request("POST", "/size", &[], &[b'x'; 1001]);
+    assert_eq!(response.status, 413);
+
+    // Without a Content-Length, the limit applies while reading the chunks.
+    let mut raw = format!("POST /size HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n", server.addr).into_bytes();
+    for _ in 0..3 {
+        raw.extend_from_slice(b"200\r\n");
+        raw.extend_from_slice(&[b'y'; 0x200]);
+        raw.extend_from_slice(b"\r\n");
+    }
+    raw.extend_from_slice(b"0\r\n\r\n");
+    let response = parse_response(&exchange_raw(server.addr, &raw)).expect("a response");
+    assert_eq!(response.status, 413);
+}
+
+#[test]
+fn sigterm_lets_in_flight_requests_finish() {
+    let mut server = TestServer::start(&["timers/wrangler.toml"], &[]);
+    let addr = server.addr;
+    let slow = std::thread::spawn(move || support::request(addr, "GET", "/slow?ms=700", &[], b""));
+    std::thread::sleep(Duration::from_millis(200));
+    let code = server.terminate();
+    let response = slow.join().unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.text(), "slow done");
+    assert_eq!(code, Some(0), "{}", server.output());
+    assert!(server.output().contains("switchyard: stopped"), "{}", server.output());
+}

@@ -1,0 +1,115 @@
+//! Load-time validation: every bad input stops `switchyard dev` before it serves, with a message
+//! that names the file, the line and the fix.
+
+mod support;
+
+use support::{TestServer, run};
+
+/// Run `switchyard dev` on configs under tests/workers/bad and expect it to refuse to start.
+fn refuses(configs: &[&str]) -> String {
+    let mut args = vec!["dev", "--port", "0"];
+    for config in configs {
+        args.extend(["-c", config]);
+    }
+    let (code, output) = run(&args);
+    assert_eq!(code, Some(1), "expected exit 1, got {code:?}:\n{output}");
+    assert!(!output.contains("ready on"), "{output}");
+    assert!(!output.contains("panicked"), "{output}");
+    output
+}
+
+#[test]
+fn a_binding_to_an_unknown_service_lists_what_is_loaded_and_suggests_the_closest() {
+    let output = refuses(&["bad/unknown-service.toml", "bad/auth-worker.toml"]);
+    assert!(output.contains("bad/unknown-service.toml:7:"), "{output}");
+    assert!(output.contains("\"auth-workr\""), "{output}");
+    assert!(output.contains("router") && output.contains("auth-worker"), "{output}");
+    assert!(output.contains("Did you mean \"auth-worker\"?"), "{output}");
+}
+
+#[test]
+fn a_missing_main_is_named() {
+    let output = refuses(&["bad/missing-main.toml"]);
+    assert!(output.contains("missing-main.toml"), "{output}");
+    assert!(output.contains("src/nope.ts"), "{output}");
+}
+
+#[test]
+fn an_unparsable_main_gives_file_line_and_column() {
+    let output = refuses(&["bad/syntax.toml"]);
+    assert!(output.contains("syntax.ts:3:15"), "{output}");
+}
+
+#[test]
+fn a_bad_import_names_the_importer_and_specifier() {
+    let output = refuses(&["bad/bad-import.toml"]);
+    assert!(output.contains("bad-import.ts:1:24: cannot import \"./helpers/missing\""), "{output}");
+}
+
+#[test]
+fn a_module_without_a_fetch_handler_has_no_registered_event_handlers() {
+    let output = refuses(&["bad/no-fetch.toml"]);
+    assert!(output.contains("no registered event handlers"), "{output}");
+    assert!(output.contains("no-fetch"), "{output}");
+}
+
+#[test]
+fn a_module_that_throws_at_start_up_is_reported_by_name() {
+    let output = refuses(&["bad/throws.toml"]);
+    assert!(output.contains("worker \"throws-at-start\" threw while its modules were evaluated"), "{output}");
+    assert!(output.contains("SyntaxError"), "{output}");
+    assert!(output.contains("throws.js:1:"), "{output}");
+}
+
+#[test]
+fn two_configs_with_the_same_name_are_refused() {
+    let output = refuses(&["bad/dup-name-1.toml", "bad/dup-name-2.jsonc"]);
+    assert!(output.contains("\"twin\""), "{output}");
+    assert!(output.contains("dup-name-1.toml") && output.contains("dup-name-2.jsonc"), "{output}");
+}
+
+#[test]
+fn one_binding_name_used_twice_is_refused() {
+    let output = refuses(&["bad/dup-binding.toml", "bad/auth-worker.toml"]);
+    assert!(output.contains("\"AUTH\""), "{output}");
+    assert!(output.contains("dup-binding.toml:6:") && output.contains("dup-binding.toml:10:"), "{output}");
+}
+
+#[test]
+fn a_missing_named_entrypoint_is_refused() {
+    let output = refuses(&["bad/missing-entrypoint.toml", "bad/auth-worker.toml"]);
+    assert!(output.contains("entrypoint \"Admin\""), "{output}");
+    assert!(output.contains("missing-entrypoint.toml:"), "{output}");
+}
+
+#[test]
+fn wrong_types_and_missing_keys_name_the_file_line_and_key() {
+    let output = refuses(&["bad/wrong-type.toml"]);
+    assert!(output.contains("wrong-type.toml:2:"), "{output}");
+    assert!(output.contains("`main`"), "{output}");
+
+    let output = refuses(&["bad/no-name.jsonc"]);
+    assert!(output.contains("no-name.jsonc:1:1"), "{output}");
+    assert!(output.contains("`name`"), "{output}");
+}
+
+#[test]
+fn unknown_and_unsupported_keys_warn_but_the_worker_still_starts() {
+    let server = TestServer::start(&["bad/warnings.toml"], &[]);
+    assert_eq!(server.get("/").text(), "ok");
+    let output = server.output();
+    assert!(output.contains("compatibility_date"), "{output}");
+    assert!(output.contains("`servces`") && output.contains("services"), "{output}");
+    // Once per key, not once per [[kv_namespaces]] entry.
+    assert_eq!(output.matches("`kv_namespaces`").count(), 1, "{output}");
+    assert!(!output.contains("workers_dev"), "deploy-only keys are accepted silently:\n{output}");
+}
+
+#[test]
+fn help_explains_the_dev_command() {
+    let (code, output) = run(&["dev", "--help"]);
+    assert_eq!(code, Some(0));
+    for needle in ["--config", "--port", "--threads", "--max-body-size", "--request-timeout", "entry worker"] {
+        assert!(output.contains(needle), "{needle} missing from:\n{output}");
+    }
+}
