@@ -23,6 +23,12 @@ use crate::local::LocalWorkers;
 
 const RUNTIME_JS: &str = include_str!("js/runtime.js");
 
+/// Most workers one request may pass through. Cloudflare caps service-binding recursion the same
+/// way; without a cap a cycle (A → B → A) would recurse until memory runs out.
+pub const MAX_CHAIN_DEPTH: u32 = 32;
+
+type Waiter = (oneshot::Sender<Result<HttpResponse, WorkerError>>, u32);
+
 /// Work to run inside the isolate's context on its next turn (a binding call's result, say).
 type Completion = Box<dyn for<'js> FnOnce(Ctx<'js>)>;
 
@@ -47,10 +53,13 @@ pub(crate) struct IsolateState {
     in_flight: Cell<usize>,
     /// `ctx.waitUntil` promises not settled yet.
     wait_until: Cell<usize>,
-    /// Requests being handled, by id, with where their result goes.
-    waiting: RefCell<HashMap<u64, oneshot::Sender<Result<HttpResponse, WorkerError>>>>,
+    /// Requests being handled, by id: where their result goes, and how deep in a binding chain
+    /// each one is (1 = straight from the client).
+    waiting: RefCell<HashMap<u64, Waiter>>,
     next_request: Cell<u64>,
     closed: Cell<bool>,
+    /// While the modules evaluate, a rejection is the start-up error itself, reported once.
+    booting: Cell<bool>,
     /// `env`, the module namespace and the runtime.js helpers, kept for every request.
     env: RefCell<Option<Persistent<Object<'static>>>>,
     exports: RefCell<Option<Persistent<Object<'static>>>>,
@@ -80,6 +89,7 @@ impl Isolate {
             waiting: RefCell::new(HashMap::new()),
             next_request: Cell::new(1),
             closed: Cell::new(false),
+            booting: Cell::new(true),
             env: RefCell::new(None),
             exports: RefCell::new(None),
             glue: RefCell::new(None),
@@ -91,7 +101,9 @@ impl Isolate {
                 if is_handled {
                     return;
                 }
-                if let Some(state) = tracker_state.upgrade() {
+                if let Some(state) = tracker_state.upgrade()
+                    && !state.booting.get()
+                {
                     let details = JsException::from_value(&ctx, reason, &graph);
                     log_line(&state.worker, LogLevel::Error, &format!("Uncaught (in promise) {details}"));
                 }
@@ -104,6 +116,7 @@ impl Isolate {
             state,
         });
         isolate.context.with(|ctx| isolate.boot(&ctx))?;
+        isolate.state.booting.set(false);
         Ok(isolate)
     }
 
@@ -278,18 +291,20 @@ impl Isolate {
 
     // === requests ===
 
-    /// Run the worker's fetch handler (of `entrypoint`, or the default export) for `request`.
+    /// Run the worker's fetch handler (of `entrypoint`, or the default export) for `request`,
+    /// which is `depth` workers deep in a binding chain (1 for a request from a client).
     pub async fn fetch(
         self: &Rc<Self>,
         entrypoint: Option<&str>,
         request: HttpRequest,
+        depth: u32,
         timeout: Duration,
     ) -> Result<HttpResponse, WorkerError> {
         let state = &self.state;
         let id = state.next_request.get();
         state.next_request.set(id + 1);
         let (tx, rx) = oneshot::channel();
-        state.waiting.borrow_mut().insert(id, tx);
+        state.waiting.borrow_mut().insert(id, (tx, depth));
 
         let started = self.context.with(|ctx| {
             let result = self.start_fetch(&ctx, id, entrypoint, request);
@@ -364,7 +379,7 @@ impl Isolate {
         let ok_state = Rc::downgrade(&self.state);
         let on_ok = Function::new(ctx.clone(), move |ctx: Ctx<'js>, response: Value<'js>| {
             let Some(state) = ok_state.upgrade() else { return };
-            let Some(tx) = state.waiting.borrow_mut().remove(&id) else { return };
+            let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) else { return };
             let result = switchyard_web::response_from_js(&ctx, response).catch(&ctx).map_err(|caught| {
                 let details = JsException::from_caught(caught);
                 log_line(&state.worker, LogLevel::Error, &format!("Uncaught {details}"));
@@ -379,7 +394,7 @@ impl Isolate {
         let graph = self.spec.graph.clone();
         let on_err = Function::new(ctx.clone(), move |ctx: Ctx<'js>, reason: Value<'js>| {
             let Some(state) = err_state.upgrade() else { return };
-            let Some(tx) = state.waiting.borrow_mut().remove(&id) else { return };
+            let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) else { return };
             let details = JsException::from_value(&ctx, reason, &graph);
             log_line(&state.worker, LogLevel::Error, &format!("Uncaught {details}"));
             let _ = tx.send(Err(WorkerError::Exception {
@@ -458,7 +473,7 @@ impl Isolate {
             return;
         }
         let stalled: Vec<_> = state.waiting.borrow_mut().drain().collect();
-        for (_, tx) in stalled {
+        for (_, (tx, _)) in stalled {
             log_line(
                 &state.worker,
                 LogLevel::Error,
@@ -550,6 +565,18 @@ fn binding_fetch<'js>(
         .services
         .get(id)
         .ok_or_else(|| rquickjs::Exception::throw_internal(ctx, "unknown service binding"))?;
+    // Which of this isolate's requests made the call is not tracked through promises, so take the
+    // deepest one in flight: exact for a single chain, and a cycle still hits the cap.
+    let depth = state.waiting.borrow().values().map(|(_, d)| *d).max().unwrap_or(0) + 1;
+    if depth > MAX_CHAIN_DEPTH {
+        return Err(rquickjs::Exception::throw_message(
+            ctx,
+            &format!(
+                "Subrequest depth limit exceeded: this request passed through more than \
+                 {MAX_CHAIN_DEPTH} workers. Do service bindings call each other in a cycle?"
+            ),
+        ));
+    }
     let request = switchyard_web::request_from_js(ctx, request)?;
     let (promise, resolve, reject) = ctx.promise()?;
     let resolve = Persistent::save(ctx, resolve);
@@ -562,7 +589,7 @@ fn binding_fetch<'js>(
 
     tokio::task::spawn_local(async move {
         let result = match workers.upgrade() {
-            Some(workers) => workers.fetch(&target, entrypoint.as_deref(), request).await,
+            Some(workers) => workers.fetch(&target, entrypoint.as_deref(), request, depth).await,
             None => Err(WorkerError::Internal("the server is shutting down".into())),
         };
         let Some(caller) = caller.upgrade() else { return };

@@ -29,6 +29,6 @@ pub mod transpile;
 
 pub use error::{JsException, StartupError, WorkerError};
 pub use fleet::{Fleet, RuntimeOptions, WorkerReport, WorkerSpec};
-pub use isolate::Isolate;
+pub use isolate::{Isolate, MAX_CHAIN_DEPTH};
 pub use local::LocalWorkers;
 pub use switchyard_web::{HttpRequest, HttpResponse};

@@ -53,23 +53,25 @@ impl LocalWorkers {
         Ok(isolate)
     }
 
-    /// Handle `request` with `worker`'s fetch handler (or that of its named `entrypoint`).
+    /// Handle `request` with `worker`'s fetch handler (or that of its named `entrypoint`);
+    /// `depth` counts the workers the request has passed through, this one included.
     pub async fn fetch(
         &self,
         worker: &str,
         entrypoint: Option<&str>,
         request: HttpRequest,
+        depth: u32,
     ) -> Result<HttpResponse, WorkerError> {
         let isolate = self.isolate(worker)?;
         isolate
-            .fetch(entrypoint, request, self.fleet.options.request_timeout)
+            .fetch(entrypoint, request, depth, self.fleet.options.request_timeout)
             .await
     }
 
     /// Handle `request` with the entry worker.
     pub async fn fetch_entry(&self, request: HttpRequest) -> Result<HttpResponse, WorkerError> {
         let entry = self.fleet.entry.clone();
-        self.fetch(&entry, None, request).await
+        self.fetch(&entry, None, request, 1).await
     }
 
     /// Let `ctx.waitUntil` work finish (until `deadline`), then stop every isolate's event loop.

@@ -321,3 +321,13 @@ fn sigterm_lets_in_flight_requests_finish() {
     assert_eq!(code, Some(0), "{}", server.output());
     assert!(server.output().contains("switchyard: stopped"), "{}", server.output());
 }
+
+#[test]
+fn a_binding_cycle_hits_the_depth_limit_instead_of_recursing_forever() {
+    let server = TestServer::start(&["cycle/wrangler.ping.toml", "cycle/wrangler.pong.toml"], &[]);
+    let response = server.get("/");
+    assert_eq!(response.status, 508, "{}", response.text());
+    assert!(response.text().starts_with("caught: Subrequest depth limit exceeded"), "{}", response.text());
+    // The server is still healthy afterwards.
+    assert_eq!(server.get("/").status, 508);
+}

@@ -72,7 +72,7 @@ fn two_configs_with_the_same_name_are_refused() {
 fn one_binding_name_used_twice_is_refused() {
     let output = refuses(&["bad/dup-binding.toml", "bad/auth-worker.toml"]);
     assert!(output.contains("\"AUTH\""), "{output}");
-    assert!(output.contains("dup-binding.toml:6:") && output.contains("dup-binding.toml:10:"), "{output}");
+    assert!(output.contains("dup-binding.toml:6:") && output.contains("dup-binding.toml:9:"), "{output}");
 }
 
 #[test]
