@@ -51,7 +51,10 @@ pub enum StartupError {
 pub enum WorkerError {
     /// The handler threw or its promise rejected: 500, Cloudflare's error 1101.
     #[error("worker \"{worker}\" threw an exception: {exception}")]
-    Exception { worker: String, exception: JsException },
+    Exception {
+        worker: String,
+        exception: JsException,
+    },
     /// The handler's promise can never settle: 500, as Cloudflare's "The script will never
     /// generate a response".
     #[error("worker \"{worker}\": the script will never generate a response")]
@@ -74,8 +77,8 @@ impl WorkerError {
         let (class, message) = match self {
             WorkerError::Exception { exception, .. } => {
                 let class = match exception.name.as_str() {
-                    name @ ("TypeError" | "RangeError" | "SyntaxError" | "ReferenceError" | "EvalError"
-                    | "URIError") => name,
+                    name @ ("TypeError" | "RangeError" | "SyntaxError" | "ReferenceError"
+                    | "EvalError" | "URIError") => name,
                     _ => "Error",
                 };
                 (class, exception.message.clone())
@@ -119,7 +122,11 @@ impl JsException {
             };
             let name = text("name");
             return JsException {
-                name: if name.is_empty() { "Error".into() } else { name },
+                name: if name.is_empty() {
+                    "Error".into()
+                } else {
+                    name
+                },
                 message: text("message"),
                 stack: graph.map_stack(text("stack").trim_end()),
             };
@@ -140,7 +147,11 @@ impl JsException {
     }
 
     /// From an `rquickjs::Error`, taking the pending exception when there is one.
-    pub fn from_error<'js>(ctx: &Ctx<'js>, error: rquickjs::Error, graph: &ModuleGraph) -> JsException {
+    pub fn from_error<'js>(
+        ctx: &Ctx<'js>,
+        error: rquickjs::Error,
+        graph: &ModuleGraph,
+    ) -> JsException {
         if error.is_exception() {
             let value = ctx.catch();
             return JsException::from_value(ctx, value, graph);

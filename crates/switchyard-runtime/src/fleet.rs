@@ -5,7 +5,7 @@ use std::rc::Weak;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use switchyard_config::{World, WorkerConfig};
+use switchyard_config::{WorkerConfig, World};
 
 use crate::error::StartupError;
 use crate::isolate::Isolate;
@@ -56,7 +56,10 @@ impl Fleet {
     /// Load every worker's modules and evaluate each once on this thread, so that a bad import, a
     /// module that throws, a missing fetch handler or a missing entrypoint stops start-up with all
     /// problems listed.
-    pub fn load(world: &World, options: RuntimeOptions) -> Result<(Arc<Fleet>, Vec<WorkerReport>), Vec<StartupError>> {
+    pub fn load(
+        world: &World,
+        options: RuntimeOptions,
+    ) -> Result<(Arc<Fleet>, Vec<WorkerReport>), Vec<StartupError>> {
         let mut errors = Vec::new();
         let mut workers = HashMap::new();
         for config in &world.workers {
@@ -105,8 +108,12 @@ impl Fleet {
         }
         for config in &world.workers {
             for binding in &config.services {
-                let Some(entrypoint) = &binding.entrypoint else { continue };
-                let Some(target) = isolates.get(binding.service.as_str()) else { continue };
+                let Some(entrypoint) = &binding.entrypoint else {
+                    continue;
+                };
+                let Some(target) = isolates.get(binding.service.as_str()) else {
+                    continue;
+                };
                 if !target.has_export(entrypoint) {
                     errors.push(StartupError::MissingEntrypoint {
                         location: binding.location.to_string(),
@@ -117,7 +124,11 @@ impl Fleet {
                 }
             }
         }
-        if errors.is_empty() { Ok((fleet, reports)) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok((fleet, reports))
+        } else {
+            Err(errors)
+        }
     }
 
     pub fn entry(&self) -> &str {

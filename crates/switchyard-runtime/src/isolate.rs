@@ -13,7 +13,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rquickjs::function::{Opt, This};
-use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Object, Persistent, Promise, Runtime, Value};
+use rquickjs::{
+    CatchResultExt, CaughtError, Context, Ctx, Function, Object, Persistent, Promise, Runtime,
+    Value,
+};
 use switchyard_web::{HttpRequest, HttpResponse, LogLevel, WebOptions};
 use tokio::sync::{Notify, oneshot};
 
@@ -69,7 +72,10 @@ pub(crate) struct IsolateState {
 impl Isolate {
     /// Create the isolate and evaluate the worker's modules. `workers` is the thread's registry
     /// (for service bindings); validation passes a dangling one.
-    pub(crate) fn new(spec: Arc<WorkerSpec>, workers: Weak<LocalWorkers>) -> Result<Rc<Isolate>, StartupError> {
+    pub(crate) fn new(
+        spec: Arc<WorkerSpec>,
+        workers: Weak<LocalWorkers>,
+    ) -> Result<Rc<Isolate>, StartupError> {
         let startup = |message: String| StartupError::Threw {
             worker: spec.config.name.to_string(),
             message,
@@ -97,17 +103,23 @@ impl Isolate {
         {
             let tracker_state = Rc::downgrade(&state);
             let graph = spec.graph.clone();
-            runtime.set_host_promise_rejection_tracker(Some(Box::new(move |ctx, _promise, reason, is_handled| {
-                if is_handled {
-                    return;
-                }
-                if let Some(state) = tracker_state.upgrade()
-                    && !state.booting.get()
-                {
-                    let details = JsException::from_value(&ctx, reason, &graph);
-                    log_line(&state.worker, LogLevel::Error, &format!("Uncaught (in promise) {details}"));
-                }
-            })));
+            runtime.set_host_promise_rejection_tracker(Some(Box::new(
+                move |ctx, _promise, reason, is_handled| {
+                    if is_handled {
+                        return;
+                    }
+                    if let Some(state) = tracker_state.upgrade()
+                        && !state.booting.get()
+                    {
+                        let details = JsException::from_value(&ctx, reason, &graph);
+                        log_line(
+                            &state.worker,
+                            LogLevel::Error,
+                            &format!("Uncaught (in promise) {details}"),
+                        );
+                    }
+                },
+            )));
         }
         let isolate = Rc::new(Isolate {
             spec: spec.clone(),
@@ -154,10 +166,12 @@ impl Isolate {
             .and_then(|f| f.call::<_, ()>(()))
             .map_err(|e| threw(ctx, e))?;
 
-        check_fetch_handler(ctx, &exports, "default").map_err(|problem| StartupError::NoHandler {
-            worker: worker.clone(),
-            main: spec.config.main.clone(),
-            problem,
+        check_fetch_handler(ctx, &exports, "default").map_err(|problem| {
+            StartupError::NoHandler {
+                worker: worker.clone(),
+                main: spec.config.main.clone(),
+                problem,
+            }
         })?;
         *self.state.env.borrow_mut() = Some(Persistent::save(ctx, env));
         *self.state.exports.borrow_mut() = Some(Persistent::save(ctx, exports));
@@ -168,7 +182,8 @@ impl Isolate {
     fn evaluate_main<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
         let graph = &self.spec.graph;
         let main = &graph.modules[&graph.entry];
-        let declared = rquickjs::Module::declare(ctx.clone(), graph.entry.as_str(), main.code.as_str())?;
+        let declared =
+            rquickjs::Module::declare(ctx.clone(), graph.entry.as_str(), main.code.as_str())?;
         let (module, promise) = declared.eval()?;
         // Top-level await settles through microtasks; anything waiting on timers or I/O at start-up
         // is refused, as Cloudflare refuses I/O outside a request.
@@ -193,13 +208,27 @@ impl Isolate {
         let s = Rc::downgrade(state);
         native.set(
             "timerStart",
-            Function::new(ctx.clone(), move |ctx: Ctx<'js>, callback: Function<'js>, delay: f64, repeat: bool| {
-                let state = s.upgrade().ok_or(rquickjs::Error::Unknown)?;
-                let delay = Duration::from_secs_f64((delay.max(0.0)).min(1e9) / 1000.0);
-                let id = state.timers.borrow_mut().start(Persistent::save(&ctx, callback), delay, repeat);
-                state.wake.notify_one();
-                Ok::<_, rquickjs::Error>(id)
-            })?,
+            Function::new(
+                ctx.clone(),
+                move |ctx: Ctx<'js>, callback: Function<'js>, delay: f64, repeat: bool| {
+                    let state = s.upgrade().ok_or(rquickjs::Error::Unknown)?;
+                    // As in browsers and Node: NaN and negatives mean 0, and delays past a
+                    // 32-bit millisecond count overflow to 1 ms.
+                    let ms = match delay {
+                        d if !d.is_finite() || d <= 0.0 => 0.0,
+                        d if d > f64::from(i32::MAX) => 1.0,
+                        d => d,
+                    };
+                    let delay = Duration::from_secs_f64(ms / 1000.0);
+                    let id = state.timers.borrow_mut().start(
+                        Persistent::save(&ctx, callback),
+                        delay,
+                        repeat,
+                    );
+                    state.wake.notify_one();
+                    Ok::<_, rquickjs::Error>(id)
+                },
+            )?,
         )?;
         let s = Rc::downgrade(state);
         native.set(
@@ -224,7 +253,9 @@ impl Isolate {
             "waitUntilEnd",
             Function::new(ctx.clone(), move || {
                 if let Some(state) = s.upgrade() {
-                    state.wait_until.set(state.wait_until.get().saturating_sub(1));
+                    state
+                        .wait_until
+                        .set(state.wait_until.get().saturating_sub(1));
                 }
             })?,
         )?;
@@ -232,27 +263,40 @@ impl Isolate {
         let graph = self.spec.graph.clone();
         native.set(
             "reportError",
-            Function::new(ctx.clone(), move |ctx: Ctx<'js>, origin: String, error: Value<'js>| {
-                if let Some(state) = s.upgrade() {
-                    let details = JsException::from_value(&ctx, error, &graph);
-                    log_line(&state.worker, LogLevel::Error, &format!("Uncaught (in {origin}) {details}"));
-                }
-            })?,
+            Function::new(
+                ctx.clone(),
+                move |ctx: Ctx<'js>, origin: String, error: Value<'js>| {
+                    if let Some(state) = s.upgrade() {
+                        let details = JsException::from_value(&ctx, error, &graph);
+                        log_line(
+                            &state.worker,
+                            LogLevel::Error,
+                            &format!("Uncaught (in {origin}) {details}"),
+                        );
+                    }
+                },
+            )?,
         )?;
         native.set(
             "prepareRequest",
-            Function::new(ctx.clone(), |ctx: Ctx<'js>, input: Value<'js>, init: Opt<Value<'js>>| {
-                switchyard_web::prepare_request(&ctx, input, init.0)
-            })?,
+            Function::new(
+                ctx.clone(),
+                |ctx: Ctx<'js>, input: Value<'js>, init: Opt<Value<'js>>| {
+                    switchyard_web::prepare_request(&ctx, input, init.0)
+                },
+            )?,
         )?;
         let s = Rc::downgrade(state);
         let spec = self.spec.clone();
         native.set(
             "bindingFetch",
-            Function::new(ctx.clone(), move |ctx: Ctx<'js>, id: usize, request: Value<'js>| {
-                let state = s.upgrade().ok_or(rquickjs::Error::Unknown)?;
-                binding_fetch(&ctx, &state, &spec, id, request)
-            })?,
+            Function::new(
+                ctx.clone(),
+                move |ctx: Ctx<'js>, id: usize, request: Value<'js>| {
+                    let state = s.upgrade().ok_or(rquickjs::Error::Unknown)?;
+                    binding_fetch(&ctx, &state, &spec, id, request)
+                },
+            )?,
         )?;
 
         let factory: Function = ctx.eval(RUNTIME_JS)?;
@@ -263,7 +307,9 @@ impl Isolate {
         let env = Object::new(ctx.clone())?;
         for (name, value) in &self.spec.config.vars {
             let value: Value = match value {
-                serde_json::Value::String(s) => rquickjs::String::from_str(ctx.clone(), s)?.into_value(),
+                serde_json::Value::String(s) => {
+                    rquickjs::String::from_str(ctx.clone(), s)?.into_value()
+                }
                 other => ctx.json_parse(other.to_string())?,
             };
             env.set(name.as_str(), value)?;
@@ -318,13 +364,18 @@ impl Isolate {
         self.check_stalled();
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(WorkerError::Internal("the isolate shut down while handling the request".into())),
+            Ok(Err(_)) => Err(WorkerError::Internal(
+                "the isolate shut down while handling the request".into(),
+            )),
             Err(_) => {
                 state.waiting.borrow_mut().remove(&id);
                 log_line(
                     &state.worker,
                     LogLevel::Error,
-                    &format!("the fetch handler did not respond within {} s; request cancelled", timeout.as_secs_f64()),
+                    &format!(
+                        "the fetch handler did not respond within {} s; request cancelled",
+                        timeout.as_secs_f64()
+                    ),
                 );
                 Err(WorkerError::TimedOut {
                     worker: state.worker.clone(),
@@ -344,7 +395,11 @@ impl Isolate {
         let graph = &self.spec.graph;
         let fail = |ctx: &Ctx<'js>, error: rquickjs::Error| {
             let details = JsException::from_error(ctx, error, graph);
-            log_line(&self.state.worker, LogLevel::Error, &format!("Uncaught {details}"));
+            log_line(
+                &self.state.worker,
+                LogLevel::Error,
+                &format!("Uncaught {details}"),
+            );
             WorkerError::Exception {
                 worker: self.state.worker.clone(),
                 exception: details,
@@ -356,7 +411,9 @@ impl Isolate {
             let glue = restore(ctx, &self.state.glue)?;
             let exec_ctx: Value = glue.get::<_, Function>("makeContext")?.call(())?;
             let handler: Value = self.exports(ctx)?.get(entrypoint.unwrap_or("default"))?;
-            let result: Value = if let Some(class) = handler.as_constructor().filter(|_| handler.is_function()) {
+            let result: Value = if let Some(class) =
+                handler.as_constructor().filter(|_| handler.is_function())
+            {
                 // `export default class extends WorkerEntrypoint`: a fresh instance per request.
                 let instance: Object = class.construct((exec_ctx, env))?;
                 let fetch: Function = instance.get("fetch")?;
@@ -375,28 +432,51 @@ impl Isolate {
     }
 
     /// Route the outcome of `promise` to the waiter `id`.
-    fn settle_into<'js>(&self, ctx: &Ctx<'js>, promise: Promise<'js>, id: u64) -> rquickjs::Result<()> {
+    fn settle_into<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        promise: Promise<'js>,
+        id: u64,
+    ) -> rquickjs::Result<()> {
         let ok_state = Rc::downgrade(&self.state);
         let on_ok = Function::new(ctx.clone(), move |ctx: Ctx<'js>, response: Value<'js>| {
-            let Some(state) = ok_state.upgrade() else { return };
-            let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) else { return };
-            let result = switchyard_web::response_from_js(&ctx, response).catch(&ctx).map_err(|caught| {
-                let details = JsException::from_caught(caught);
-                log_line(&state.worker, LogLevel::Error, &format!("Uncaught {details}"));
-                WorkerError::Exception {
-                    worker: state.worker.clone(),
-                    exception: details,
-                }
-            });
+            let Some(state) = ok_state.upgrade() else {
+                return;
+            };
+            let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) else {
+                return;
+            };
+            let result = switchyard_web::response_from_js(&ctx, response)
+                .catch(&ctx)
+                .map_err(|caught| {
+                    let details = JsException::from_caught(caught);
+                    log_line(
+                        &state.worker,
+                        LogLevel::Error,
+                        &format!("Uncaught {details}"),
+                    );
+                    WorkerError::Exception {
+                        worker: state.worker.clone(),
+                        exception: details,
+                    }
+                });
             let _ = tx.send(result);
         })?;
         let err_state = Rc::downgrade(&self.state);
         let graph = self.spec.graph.clone();
         let on_err = Function::new(ctx.clone(), move |ctx: Ctx<'js>, reason: Value<'js>| {
-            let Some(state) = err_state.upgrade() else { return };
-            let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) else { return };
+            let Some(state) = err_state.upgrade() else {
+                return;
+            };
+            let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) else {
+                return;
+            };
             let details = JsException::from_value(&ctx, reason, &graph);
-            log_line(&state.worker, LogLevel::Error, &format!("Uncaught {details}"));
+            log_line(
+                &state.worker,
+                LogLevel::Error,
+                &format!("Uncaught {details}"),
+            );
             let _ = tx.send(Err(WorkerError::Exception {
                 worker: state.worker.clone(),
                 exception: details,
@@ -447,7 +527,11 @@ impl Isolate {
                         && let Err(error) = callback.call::<_, ()>(())
                     {
                         let details = JsException::from_error(&ctx, error, &self.spec.graph);
-                        log_line(&self.state.worker, LogLevel::Error, &format!("Uncaught (in timer) {details}"));
+                        log_line(
+                            &self.state.worker,
+                            LogLevel::Error,
+                            &format!("Uncaught (in timer) {details}"),
+                        );
                     }
                     while ctx.execute_pending_job() {}
                 }
@@ -493,7 +577,9 @@ impl Isolate {
     /// Whether anything could still run in this isolate without a new request.
     pub(crate) fn is_idle(&self) -> bool {
         let state = &self.state;
-        state.in_flight.get() == 0 && state.timers.borrow().is_empty() && state.completions.borrow().is_empty()
+        state.in_flight.get() == 0
+            && state.timers.borrow().is_empty()
+            && state.completions.borrow().is_empty()
     }
 
     pub(crate) fn close(&self) {
@@ -520,7 +606,10 @@ impl Drop for Isolate {
     }
 }
 
-fn restore<'js>(ctx: &Ctx<'js>, slot: &RefCell<Option<Persistent<Object<'static>>>>) -> rquickjs::Result<Object<'js>> {
+fn restore<'js>(
+    ctx: &Ctx<'js>,
+    slot: &RefCell<Option<Persistent<Object<'static>>>>,
+) -> rquickjs::Result<Object<'js>> {
     slot.borrow()
         .clone()
         .ok_or(rquickjs::Error::Unknown)?
@@ -529,12 +618,20 @@ fn restore<'js>(ctx: &Ctx<'js>, slot: &RefCell<Option<Persistent<Object<'static>
 
 /// Check that `exports[name]` can handle fetch: an object with a `fetch` method, or a class whose
 /// prototype has one. Returns what is wrong otherwise.
-fn check_fetch_handler<'js>(_ctx: &Ctx<'js>, exports: &Object<'js>, name: &str) -> Result<(), String> {
+fn check_fetch_handler<'js>(
+    _ctx: &Ctx<'js>,
+    exports: &Object<'js>,
+    name: &str,
+) -> Result<(), String> {
     let handler: Value = exports.get(name).map_err(|e| e.to_string())?;
     if handler.is_undefined() {
         return Err("the module has no default export".into());
     }
-    let has_fetch = |object: &Object<'js>| object.get::<_, Value>("fetch").is_ok_and(|f| f.is_function());
+    let has_fetch = |object: &Object<'js>| {
+        object
+            .get::<_, Value>("fetch")
+            .is_ok_and(|f| f.is_function())
+    };
     if handler.is_function() {
         let prototype: Option<Object> = handler.as_object().and_then(|o| o.get("prototype").ok());
         if prototype.as_ref().is_some_and(has_fetch) {
@@ -545,7 +642,10 @@ fn check_fetch_handler<'js>(_ctx: &Ctx<'js>, exports: &Object<'js>, name: &str) 
     match handler.as_object() {
         Some(object) if has_fetch(object) => Ok(()),
         Some(_) => Err("its default export has no fetch() method".into()),
-        None => Err(format!("its default export is a {}, not an object", handler.type_name())),
+        None => Err(format!(
+            "its default export is a {}, not an object",
+            handler.type_name()
+        )),
     }
 }
 
@@ -567,7 +667,14 @@ fn binding_fetch<'js>(
         .ok_or_else(|| rquickjs::Exception::throw_internal(ctx, "unknown service binding"))?;
     // Which of this isolate's requests made the call is not tracked through promises, so take the
     // deepest one in flight: exact for a single chain, and a cycle still hits the cap.
-    let depth = state.waiting.borrow().values().map(|(_, d)| *d).max().unwrap_or(0) + 1;
+    let depth = state
+        .waiting
+        .borrow()
+        .values()
+        .map(|(_, d)| *d)
+        .max()
+        .unwrap_or(0)
+        + 1;
     if depth > MAX_CHAIN_DEPTH {
         return Err(rquickjs::Exception::throw_message(
             ctx,
@@ -589,29 +696,43 @@ fn binding_fetch<'js>(
 
     tokio::task::spawn_local(async move {
         let result = match workers.upgrade() {
-            Some(workers) => workers.fetch(&target, entrypoint.as_deref(), request, depth).await,
+            Some(workers) => {
+                workers
+                    .fetch(&target, entrypoint.as_deref(), request, depth)
+                    .await
+            }
             None => Err(WorkerError::Internal("the server is shutting down".into())),
         };
-        let Some(caller) = caller.upgrade() else { return };
+        let Some(caller) = caller.upgrade() else {
+            return;
+        };
         let completion_state = Rc::downgrade(&caller);
-        caller.completions.borrow_mut().push_back(Box::new(move |ctx| {
-            if let Some(state) = completion_state.upgrade() {
-                state.in_flight.set(state.in_flight.get().saturating_sub(1));
-            }
-            let outcome = match result {
-                Ok(response) => switchyard_web::response_to_js(&ctx, response).and_then(|response| {
-                    resolve.restore(&ctx)?.call::<_, ()>((response,))
-                }),
-                Err(error) => error.to_js(&ctx).and_then(|error| reject.clone().restore(&ctx)?.call::<_, ()>((error,))),
-            };
-            if let Err(error) = outcome {
-                // Converting the response failed: the caller's promise must still settle.
-                let caught = ctx.catch();
-                let _ = reject
-                    .restore(&ctx)
-                    .and_then(|reject| reject.call::<_, ()>((if caught.is_undefined() { error.to_string().into_js_string(&ctx) } else { caught },)));
-            }
-        }));
+        caller
+            .completions
+            .borrow_mut()
+            .push_back(Box::new(move |ctx| {
+                if let Some(state) = completion_state.upgrade() {
+                    state.in_flight.set(state.in_flight.get().saturating_sub(1));
+                }
+                let outcome = match result {
+                    Ok(response) => switchyard_web::response_to_js(&ctx, response)
+                        .and_then(|response| resolve.restore(&ctx)?.call::<_, ()>((response,))),
+                    Err(error) => error
+                        .to_js(&ctx)
+                        .and_then(|error| reject.clone().restore(&ctx)?.call::<_, ()>((error,))),
+                };
+                if let Err(error) = outcome {
+                    // Converting the response failed: the caller's promise must still settle.
+                    let caught = ctx.catch();
+                    let _ = reject.restore(&ctx).and_then(|reject| {
+                        reject.call::<_, ()>((if caught.is_undefined() {
+                            error.to_string().into_js_string(&ctx)
+                        } else {
+                            caught
+                        },))
+                    });
+                }
+            }));
         caller.wake.notify_one();
     });
     Ok(promise)
@@ -645,7 +766,12 @@ struct Timer {
 }
 
 impl Timers {
-    fn start(&mut self, callback: Persistent<Function<'static>>, delay: Duration, repeat: bool) -> u32 {
+    fn start(
+        &mut self,
+        callback: Persistent<Function<'static>>,
+        delay: Duration,
+        repeat: bool,
+    ) -> u32 {
         self.next_id = self.next_id.wrapping_add(1).max(1);
         let id = self.next_id;
         let due = Instant::now() + delay;
@@ -684,7 +810,9 @@ impl Timers {
                 break;
             }
             self.by_due.pop_first();
-            let Some(timer) = self.entries.get_mut(&id) else { continue };
+            let Some(timer) = self.entries.get_mut(&id) else {
+                continue;
+            };
             out.push(timer.callback.clone());
             match timer.interval {
                 Some(interval) => {
@@ -731,7 +859,10 @@ impl JsException {
     pub(crate) fn from_caught(caught: CaughtError<'_>) -> JsException {
         match caught {
             CaughtError::Exception(exception) => JsException {
-                name: exception.as_object().get::<_, String>("name").unwrap_or_else(|_| "Error".into()),
+                name: exception
+                    .as_object()
+                    .get::<_, String>("name")
+                    .unwrap_or_else(|_| "Error".into()),
                 message: exception.message().unwrap_or_default(),
                 stack: exception.stack().unwrap_or_default(),
             },

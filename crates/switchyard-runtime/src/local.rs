@@ -42,14 +42,19 @@ impl LocalWorkers {
         let spec = self
             .fleet
             .spec(worker)
-            .ok_or_else(|| WorkerError::Internal(format!("no worker named \"{worker}\" is loaded")))?
+            .ok_or_else(|| {
+                WorkerError::Internal(format!("no worker named \"{worker}\" is loaded"))
+            })?
             .clone();
-        let isolate = Isolate::new(spec, self.me.clone()).map_err(|e| WorkerError::Unavailable {
-            worker: worker.to_owned(),
-            message: e.to_string(),
-        })?;
+        let isolate =
+            Isolate::new(spec, self.me.clone()).map_err(|e| WorkerError::Unavailable {
+                worker: worker.to_owned(),
+                message: e.to_string(),
+            })?;
         tokio::task::spawn_local(isolate.clone().run_loop());
-        self.isolates.borrow_mut().insert(worker.to_owned(), isolate.clone());
+        self.isolates
+            .borrow_mut()
+            .insert(worker.to_owned(), isolate.clone());
         Ok(isolate)
     }
 
@@ -64,7 +69,12 @@ impl LocalWorkers {
     ) -> Result<HttpResponse, WorkerError> {
         let isolate = self.isolate(worker)?;
         isolate
-            .fetch(entrypoint, request, depth, self.fleet.options.request_timeout)
+            .fetch(
+                entrypoint,
+                request,
+                depth,
+                self.fleet.options.request_timeout,
+            )
             .await
     }
 

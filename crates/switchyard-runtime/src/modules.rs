@@ -72,7 +72,11 @@ impl fmt::Display for LoadError {
                 line,
                 column,
                 message,
-            } => write!(f, "{}:{line}:{column}: syntax error: {message}", display_path(path)),
+            } => write!(
+                f,
+                "{}:{line}:{column}: syntax error: {message}",
+                display_path(path)
+            ),
             LoadError::Import {
                 importer,
                 line,
@@ -149,11 +153,14 @@ impl ModuleGraph {
             return frame.to_owned();
         };
         let (location, prefix, suffix) = match (frame.rfind('('), frame.ends_with(')')) {
-            (Some(open), true) if open > at => (&frame[open + 1..frame.len() - 1], &frame[..=open], ")"),
+            (Some(open), true) if open > at => {
+                (&frame[open + 1..frame.len() - 1], &frame[..=open], ")")
+            }
             _ => (&frame[at + 3..], &frame[..at + 3], ""),
         };
         let mut parts = location.rsplitn(3, ':');
-        let (Some(column), Some(line), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
+        let (Some(column), Some(line), Some(file)) = (parts.next(), parts.next(), parts.next())
+        else {
             return frame.to_owned();
         };
         let (Ok(line), Ok(column)) = (line.parse::<u32>(), column.parse::<u32>()) else {
@@ -166,7 +173,10 @@ impl ModuleGraph {
             Some(map) => map.original(line, column).unwrap_or((line, column)),
             None => (line, column),
         };
-        format!("{prefix}{}:{line}:{column}{suffix}", display_path(&module.path))
+        format!(
+            "{prefix}{}:{line}:{column}{suffix}",
+            display_path(&module.path)
+        )
     }
 
     /// The module loader QuickJS calls while evaluating this graph.
@@ -229,7 +239,8 @@ fn resolve(importer: &Path, specifier: &str) -> Result<String, String> {
             "Switchyard provides only \"{CLOUDFLARE_WORKERS}\" among built-in modules"
         ));
     }
-    if !(specifier.starts_with("./") || specifier.starts_with("../") || specifier.starts_with('/')) {
+    if !(specifier.starts_with("./") || specifier.starts_with("../") || specifier.starts_with('/'))
+    {
         return Err(
             "packages from node_modules are not supported yet; import files with a relative path \
              (\"./lib/x.ts\")"
@@ -357,8 +368,14 @@ mod tests {
     #[test]
     fn walks_relative_imports_including_js_specifiers_for_ts_files() {
         let dir = project(&[
-            ("src/index.ts", "import { a } from './lib/a.js';\nimport type { T } from './types';\nexport default { fetch() { return a } }"),
-            ("src/lib/a.ts", "export * from './b';\nexport const a: number = 1;"),
+            (
+                "src/index.ts",
+                "import { a } from './lib/a.js';\nimport type { T } from './types';\nexport default { fetch() { return a } }",
+            ),
+            (
+                "src/lib/a.ts",
+                "export * from './b';\nexport const a: number = 1;",
+            ),
             ("src/lib/b.mjs", "export const b = 2;"),
         ]);
         let graph = ModuleGraph::load(&dir.join("src/index.ts")).expect("loads");
@@ -370,14 +387,22 @@ mod tests {
         let dir = project(&[("index.js", "const x = 1;\nimport y from './nope.js';\n")]);
         let err = ModuleGraph::load(&dir.join("index.js")).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("index.js:2:15: cannot import \"./nope.js\": no such file"), "{text}");
+        assert!(
+            text.contains("index.js:2:15: cannot import \"./nope.js\": no such file"),
+            "{text}"
+        );
     }
 
     #[test]
     fn bare_specifiers_say_packages_are_not_supported_yet() {
         let dir = project(&[("index.js", "import { Hono } from 'hono';\n")]);
-        let err = ModuleGraph::load(&dir.join("index.js")).unwrap_err().to_string();
-        assert!(err.contains("\"hono\"") && err.contains("node_modules"), "{err}");
+        let err = ModuleGraph::load(&dir.join("index.js"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"hono\"") && err.contains("node_modules"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -388,8 +413,14 @@ mod tests {
         )]);
         let graph = ModuleGraph::load(&dir.join("w.ts")).expect("loads");
         let name = graph.entry.clone();
-        let generated = graph.modules[&name].code.lines().position(|l| l.contains("throw")).unwrap() + 1;
-        let stack = format!("Error: x\n    at f ({name}:{generated}:9)\n    at <anonymous> (native)");
+        let generated = graph.modules[&name]
+            .code
+            .lines()
+            .position(|l| l.contains("throw"))
+            .unwrap()
+            + 1;
+        let stack =
+            format!("Error: x\n    at f ({name}:{generated}:9)\n    at <anonymous> (native)");
         let mapped = graph.map_stack(&stack);
         assert!(mapped.contains("w.ts:5:"), "{mapped}");
         assert!(mapped.ends_with("at <anonymous> (native)"), "{mapped}");

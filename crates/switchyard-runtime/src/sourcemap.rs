@@ -19,7 +19,11 @@ impl LineMap {
             if lines.len() <= line {
                 lines.resize_with(line + 1, Vec::new);
             }
-            lines[line].push((token.get_dst_col(), token.get_src_line(), token.get_src_col()));
+            lines[line].push((
+                token.get_dst_col(),
+                token.get_src_line(),
+                token.get_src_col(),
+            ));
         }
         for line in &mut lines {
             line.sort_unstable_by_key(|t| t.0);

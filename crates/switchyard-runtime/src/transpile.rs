@@ -46,6 +46,19 @@ pub fn is_typescript(path: &Path) -> bool {
 
 /// Transpile one module. `path` decides the dialect and names the module in the source map.
 pub fn transpile(path: &Path, source: &str) -> Result<Transpiled, SyntaxError> {
+    // A compiler bug on unusual input must not take the server down with it.
+    std::panic::catch_unwind(|| transpile_inner(path, source)).unwrap_or_else(|_| {
+        Err(SyntaxError {
+            line: 1,
+            column: 1,
+            message: "the TypeScript compiler failed on this file (a bug in Switchyard's oxc \
+                      integration; please report it with the file)"
+                .to_owned(),
+        })
+    })
+}
+
+fn transpile_inner(path: &Path, source: &str) -> Result<Transpiled, SyntaxError> {
     let typescript = is_typescript(path);
     let source_type = if typescript {
         SourceType::ts().with_module(true)
@@ -66,7 +79,8 @@ pub fn transpile(path: &Path, source: &str) -> Result<Transpiled, SyntaxError> {
     }
 
     let mut program = parsed.program;
-    let semantic = SemanticBuilder::new().build(&program);
+    // Enum lowering needs the member values the semantic pass computes only when asked.
+    let semantic = SemanticBuilder::new().with_enum_eval(true).build(&program);
     if let Some(error) = semantic.diagnostics.errors().next() {
         return Err(syntax_error(source, error));
     }
@@ -74,7 +88,8 @@ pub fn transpile(path: &Path, source: &str) -> Result<Transpiled, SyntaxError> {
     // Only the TypeScript preset runs: the default `EnvOptions` lowers nothing, and QuickJS-ng
     // understands modern syntax natively.
     let options = TransformOptions::default();
-    let transformed = Transformer::new(&allocator, path, &options).build_with_scoping(scoping, &mut program);
+    let transformed =
+        Transformer::new(&allocator, path, &options).build_with_scoping(scoping, &mut program);
     if let Some(error) = transformed.diagnostics.errors().next() {
         return Err(syntax_error(source, error));
     }
@@ -144,7 +159,8 @@ mod tests {
 
     #[test]
     fn strips_types_and_maps_lines_back() {
-        let source = "interface A { x: number }\n\nexport function f(a: A): number {\n  return a.x;\n}\n";
+        let source =
+            "interface A { x: number }\n\nexport function f(a: A): number {\n  return a.x;\n}\n";
         let out = transpile(Path::new("/w/a.ts"), source).expect("transpiles");
         assert!(!out.code.contains("interface"), "{}", out.code);
         assert!(out.code.contains("export function f(a)"), "{}", out.code);
@@ -157,6 +173,19 @@ mod tests {
             .expect("return kept") as u32
             + 1;
         assert_eq!(map.original(generated_line, 3).map(|p| p.0), Some(4));
+    }
+
+    #[test]
+    fn enums_are_lowered_with_their_values() {
+        let source =
+            "export enum Mode { Greet = 'greet', Count = 2 }\nexport const m = Mode.Greet;\n";
+        let out = transpile(Path::new("/w/e.ts"), source).expect("transpiles");
+        assert!(out.code.contains("\"greet\""), "{}", out.code);
+        assert!(
+            !out.code.contains("Mode[Mode[\"Greet\"]"),
+            "string members get no reverse mapping:\n{}",
+            out.code
+        );
     }
 
     #[test]

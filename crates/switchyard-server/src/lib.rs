@@ -124,9 +124,9 @@ fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     #[cfg(unix)]
     socket.set_reuse_port(true)?;
     socket.set_nonblocking(true)?;
-    socket.bind(&addr.into()).map_err(|e| {
-        std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"))
-    })?;
+    socket
+        .bind(&addr.into())
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     socket.listen(1024)?;
     Ok(socket.into())
 }
@@ -138,7 +138,10 @@ fn serve_thread(
     shutdown: watch::Receiver<bool>,
     local_addr: SocketAddr,
 ) {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("switchyard: cannot start a server thread: {error}");
@@ -146,7 +149,10 @@ fn serve_thread(
         }
     };
     let local = tokio::task::LocalSet::new();
-    local.block_on(&runtime, accept_loop(listener, fleet, options, shutdown, local_addr));
+    local.block_on(
+        &runtime,
+        accept_loop(listener, fleet, options, shutdown, local_addr),
+    );
 }
 
 async fn accept_loop(
@@ -171,7 +177,9 @@ async fn accept_loop(
         local_addr,
     });
     let mut builder = http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30));
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30));
 
     loop {
         tokio::select! {
@@ -228,12 +236,20 @@ async fn handle(
     if declared.is_some_and(|len| len > context.max_body_size) {
         return Ok(too_large(context.max_body_size));
     }
-    let body = match Limited::new(body, context.max_body_size as usize).collect().await {
+    let body = match Limited::new(body, context.max_body_size as usize)
+        .collect()
+        .await
+    {
         Ok(collected) => collected.to_bytes(),
         Err(error) if error.is::<http_body_util::LengthLimitError>() => {
             return Ok(too_large(context.max_body_size));
         }
-        Err(_) => return Ok(plain(StatusCode::BAD_REQUEST, "Bad Request: the request body could not be read\n")),
+        Err(_) => {
+            return Ok(plain(
+                StatusCode::BAD_REQUEST,
+                "Bad Request: the request body could not be read\n",
+            ));
+        }
     };
 
     let host = parts
@@ -275,7 +291,10 @@ fn error_response(error: &WorkerError) -> Response<Full<Bytes>> {
             "Error 1101: Worker threw exception\n".to_owned()
         }
         WorkerError::TimedOut { after, .. } => {
-            format!("Error: the worker did not respond within {} s\n", after.as_secs_f64())
+            format!(
+                "Error: the worker did not respond within {} s\n",
+                after.as_secs_f64()
+            )
         }
         WorkerError::Unavailable { .. } | WorkerError::Internal(_) => {
             eprintln!("switchyard: {error}");
@@ -295,8 +314,9 @@ fn too_large(limit: u64) -> Response<Full<Bytes>> {
 fn plain(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::copy_from_slice(body.as_bytes())));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain;charset=UTF-8"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain;charset=UTF-8"),
+    );
     response
 }

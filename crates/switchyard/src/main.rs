@@ -93,7 +93,10 @@ fn dev(args: DevArgs) -> ExitCode {
             for error in &errors {
                 eprintln!("error: {error}");
             }
-            eprintln!("switchyard: not starting: {} worker error(s) above", errors.len());
+            eprintln!(
+                "switchyard: not starting: {} worker error(s) above",
+                errors.len()
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -101,7 +104,9 @@ fn dev(args: DevArgs) -> ExitCode {
     let server_options = ServerOptions {
         ip: args.ip,
         port: args.port,
-        threads: args.threads.unwrap_or_else(|| ServerOptions::default().threads),
+        threads: args
+            .threads
+            .unwrap_or_else(|| ServerOptions::default().threads),
         max_body_size: args.max_body_size,
         ..ServerOptions::default()
     };
@@ -139,7 +144,10 @@ fn dev(args: DevArgs) -> ExitCode {
 
 /// Block until SIGINT or SIGTERM. A second signal exits at once.
 fn wait_for_signal() {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("switchyard: cannot wait for signals: {error}");
@@ -148,9 +156,10 @@ fn wait_for_signal() {
     };
     runtime.block_on(async {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut interrupt), Ok(mut terminate)) =
-            (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
-        else {
+        let (Ok(mut interrupt), Ok(mut terminate)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
             eprintln!("switchyard: cannot install signal handlers");
             return;
         };
@@ -160,7 +169,9 @@ fn wait_for_signal() {
         }
         // Leave the handlers installed: a second signal forces the exit.
         std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
             if let Ok(runtime) = runtime {
                 runtime.block_on(async {
                     tokio::select! {
@@ -178,11 +189,13 @@ fn wait_for_signal() {
 /// `100MB`, `512KiB`, `1048576`: decimal units (KB, MB, GB) and binary ones (KiB, MiB, GiB).
 fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
-    let number: u64 = digits
-        .parse()
-        .map_err(|_| format!("\"{text}\" is not a size: use bytes or a number with a unit, like 100MB"))?;
+    let number: u64 = digits.parse().map_err(|_| {
+        format!("\"{text}\" is not a size: use bytes or a number with a unit, like 100MB")
+    })?;
     let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" => 1000,
@@ -191,7 +204,11 @@ fn parse_size(text: &str) -> Result<u64, String> {
         "kib" => 1 << 10,
         "mib" => 1 << 20,
         "gib" => 1 << 30,
-        other => return Err(format!("unknown size unit \"{other}\": use B, KB, MB, GB, KiB, MiB or GiB")),
+        other => {
+            return Err(format!(
+                "unknown size unit \"{other}\": use B, KB, MB, GB, KiB, MiB or GiB"
+            ));
+        }
     };
     number
         .checked_mul(multiplier)

@@ -68,9 +68,17 @@ fn login_then_create_a_pitch_through_router_creator_and_auth() {
         pitch.json(),
         json!({"pitch":{"id":"moon-heist","title":"Moon Heist","genre":"comedy","creator":"alice@example.com"}})
     );
-    assert_eq!(pitch.header("location"), Some("/api/creator/pitches/moon-heist"));
+    assert_eq!(
+        pitch.header("location"),
+        Some("/api/creator/pitches/moon-heist")
+    );
 
-    let anonymous = server.request("POST", "/api/creator/pitches", &[], br#"{"title":"x","genre":"y"}"#);
+    let anonymous = server.request(
+        "POST",
+        "/api/creator/pitches",
+        &[],
+        br#"{"title":"x","genre":"y"}"#,
+    );
     assert_eq!(anonymous.status, 401);
     assert_eq!(anonymous.json(), json!({"error":"unauthorized"}));
 }
@@ -84,7 +92,10 @@ fn portal_routes_answer_with_their_services_data() {
     );
     let missing = server.get("/api/production/projects/nope");
     assert_eq!(missing.status, 404);
-    assert_eq!(missing.json(), json!({"error":"project not found","id":"nope"}));
+    assert_eq!(
+        missing.json(),
+        json!({"error":"project not found","id":"nope"})
+    );
     assert_eq!(
         server.get("/api/production/projects/orbit-of-ashes").json(),
         json!({"project":{"id":"orbit-of-ashes","title":"Orbit of Ashes","stage":"development","budget":4500000}})
@@ -102,7 +113,10 @@ fn portal_routes_answer_with_their_services_data() {
     assert_eq!(server.get("/api/search").status, 400);
     let unknown = server.get("/api/unknown");
     assert_eq!(unknown.status, 404);
-    assert_eq!(unknown.json(), json!({"error":"not found","path":"/api/unknown"}));
+    assert_eq!(
+        unknown.json(),
+        json!({"error":"not found","path":"/api/unknown"})
+    );
 }
 
 #[test]
@@ -111,7 +125,13 @@ fn cors_preflight_is_answered_by_the_router() {
     let response = server.request("OPTIONS", "/api/creator/pitches", &[], b"");
     assert_eq!(response.status, 204);
     assert!(response.body.is_empty());
-    assert_eq!(response.header("access-control-allow-methods"), Some("GET, POST, OPTIONS"));
-    assert_eq!(response.header("access-control-allow-headers"), Some("authorization, content-type"));
+    assert_eq!(
+        response.header("access-control-allow-methods"),
+        Some("GET, POST, OPTIONS")
+    );
+    assert_eq!(
+        response.header("access-control-allow-headers"),
+        Some("authorization, content-type")
+    );
     assert_eq!(response.header("access-control-max-age"), Some("86400"));
 }

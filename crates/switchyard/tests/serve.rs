@@ -18,7 +18,10 @@ fn request_method_url_headers_and_body_reach_the_worker_intact() {
     assert_eq!(response.status, 200, "{}", response.text());
     let json = response.json();
     assert_eq!(json["method"], "POST");
-    assert_eq!(json["url"], format!("http://{}/echo?q=1&q=two%20words", server.addr));
+    assert_eq!(
+        json["url"],
+        format!("http://{}/echo?q=1&q=two%20words", server.addr)
+    );
     assert_eq!(json["q"], serde_json::json!(["1", "two words"]));
     assert_eq!(json["headers"]["x-custom"], "Value");
     assert_eq!(json["headers"]["content-type"], "text/plain");
@@ -33,7 +36,10 @@ fn vars_reach_env_as_strings_and_json_objects() {
     let json = server.get("/env").json();
     assert_eq!(json["greeting"], "hello");
     assert_eq!(json["type"], "object");
-    assert_eq!(json["limits"], serde_json::json!({ "max": 3, "tags": ["a", "b"] }));
+    assert_eq!(
+        json["limits"],
+        serde_json::json!({ "max": 3, "tags": ["a", "b"] })
+    );
 }
 
 #[test]
@@ -41,12 +47,18 @@ fn responses_keep_status_headers_and_binary_bodies() {
     let server = TestServer::start(&["basic/wrangler.toml"], &[]);
 
     let cookies = server.get("/cookies");
-    assert_eq!(cookies.headers_named("set-cookie"), vec!["a=1; Path=/", "b=2; Path=/"]);
+    assert_eq!(
+        cookies.headers_named("set-cookie"),
+        vec!["a=1; Path=/", "b=2; Path=/"]
+    );
     assert_eq!(cookies.text(), "cookies");
 
     let redirect = server.get("/redirect");
     assert_eq!(redirect.status, 301);
-    assert_eq!(redirect.header("location"), Some("https://example.com/elsewhere"));
+    assert_eq!(
+        redirect.header("location"),
+        Some("https://example.com/elsewhere")
+    );
 
     let empty = server.get("/status");
     assert_eq!(empty.status, 204);
@@ -71,7 +83,10 @@ fn web_apis_behave_inside_a_worker() {
     assert_eq!(json["params"], "a=1+2&b=%C3%A9");
     assert_eq!(json["resolved"], "https://h.example/a/up?x=1#h");
     assert_eq!(json["headerCase"], "x");
-    assert_eq!(server.get("/microtask").json(), serde_json::json!(["microtask", "timeout"]));
+    assert_eq!(
+        server.get("/microtask").json(),
+        serde_json::json!(["microtask", "timeout"])
+    );
 }
 
 #[test]
@@ -79,7 +94,10 @@ fn console_output_is_printed_with_the_workers_name() {
     let server = TestServer::start(&["basic/wrangler.toml"], &[]);
     assert_eq!(server.get("/console").text(), "logged");
     let output = server.wait_for_output("an error line");
-    assert!(output.contains("[basic] log: plain log { nested: { a: [ 1, 2 ] } }"), "{output}");
+    assert!(
+        output.contains("[basic] log: plain log { nested: { a: [ 1, 2 ] } }"),
+        "{output}"
+    );
     assert!(output.contains("[basic] error: an error line"), "{output}");
 }
 
@@ -94,7 +112,10 @@ fn wait_until_work_finishes_after_the_response_is_sent() {
         if result == "done at first" {
             break;
         }
-        assert!(Instant::now() < deadline, "waitUntil work never completed: {result}");
+        assert!(
+            Instant::now() < deadline,
+            "waitUntil work never completed: {result}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -112,14 +133,21 @@ fn timers_fire_in_order_and_can_be_cleared() {
 #[test]
 fn service_bindings_pass_requests_through_a_chain() {
     let server = TestServer::start(
-        &["chain/wrangler.a.toml", "chain/wrangler.b.jsonc", "chain/wrangler.c.toml"],
+        &[
+            "chain/wrangler.a.toml",
+            "chain/wrangler.b.jsonc",
+            "chain/wrangler.c.toml",
+        ],
         &[],
     );
     let body = b"payload".to_vec();
     let response = server.request(
         "PATCH",
         "/forward/deep/path?x=1&y=%20",
-        &[("x-id", "req-1"), ("content-type", "application/octet-stream")],
+        &[
+            ("x-id", "req-1"),
+            ("content-type", "application/octet-stream"),
+        ],
         &body,
     );
     assert_eq!(response.status, 200, "{}", response.text());
@@ -137,7 +165,11 @@ fn service_bindings_pass_requests_through_a_chain() {
 #[test]
 fn service_bindings_accept_url_strings_and_url_objects() {
     let server = TestServer::start(
-        &["chain/wrangler.a.toml", "chain/wrangler.b.jsonc", "chain/wrangler.c.toml"],
+        &[
+            "chain/wrangler.a.toml",
+            "chain/wrangler.b.jsonc",
+            "chain/wrangler.c.toml",
+        ],
         &[],
     );
     let json = server.get("/string-input").json();
@@ -153,16 +185,24 @@ fn service_bindings_accept_url_strings_and_url_objects() {
 }
 
 fn checksum(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0u32, |sum, b| sum.wrapping_mul(31).wrapping_add(u32::from(*b)))
+    bytes.iter().fold(0u32, |sum, b| {
+        sum.wrapping_mul(31).wrapping_add(u32::from(*b))
+    })
 }
 
 #[test]
 fn large_bodies_cross_two_bindings_without_truncation() {
     let server = TestServer::start(
-        &["chain/wrangler.a.toml", "chain/wrangler.b.jsonc", "chain/wrangler.c.toml"],
+        &[
+            "chain/wrangler.a.toml",
+            "chain/wrangler.b.jsonc",
+            "chain/wrangler.c.toml",
+        ],
         &[],
     );
-    let body: Vec<u8> = (0..6 * 1024 * 1024u32).map(|i| (i * 7 + i / 1024) as u8).collect();
+    let body: Vec<u8> = (0..6 * 1024 * 1024u32)
+        .map(|i| (i * 7 + i / 1024) as u8)
+        .collect();
     let response = server.request("POST", "/forward/big", &[], &body);
     assert_eq!(response.status, 200, "{}", response.text());
     let json = response.json();
@@ -173,7 +213,11 @@ fn large_bodies_cross_two_bindings_without_truncation() {
 #[test]
 fn concurrent_requests_through_bindings_never_mix() {
     let server = TestServer::start(
-        &["chain/wrangler.a.toml", "chain/wrangler.b.jsonc", "chain/wrangler.c.toml"],
+        &[
+            "chain/wrangler.a.toml",
+            "chain/wrangler.b.jsonc",
+            "chain/wrangler.c.toml",
+        ],
         &[],
     );
     let addr = server.addr;
@@ -184,7 +228,8 @@ fn concurrent_requests_through_bindings_never_mix() {
                 // Later requests finish first, so responses interleave on each thread.
                 let path = format!("/forward/delay?ms={}", (24 - i) * 3);
                 let body = id.repeat(i + 1);
-                let response = support::request(addr, "POST", &path, &[("x-id", &id)], body.as_bytes());
+                let response =
+                    support::request(addr, "POST", &path, &[("x-id", &id)], body.as_bytes());
                 (id, body, response)
             })
         })
@@ -202,7 +247,11 @@ fn concurrent_requests_through_bindings_never_mix() {
 #[test]
 fn a_callee_exception_is_an_error_the_caller_can_catch() {
     let server = TestServer::start(
-        &["chain/wrangler.a.toml", "chain/wrangler.b.jsonc", "chain/wrangler.c.toml"],
+        &[
+            "chain/wrangler.a.toml",
+            "chain/wrangler.b.jsonc",
+            "chain/wrangler.c.toml",
+        ],
         &[],
     );
     let json = server.get("/catch").json();
@@ -211,16 +260,28 @@ fn a_callee_exception_is_an_error_the_caller_can_catch() {
     assert_eq!(json["isTypeError"], true);
     assert_eq!(json["message"], "b refuses");
     let output = server.wait_for_output("b refuses");
-    assert!(output.contains("[chain-b] error: Uncaught TypeError: b refuses"), "{output}");
+    assert!(
+        output.contains("[chain-b] error: Uncaught TypeError: b refuses"),
+        "{output}"
+    );
 }
 
 #[test]
 fn worker_entrypoint_classes_and_named_entrypoints_handle_fetch() {
-    let server = TestServer::start(&["entrypoints/wrangler.front.toml", "entrypoints/wrangler.svc.toml"], &[]);
+    let server = TestServer::start(
+        &[
+            "entrypoints/wrangler.front.toml",
+            "entrypoints/wrangler.svc.toml",
+        ],
+        &[],
+    );
     let json = server.get("/hello").json();
     assert_eq!(json["front"], "front");
     assert_eq!(json["hasCtx"], true);
-    assert_eq!(json["inner"], serde_json::json!({ "entrypoint": "default", "role": "svc", "path": "/hello" }));
+    assert_eq!(
+        json["inner"],
+        serde_json::json!({ "entrypoint": "default", "role": "svc", "path": "/hello" })
+    );
     let json = server.get("/admin/x").json();
     assert_eq!(json["inner"]["entrypoint"], "Admin");
     assert_eq!(json["inner"]["role"], "svc");
@@ -235,7 +296,10 @@ fn typescript_workers_run_and_stacks_point_at_the_ts_source() {
     assert_eq!(response.status, 500);
     assert!(response.text().contains("1101"), "{}", response.text());
     let output = server.wait_for_output("boom 42");
-    assert!(output.contains("[ts-worker] error: Uncaught Error: boom 42"), "{output}");
+    assert!(
+        output.contains("[ts-worker] error: Uncaught Error: boom 42"),
+        "{output}"
+    );
     // `throw` is on line 12 of explode.ts; the call on line 14 of index.ts.
     assert!(output.contains("src/lib/explode.ts:12:"), "{output}");
     assert!(output.contains("src/index.ts:14:"), "{output}");
@@ -243,7 +307,10 @@ fn typescript_workers_run_and_stacks_point_at_the_ts_source() {
     let response = server.get("/reject");
     assert_eq!(response.status, 500);
     let output = server.wait_for_output("rejected asynchronously");
-    assert!(output.contains("RangeError: rejected asynchronously"), "{output}");
+    assert!(
+        output.contains("RangeError: rejected asynchronously"),
+        "{output}"
+    );
 
     // The server keeps serving after exceptions.
     assert_eq!(server.get("/greet").status, 200);
@@ -260,19 +327,34 @@ fn failures_in_a_handler_give_500_and_the_server_keeps_serving() {
     let wrong = server.get("/not-a-response");
     assert_eq!(wrong.status, 500);
     let output = server.wait_for_output("did not resolve to 'Response'");
-    assert!(output.contains("[timers] error: Uncaught TypeError"), "{output}");
+    assert!(
+        output.contains("[timers] error: Uncaught TypeError"),
+        "{output}"
+    );
 
     // Nothing can settle it: answered at once, not after the timeout.
     let started = Instant::now();
     let never = server.get("/never");
     assert_eq!(never.status, 500);
-    assert!(started.elapsed() < Duration::from_millis(900), "took {:?}", started.elapsed());
-    assert!(server.wait_for_output("will never generate a response").contains("will never generate a response"));
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        server
+            .wait_for_output("will never generate a response")
+            .contains("will never generate a response")
+    );
 
     // Kept alive by an interval: ended by --request-timeout.
     let forever = server.get("/forever");
     assert_eq!(forever.status, 500);
-    assert!(forever.text().contains("did not respond within 1 s"), "{}", forever.text());
+    assert!(
+        forever.text().contains("did not respond within 1 s"),
+        "{}",
+        forever.text()
+    );
 
     assert_eq!(server.get("/").text(), "ok");
 }
@@ -282,7 +364,10 @@ fn malformed_http_gets_400_and_the_server_survives() {
     let server = TestServer::start(&["basic/wrangler.toml"], &[]);
     let response = send_raw(server.addr, b"THIS IS NOT HTTP\r\n\r\n");
     assert_eq!(response.status, 400);
-    let response = send_raw(server.addr, b"GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n");
+    let response = send_raw(
+        server.addr,
+        b"GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n",
+    );
     assert_eq!(response.status, 400);
     assert_eq!(server.get("/env").status, 200);
 }
@@ -319,15 +404,28 @@ fn sigterm_lets_in_flight_requests_finish() {
     assert_eq!(response.status, 200);
     assert_eq!(response.text(), "slow done");
     assert_eq!(code, Some(0), "{}", server.output());
-    assert!(server.output().contains("switchyard: stopped"), "{}", server.output());
+    assert!(
+        server.output().contains("switchyard: stopped"),
+        "{}",
+        server.output()
+    );
 }
 
 #[test]
 fn a_binding_cycle_hits_the_depth_limit_instead_of_recursing_forever() {
-    let server = TestServer::start(&["cycle/wrangler.ping.toml", "cycle/wrangler.pong.toml"], &[]);
+    let server = TestServer::start(
+        &["cycle/wrangler.ping.toml", "cycle/wrangler.pong.toml"],
+        &[],
+    );
     let response = server.get("/");
     assert_eq!(response.status, 508, "{}", response.text());
-    assert!(response.text().starts_with("caught: Subrequest depth limit exceeded"), "{}", response.text());
+    assert!(
+        response
+            .text()
+            .starts_with("caught: Subrequest depth limit exceeded"),
+        "{}",
+        response.text()
+    );
     // The server is still healthy afterwards.
     assert_eq!(server.get("/").status, 508);
 }

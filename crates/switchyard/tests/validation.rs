@@ -23,7 +23,10 @@ fn a_binding_to_an_unknown_service_lists_what_is_loaded_and_suggests_the_closest
     let output = refuses(&["bad/unknown-service.toml", "bad/auth-worker.toml"]);
     assert!(output.contains("bad/unknown-service.toml:7:"), "{output}");
     assert!(output.contains("\"auth-workr\""), "{output}");
-    assert!(output.contains("router") && output.contains("auth-worker"), "{output}");
+    assert!(
+        output.contains("router") && output.contains("auth-worker"),
+        "{output}"
+    );
     assert!(output.contains("Did you mean \"auth-worker\"?"), "{output}");
 }
 
@@ -43,7 +46,10 @@ fn an_unparsable_main_gives_file_line_and_column() {
 #[test]
 fn a_bad_import_names_the_importer_and_specifier() {
     let output = refuses(&["bad/bad-import.toml"]);
-    assert!(output.contains("bad-import.ts:1:24: cannot import \"./helpers/missing\""), "{output}");
+    assert!(
+        output.contains("bad-import.ts:1:24: cannot import \"./helpers/missing\""),
+        "{output}"
+    );
 }
 
 #[test]
@@ -56,7 +62,10 @@ fn a_module_without_a_fetch_handler_has_no_registered_event_handlers() {
 #[test]
 fn a_module_that_throws_at_start_up_is_reported_by_name() {
     let output = refuses(&["bad/throws.toml"]);
-    assert!(output.contains("worker \"throws-at-start\" threw while its modules were evaluated"), "{output}");
+    assert!(
+        output.contains("worker \"throws-at-start\" threw while its modules were evaluated"),
+        "{output}"
+    );
     assert!(output.contains("SyntaxError"), "{output}");
     assert!(output.contains("throws.js:1:"), "{output}");
 }
@@ -65,14 +74,20 @@ fn a_module_that_throws_at_start_up_is_reported_by_name() {
 fn two_configs_with_the_same_name_are_refused() {
     let output = refuses(&["bad/dup-name-1.toml", "bad/dup-name-2.jsonc"]);
     assert!(output.contains("\"twin\""), "{output}");
-    assert!(output.contains("dup-name-1.toml") && output.contains("dup-name-2.jsonc"), "{output}");
+    assert!(
+        output.contains("dup-name-1.toml") && output.contains("dup-name-2.jsonc"),
+        "{output}"
+    );
 }
 
 #[test]
 fn one_binding_name_used_twice_is_refused() {
     let output = refuses(&["bad/dup-binding.toml", "bad/auth-worker.toml"]);
     assert!(output.contains("\"AUTH\""), "{output}");
-    assert!(output.contains("dup-binding.toml:6:") && output.contains("dup-binding.toml:9:"), "{output}");
+    assert!(
+        output.contains("dup-binding.toml:6:") && output.contains("dup-binding.toml:9:"),
+        "{output}"
+    );
 }
 
 #[test]
@@ -99,17 +114,30 @@ fn unknown_and_unsupported_keys_warn_but_the_worker_still_starts() {
     assert_eq!(server.get("/").text(), "ok");
     let output = server.output();
     assert!(output.contains("compatibility_date"), "{output}");
-    assert!(output.contains("`servces`") && output.contains("services"), "{output}");
+    assert!(
+        output.contains("`servces`") && output.contains("services"),
+        "{output}"
+    );
     // Once per key, not once per [[kv_namespaces]] entry.
     assert_eq!(output.matches("`kv_namespaces`").count(), 1, "{output}");
-    assert!(!output.contains("workers_dev"), "deploy-only keys are accepted silently:\n{output}");
+    assert!(
+        !output.contains("workers_dev"),
+        "deploy-only keys are accepted silently:\n{output}"
+    );
 }
 
 #[test]
 fn help_explains_the_dev_command() {
     let (code, output) = run(&["dev", "--help"]);
     assert_eq!(code, Some(0));
-    for needle in ["--config", "--port", "--threads", "--max-body-size", "--request-timeout", "entry worker"] {
+    for needle in [
+        "--config",
+        "--port",
+        "--threads",
+        "--max-body-size",
+        "--request-timeout",
+        "entry worker",
+    ] {
         assert!(output.contains(needle), "{needle} missing from:\n{output}");
     }
 }

@@ -38,7 +38,10 @@ impl TestServer {
 
     pub fn start_in(dir: &Path, configs: &[&str], extra: &[&str]) -> TestServer {
         let mut command = Command::new(binary());
-        command.arg("dev").args(["--port", "0", "--threads", "2"]);
+        command.arg("dev").args(["--port", "0"]);
+        if !extra.contains(&"--threads") {
+            command.args(["--threads", "2"]);
+        }
         for config in configs {
             command.arg("-c").arg(dir.join(config));
         }
@@ -57,7 +60,11 @@ impl TestServer {
             std::thread::spawn(move || {
                 for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                     if let Some(rest) = line.split("ready on http://").nth(1) {
-                        let addr = rest.split_whitespace().next().unwrap_or_default().to_owned();
+                        let addr = rest
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned();
                         let _ = ready_tx.send(addr);
                     }
                     let mut out = output.lock().unwrap();
@@ -81,10 +88,17 @@ impl TestServer {
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("switchyard did not become ready; output:\n{}", output.lock().unwrap());
+                panic!(
+                    "switchyard did not become ready; output:\n{}",
+                    output.lock().unwrap()
+                );
             }
         };
-        TestServer { addr, child, output }
+        TestServer {
+            addr,
+            child,
+            output,
+        }
     }
 
     /// Everything the server printed so far (stdout and stderr interleaved by line).
@@ -108,13 +122,22 @@ impl TestServer {
         self.request("GET", path, &[], b"")
     }
 
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> HttpResponse {
         request(self.addr, method, path, headers, body)
     }
 
     /// Send SIGTERM and wait for the process to exit; returns its exit code.
     pub fn terminate(&mut self) -> Option<i32> {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -182,7 +205,13 @@ impl HttpResponse {
 }
 
 /// One HTTP/1.1 request on a fresh connection (`Connection: close`).
-pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -199,12 +228,15 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
 /// Write raw bytes, read the whole response until the server closes.
 pub fn send_raw(addr: SocketAddr, raw: &[u8]) -> HttpResponse {
     let bytes = exchange_raw(addr, raw);
-    parse_response(&bytes).unwrap_or_else(|| panic!("unparsable response: {:?}", String::from_utf8_lossy(&bytes)))
+    parse_response(&bytes)
+        .unwrap_or_else(|| panic!("unparsable response: {:?}", String::from_utf8_lossy(&bytes)))
 }
 
 pub fn exchange_raw(addr: SocketAddr, raw: &[u8]) -> Vec<u8> {
     let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
     stream.write_all(raw).expect("write request");
     let mut bytes = Vec::new();
     let _ = stream.read_to_end(&mut bytes);
@@ -224,15 +256,24 @@ pub fn parse_response(bytes: &[u8]) -> Option<HttpResponse> {
     let chunked = headers
         .iter()
         .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked { dechunk(rest)? } else { rest.to_vec() };
-    Some(HttpResponse { status, headers, body })
+    let body = if chunked {
+        dechunk(rest)?
+    } else {
+        rest.to_vec()
+    };
+    Some(HttpResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     loop {
         let line_end = data.windows(2).position(|w| w == b"\r\n")?;
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).ok()?.trim(), 16).ok()?;
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&data[..line_end]).ok()?.trim(), 16).ok()?;
         data = &data[line_end + 2..];
         if size == 0 {
             return Some(out);

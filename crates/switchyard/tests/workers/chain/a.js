@@ -2,7 +2,7 @@
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    if (url.pathname === "/forward") {
+    if (url.pathname.startsWith("/forward")) {
       // The Request object itself: method, URL, headers and body unchanged.
       return env.B.fetch(request);
     }
