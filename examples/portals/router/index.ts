@@ -46,9 +46,6 @@ const CORS_PREFLIGHT_HEADERS: Record<string, string> = {
   "access-control-max-age": "86400",
 };
 
-// Statuses whose responses must not carry a body.
-const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
-
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const startedAt = Date.now();
@@ -65,7 +62,7 @@ export default {
       response = binding ? await forward(env[binding], binding, request, requestId) : notFound(url);
     }
 
-    const finished = await decorate(response, requestId);
+    const finished = decorate(response, requestId);
 
     // Runs after the response has been handed back; the runtime keeps the
     // request alive until this promise settles.
@@ -123,16 +120,15 @@ async function probe(service: Fetcher, healthUrl: URL, requestId: string): Promi
 
 /**
  * Adds CORS and x-request-id headers. On Cloudflare a Response that came back
- * from fetch() has immutable headers, so we build a new Response instead of
- * mutating it.
+ * from fetch() has immutable headers, so we wrap it in a new Response: the
+ * body is handed over as it is, without being read or copied.
  */
-async function decorate(response: Response, requestId: string): Promise<Response> {
-  const headers = new Headers(response.headers);
-  headers.set("access-control-allow-origin", "*");
-  headers.set("access-control-expose-headers", "x-request-id");
-  headers.set("x-request-id", requestId);
-  const body = NULL_BODY_STATUSES.has(response.status) ? null : await response.arrayBuffer();
-  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+function decorate(response: Response, requestId: string): Response {
+  const decorated = new Response(response.body, response);
+  decorated.headers.set("access-control-allow-origin", "*");
+  decorated.headers.set("access-control-expose-headers", "x-request-id");
+  decorated.headers.set("x-request-id", requestId);
+  return decorated;
 }
 
 async function logLater(line: string): Promise<void> {
