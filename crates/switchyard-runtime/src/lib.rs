@@ -32,3 +32,18 @@ pub use fleet::{Fleet, RuntimeOptions, WorkerReport, WorkerSpec};
 pub use isolate::{Isolate, MAX_CHAIN_DEPTH};
 pub use local::LocalWorkers;
 pub use switchyard_web::{HttpRequest, HttpResponse};
+
+#[cfg(test)]
+mod send_sync {
+    //! What crosses threads must be `Send + Sync`; isolates never do (they are `Rc`-based).
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn shared_types_cross_threads() {
+        assert_send_sync::<super::Fleet>();
+        assert_send_sync::<super::WorkerSpec>();
+        assert_send_sync::<super::RuntimeOptions>();
+        assert_send_sync::<super::StartupError>();
+        assert_send_sync::<super::WorkerError>();
+    }
+}

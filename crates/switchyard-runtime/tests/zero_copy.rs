@@ -15,8 +15,14 @@ fn write_project() -> PathBuf {
             "wrangler.front.toml",
             "name = \"front\"\nmain = \"front.js\"\ncompatibility_date = \"2026-11-01\"\n\n[[services]]\nbinding = \"BACK\"\nservice = \"back\"\n",
         ),
-        ("front.js", "export default { fetch(request, env) { return env.BACK.fetch(request); } };\n"),
-        ("wrangler.back.toml", "name = \"back\"\nmain = \"back.js\"\ncompatibility_date = \"2026-11-01\"\n"),
+        (
+            "front.js",
+            "export default { fetch(request, env) { return env.BACK.fetch(request); } };\n",
+        ),
+        (
+            "wrangler.back.toml",
+            "name = \"back\"\nmain = \"back.js\"\ncompatibility_date = \"2026-11-01\"\n",
+        ),
         (
             "back.js",
             "export default { fetch(request) { return new Response(request.body, { headers: { 'x-back': '1' } }); } };\n",
@@ -31,13 +37,19 @@ fn write_project() -> PathBuf {
 #[test]
 fn bodies_cross_bindings_without_copying() {
     let dir = write_project();
-    let (world, _) = switchyard_config::load_world(&[dir.join("wrangler.front.toml"), dir.join("wrangler.back.toml")])
-        .expect("configs load");
+    let (world, _) = switchyard_config::load_world(&[
+        dir.join("wrangler.front.toml"),
+        dir.join("wrangler.back.toml"),
+    ])
+    .expect("configs load");
     let (fleet, _) = Fleet::load(&world, RuntimeOptions::default()).expect("workers start");
 
     let body = Bytes::from(vec![7u8; 4 * 1024 * 1024]);
     let sent = body.as_ptr();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let local = tokio::task::LocalSet::new();
     let response = local.block_on(&runtime, async move {
         let workers = LocalWorkers::new(fleet);
@@ -51,7 +63,14 @@ fn bodies_cross_bindings_without_copying() {
     });
     let response = response.expect("a response");
     assert_eq!(response.status, 200);
-    assert_eq!(response.headers.get("x-back").map(|v| v.as_bytes()), Some(&b"1"[..]));
+    assert_eq!(
+        response.headers.get("x-back").map(|v| v.as_bytes()),
+        Some(&b"1"[..])
+    );
     assert_eq!(response.body.len(), 4 * 1024 * 1024);
-    assert_eq!(response.body.as_ptr(), sent, "the body was copied on its way through the binding");
+    assert_eq!(
+        response.body.as_ptr(),
+        sent,
+        "the body was copied on its way through the binding"
+    );
 }

@@ -90,6 +90,24 @@ fn web_apis_behave_inside_a_worker() {
 }
 
 #[test]
+fn bodies_can_be_read_once_cloned_and_parsed() {
+    let server = TestServer::start(&["basic/wrangler.toml"], &[]);
+    let json = server.get("/bodies").json();
+    assert_eq!(json["first"], "once");
+    assert_eq!(json["usedAfterRead"], true);
+    assert_eq!(json["secondRead"], "TypeError");
+    assert_eq!(json["cloneText"], "once");
+    assert_eq!(json["cloneStatus"], 201);
+    assert_eq!(json["cloneHeader"], "1");
+    assert_eq!(json["json"], serde_json::json!({ "n": 1 }));
+    assert_eq!(json["bytes"], serde_json::json!([65, 66]));
+    assert_eq!(json["arrayBufferLength"], 3);
+    assert_eq!(json["errorType"], "error");
+    assert_eq!(json["errorStatus"], 0);
+    assert_eq!(json["setCookies"], serde_json::json!(["a=1", "b=2"]));
+}
+
+#[test]
 fn console_output_is_printed_with_the_workers_name() {
     let server = TestServer::start(&["basic/wrangler.toml"], &[]);
     assert_eq!(server.get("/console").text(), "logged");

@@ -51,6 +51,34 @@ export default {
           headerCase: new Headers({ "Content-Type": "x" }).get("content-type"),
         });
       }
+      case "/bodies": {
+        const original = new Response("once", { status: 201, headers: { "x-a": "1" } });
+        const copy = original.clone();
+        const first = await original.text();
+        let secondRead;
+        try {
+          await original.text();
+          secondRead = "allowed?!";
+        } catch (error) {
+          secondRead = error.constructor.name;
+        }
+        const posted = new Request("https://x.test/p", { method: "POST", body: JSON.stringify({ n: 1 }) });
+        const error = Response.error();
+        return Response.json({
+          first,
+          usedAfterRead: original.bodyUsed,
+          secondRead,
+          cloneText: await copy.text(),
+          cloneStatus: copy.status,
+          cloneHeader: copy.headers.get("x-a"),
+          json: await posted.json(),
+          bytes: Array.from(await new Response("AB").bytes()),
+          arrayBufferLength: (await new Response("abc").arrayBuffer()).byteLength,
+          errorType: error.type,
+          errorStatus: error.status,
+          setCookies: new Headers([["set-cookie", "a=1"], ["set-cookie", "b=2"]]).getSetCookie(),
+        });
+      }
       case "/microtask": {
         const order = [];
         queueMicrotask(() => order.push("microtask"));
