@@ -1,0 +1,686 @@
+// Fetch Standard: Request, Response and the Body mixin, plus the functions the Rust side calls
+// (makeRequest, requestParts, prepareRequest, ...).
+//
+// A body is a small record: { source, stream, used }.
+//   source: a string (kept as given, made well-formed) or a BodyBytes handle (Rust-owned
+//           Bytes; JS BufferSources are copied into one at construction, as the spec copies
+//           them). undefined once consumed or handed to a stream.
+//   stream: the ReadableStream, created lazily by the `body` getter (then owning the source)
+//           or given by the user.
+//   used:   consumed without a stream (text() etc. on a source) or transferred away.
+// A null body is `null` instead of a record.
+
+const BODY_USED_MESSAGE =
+  "Body has already been used. It can only be used once. Use tee() first if you need to read it twice.";
+const CONTENT_TYPE_TEXT = "text/plain;charset=UTF-8";
+const CONTENT_TYPE_FORM = "application/x-www-form-urlencoded;charset=UTF-8";
+const CONTENT_TYPE_JSON = "application/json";
+
+const KIND_TEXT = 0;
+const KIND_JSON = 1;
+const KIND_ARRAY_BUFFER = 2;
+const KIND_BYTES = 3;
+
+function newBody(source) {
+  return { source, stream: null, used: false };
+}
+
+function newStreamBody(stream) {
+  return { source: undefined, stream, used: false };
+}
+
+// The spec's bodyUsed: the stream is disturbed (here also: consumed without a stream).
+function bodyIsUsed(body) {
+  return body.used || (body.stream !== null && streamRecordOf(body.stream).disturbed);
+}
+
+// The spec's "unusable": disturbed or locked.
+function bodyUnusable(body) {
+  return body.used || (body.stream !== null && isStreamUnusable(body.stream));
+}
+
+function bodyStream(body) {
+  if (body.stream === null) {
+    if (body.used) {
+      body.stream = createUsedStream();
+    } else {
+      body.stream = createBodyStream(body.source);
+      body.source = undefined;
+    }
+  }
+  return body.stream;
+}
+
+// Hands the body over to a new Request/Response (spec: the proxy stream), leaving the old
+// owner with a used body.
+function transferBody(body) {
+  const moved = { source: body.source, stream: body.stream, used: false };
+  body.source = undefined;
+  body.stream = null;
+  body.used = true;
+  return moved;
+}
+
+// Two bodies that read the same bytes. Sources are immutable (strings, Rust Bytes), so they
+// are shared; only user streams need a real tee.
+function cloneBody(body) {
+  if (body.stream === null) return newBody(body.source);
+  const source = peekBodySource(body.stream);
+  if (source !== undefined) return newBody(source);
+  const [branch1, branch2] = body.stream.tee();
+  body.stream = branch1;
+  return newStreamBody(branch2);
+}
+
+function sourceText(source) {
+  if (typeof source === "string") {
+    return source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
+  }
+  return native.bodyText(source);
+}
+
+function sourceArrayBuffer(source) {
+  return typeof source === "string" ? native.encode(source).buffer : native.bodyArrayBuffer(source);
+}
+
+function convertSource(source, kind) {
+  switch (kind) {
+    case KIND_TEXT:
+      return sourceText(source);
+    case KIND_JSON:
+      return JSONParse(sourceText(source));
+    case KIND_ARRAY_BUFFER:
+      return sourceArrayBuffer(source);
+    default:
+      return new Uint8Array(sourceArrayBuffer(source));
+  }
+}
+
+function convertChunks(chunks, kind) {
+  if (kind === KIND_TEXT || kind === KIND_JSON) {
+    return convertSource(native.bodyFromChunks(chunks), kind);
+  }
+  let total = 0;
+  for (const chunk of chunks) total += chunk.byteLength;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return kind === KIND_ARRAY_BUFFER ? out.buffer : out;
+}
+
+// The body readers (text(), json(), arrayBuffer(), bytes()).
+function consumeBody(body, kind) {
+  let source;
+  if (body === null) {
+    source = "";
+  } else if (bodyUnusable(body)) {
+    return PromiseReject(new TypeError(BODY_USED_MESSAGE));
+  } else if (body.stream === null) {
+    source = body.source;
+    body.source = undefined;
+    body.used = true;
+  } else {
+    source = takeBodySource(body.stream);
+    if (source === undefined) {
+      return then(readAllChunks(body.stream), (chunks) => convertChunks(chunks, kind));
+    }
+  }
+  try {
+    return PromiseResolve(convertSource(source, kind));
+  } catch (e) {
+    return PromiseReject(e);
+  }
+}
+
+// True for a usable body whose bytes only a user stream can give.
+function bodyNeedsDrain(body) {
+  return (
+    body !== null &&
+    body.stream !== null &&
+    !bodyUnusable(body) &&
+    peekBodySource(body.stream) === undefined
+  );
+}
+
+// Drains a user stream body (see bodyNeedsDrain) into a Rust handle, so Rust can extract it
+// synchronously. Resolves to the new body record.
+function drainBody(body) {
+  return then(readAllChunks(body.stream), (chunks) => newBody(native.bodyFromChunks(chunks)));
+}
+
+// Takes the source for Rust, marking the body used. null for a null body.
+function takeSourceForRust(body, what) {
+  if (body === null) return null;
+  if (bodyUnusable(body)) throw new TypeError(`${what}: ${BODY_USED_MESSAGE}`);
+  if (body.stream === null) {
+    const source = body.source;
+    body.source = undefined;
+    body.used = true;
+    return source;
+  }
+  const source = takeBodySource(body.stream);
+  if (source === undefined) {
+    throw new TypeError(`${what}: the body stream has not been drained (internal error).`);
+  }
+  return source;
+}
+
+// "Extract a body" (keepalive false). Returns [body, contentType | null].
+function extractBody(init) {
+  if (typeof init === "string") return [newBody(toUSVString(init)), CONTENT_TYPE_TEXT];
+  if (ArrayBufferIsView(init)) {
+    return [newBody(native.bodyFromBuffer(init.buffer, init.byteOffset, init.byteLength)), null];
+  }
+  if (isObject(init)) {
+    if (isReadableStream(init)) {
+      if (isStreamUnusable(init)) {
+        throw new TypeError("The ReadableStream body is locked or has already been read.");
+      }
+      return [newStreamBody(init), null];
+    }
+    if (isURLSearchParams(init)) return [newBody(init.toString()), CONTENT_TYPE_FORM];
+    if (isArrayBuffer(init)) {
+      return [newBody(native.bodyFromBuffer(init, 0, init.byteLength)), null];
+    }
+  }
+  return [newBody(toUSVString(init)), CONTENT_TYPE_TEXT];
+}
+
+function addContentType(headers, contentType) {
+  if (contentType !== null && !headersHas(headers, "content-type")) {
+    headersAppendTrusted(headers, "content-type", contentType);
+  }
+}
+
+const NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+const REDIRECT_MODES = new Set(["follow", "error", "manual"]);
+
+function normalizeMethod(value) {
+  const method = toByteString(value, "Failed to construct 'Request'");
+  if (!TOKEN.test(method)) {
+    throw new TypeError(`Failed to construct 'Request': '${method}' is not a valid HTTP method.`);
+  }
+  const upper = method.toUpperCase();
+  if (FORBIDDEN_METHODS.has(upper)) {
+    throw new TypeError(`Failed to construct 'Request': '${method}' HTTP method is unsupported.`);
+  }
+  return NORMALIZED_METHODS.has(upper) ? upper : method;
+}
+
+let isRequest;
+let requestInternals; // for makeRequest/requestParts/prepareRequest
+
+// Until AbortController/AbortSignal exist, requests without a signal get this one: it never
+// aborts, and its listener methods accept and ignore listeners, so code that reads
+// `request.signal.aborted` or subscribes to it keeps working.
+class AbortSignal {
+  constructor(key = undefined) {
+    if (key !== INTERNAL) illegalConstructor();
+  }
+  get aborted() {
+    return false;
+  }
+  get reason() {
+    return undefined;
+  }
+  get onabort() {
+    return null;
+  }
+  set onabort(_value) {}
+  throwIfAborted() {}
+  addEventListener(_type, _listener, _options = undefined) {}
+  removeEventListener(_type, _listener, _options = undefined) {}
+  dispatchEvent(_event) {
+    return true;
+  }
+}
+finishInterface(AbortSignal);
+const neverAbortedSignal = Object.freeze(new AbortSignal(INTERNAL));
+
+class Request {
+  #method = "GET";
+  #url = "";
+  #headers;
+  #redirect = "follow";
+  #signal = neverAbortedSignal;
+  #cf = undefined;
+  #body = null;
+
+  constructor(input, init = undefined) {
+    requireArgs(arguments.length, 1, "Failed to construct 'Request'");
+    if (input === INTERNAL) return;
+    init = dictionary(init, "Failed to construct 'Request'");
+    let inputRequest = null;
+    if (isObject(input) && #method in input) {
+      inputRequest = input;
+      this.#url = input.#url;
+      this.#method = input.#method;
+      this.#redirect = input.#redirect;
+      this.#signal = input.#signal;
+      this.#cf = input.#cf;
+    } else {
+      const url = toUSVString(input);
+      const record = native.urlParse(url);
+      if (record === null) throw new TypeError(`Failed to construct 'Request': Invalid URL: ${url}`);
+      if (record[R_USERNAME] !== "" || record[R_PASSWORD] !== "") {
+        throw new TypeError(
+          `Failed to construct 'Request': Request cannot be constructed from a URL that includes credentials: ${url}`,
+        );
+      }
+      this.#url = record[R_HREF];
+    }
+
+    // Dictionary members, read in WebIDL (lexicographic) order.
+    let initBody, initHeaders;
+    if (init !== undefined) {
+      initBody = init.body;
+      const cf = init.cf;
+      if (cf !== undefined) this.#cf = cf;
+      const duplex = init.duplex;
+      if (duplex !== undefined && toDOMString(duplex) !== "half") {
+        throw new TypeError(
+          `Failed to construct 'Request': The provided value '${duplex}' is not a valid enum value of type RequestDuplex.`,
+        );
+      }
+      initHeaders = init.headers;
+      const method = init.method;
+      if (method !== undefined) this.#method = normalizeMethod(method);
+      const redirect = init.redirect;
+      if (redirect !== undefined) {
+        const mode = toDOMString(redirect);
+        if (!REDIRECT_MODES.has(mode)) {
+          throw new TypeError(
+            `Failed to construct 'Request': The provided value '${mode}' is not a valid enum value of type RequestRedirect.`,
+          );
+        }
+        this.#redirect = mode;
+      }
+      const signal = init.signal;
+      if (signal !== undefined) this.#signal = signal === null ? neverAbortedSignal : signal;
+    }
+
+    const headers = new Headers();
+    if (initHeaders !== undefined) headersFill(headers, initHeaders);
+    else if (inputRequest !== null) headersFill(headers, inputRequest.#headers);
+    this.#headers = headers;
+
+    const inputBody = inputRequest === null ? null : inputRequest.#body;
+    const hasInitBody = initBody !== undefined && initBody !== null;
+    if ((hasInitBody || inputBody !== null) && (this.#method === "GET" || this.#method === "HEAD")) {
+      throw new TypeError("Failed to construct 'Request': Request with GET/HEAD method cannot have body.");
+    }
+    if (hasInitBody) {
+      const [body, contentType] = extractBody(initBody);
+      this.#body = body;
+      addContentType(headers, contentType);
+    } else if (inputBody !== null) {
+      if (bodyUnusable(inputBody)) {
+        throw new TypeError(
+          "Failed to construct 'Request': Cannot construct a Request with a Request object that has already been used.",
+        );
+      }
+      this.#body = transferBody(inputBody);
+    }
+  }
+
+  get method() {
+    return this.#method;
+  }
+
+  get url() {
+    return this.#url;
+  }
+
+  get headers() {
+    return this.#headers;
+  }
+
+  get redirect() {
+    return this.#redirect;
+  }
+
+  get signal() {
+    return this.#signal;
+  }
+
+  // Cloudflare extension: the `cf` object given at construction (or undefined).
+  get cf() {
+    return this.#cf;
+  }
+
+  get body() {
+    return this.#body === null ? null : bodyStream(this.#body);
+  }
+
+  get bodyUsed() {
+    return this.#body !== null && bodyIsUsed(this.#body);
+  }
+
+  clone() {
+    if (this.#body !== null && bodyUnusable(this.#body)) {
+      throw new TypeError("Failed to execute 'clone' on 'Request': Request body is already used");
+    }
+    const copy = new Request(INTERNAL);
+    copy.#method = this.#method;
+    copy.#url = this.#url;
+    copy.#headers = new Headers(this.#headers);
+    headersSetGuard(copy.#headers, headersGuardOf(this.#headers));
+    copy.#redirect = this.#redirect;
+    copy.#signal = this.#signal;
+    copy.#cf = this.#cf;
+    copy.#body = this.#body === null ? null : cloneBody(this.#body);
+    return copy;
+  }
+
+  text() {
+    return isRequest(this) ? consumeBody(this.#body, KIND_TEXT) : rejectIllegal();
+  }
+
+  json() {
+    return isRequest(this) ? consumeBody(this.#body, KIND_JSON) : rejectIllegal();
+  }
+
+  arrayBuffer() {
+    return isRequest(this) ? consumeBody(this.#body, KIND_ARRAY_BUFFER) : rejectIllegal();
+  }
+
+  bytes() {
+    return isRequest(this) ? consumeBody(this.#body, KIND_BYTES) : rejectIllegal();
+  }
+
+  [inspectSymbol]() {
+    const out = {
+      method: this.#method,
+      url: this.#url,
+      headers: this.#headers,
+      redirect: this.#redirect,
+      bodyUsed: this.bodyUsed,
+    };
+    if (this.#cf !== undefined) out.cf = this.#cf;
+    return out;
+  }
+
+  static {
+    isRequest = (value) => isObject(value) && #method in value;
+    requestInternals = {
+      make(method, url, flatHeaders, handle) {
+        const req = new Request(INTERNAL);
+        req.#method = method;
+        req.#url = url;
+        req.#headers = headersFromFlat(flatHeaders, GUARD_IMMUTABLE);
+        // The spec does not allow GET/HEAD requests with a body; such a body (rare on the
+        // wire) is dropped so `new Request(request, init)` keeps working.
+        req.#body = handle === null || method === "GET" || method === "HEAD" ? null : newBody(handle);
+        return req;
+      },
+      parts(req) {
+        if (!isRequest(req)) throw new TypeError("Expected a Request object.");
+        const source = takeSourceForRust(req.#body, "Request");
+        return [req.#method, req.#url, headersToFlat(req.#headers), source];
+      },
+      drain(req) {
+        const body = req.#body;
+        if (!bodyNeedsDrain(body)) {
+          return body !== null && bodyUnusable(body)
+            ? PromiseReject(new TypeError(BODY_USED_MESSAGE))
+            : PromiseResolve(req);
+        }
+        return then(drainBody(body), (drained) => {
+          req.#body = drained;
+          return req;
+        });
+      },
+    };
+  }
+}
+finishInterface(Request);
+
+function rejectIllegal() {
+  return PromiseReject(new TypeError("Illegal invocation"));
+}
+
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+// WebIDL `unsigned short` (no [EnforceRange]): ToNumber, truncate, modulo 2^16.
+function toUnsignedShort(value) {
+  const n = +value;
+  if (!Number.isFinite(n)) return 0;
+  const t = Math.trunc(n) % 65536;
+  return t < 0 ? t + 65536 : t;
+}
+
+let isResponse;
+let responseInternals;
+
+class Response {
+  #status = 200;
+  #statusText = "";
+  #headers;
+  #type = "default";
+  #url = "";
+  #body = null;
+
+  constructor(body = null, init = undefined) {
+    if (body === INTERNAL) return;
+    init = dictionary(init, "Failed to construct 'Response'");
+    this.#headers = new Headers();
+    let extracted = null;
+    if (body !== null && body !== undefined) extracted = extractBody(body);
+    this.#initialize(init, extracted, "Failed to construct 'Response'");
+  }
+
+  // "Initialize a response" (the tail of the constructor, shared with Response.json).
+  #initialize(init, extracted, where) {
+    let status = 200;
+    let statusText = "";
+    let headersInit;
+    if (init !== undefined) {
+      headersInit = init.headers;
+      const s = init.status;
+      if (s !== undefined) status = toUnsignedShort(s);
+      const t = init.statusText;
+      if (t !== undefined) statusText = toByteString(t, where);
+    }
+    if (status < 200 || status > 599) {
+      throw new RangeError(
+        `${where}: The status provided (${status}) is outside the range [200, 599].`,
+      );
+    }
+    if (statusText !== "" && !REASON_PHRASE.test(statusText)) {
+      throw new TypeError(`${where}: Invalid statusText`);
+    }
+    this.#status = status;
+    this.#statusText = statusText;
+    if (headersInit !== undefined) headersFill(this.#headers, headersInit);
+    if (extracted !== null) {
+      if (NULL_BODY_STATUSES.has(status)) {
+        throw new TypeError(`${where}: Response with null body status cannot have body`);
+      }
+      this.#body = extracted[0];
+      addContentType(this.#headers, extracted[1]);
+    }
+  }
+
+  static error() {
+    const res = new Response(INTERNAL);
+    res.#status = 0;
+    res.#type = "error";
+    res.#headers = headersFromFlat([], GUARD_IMMUTABLE);
+    return res;
+  }
+
+  static redirect(url, status = 302) {
+    requireArgs(arguments.length, 1, "Failed to execute 'redirect' on 'Response'");
+    const href = toUSVString(url);
+    const record = native.urlParse(href);
+    if (record === null) {
+      throw new TypeError(`Failed to execute 'redirect' on 'Response': Invalid URL: ${href}`);
+    }
+    status = toUnsignedShort(status);
+    if (!REDIRECT_STATUSES.has(status)) {
+      throw new RangeError(`Failed to execute 'redirect' on 'Response': Invalid status code ${status}`);
+    }
+    const res = new Response(INTERNAL);
+    res.#status = status;
+    res.#headers = headersFromFlat(["location", record[R_HREF]], GUARD_IMMUTABLE);
+    return res;
+  }
+
+  static json(data, init = undefined) {
+    requireArgs(arguments.length, 1, "Failed to execute 'json' on 'Response'");
+    init = dictionary(init, "Failed to execute 'json' on 'Response'");
+    const text = JSONStringify(data);
+    if (text === undefined) {
+      throw new TypeError("Failed to execute 'json' on 'Response': The data is not JSON serializable");
+    }
+    const res = new Response(INTERNAL);
+    res.#headers = new Headers();
+    res.#initialize(init, [newBody(text), CONTENT_TYPE_JSON], "Failed to execute 'json' on 'Response'");
+    return res;
+  }
+
+  get type() {
+    return this.#type;
+  }
+
+  get url() {
+    return this.#url;
+  }
+
+  get redirected() {
+    return false;
+  }
+
+  get status() {
+    return this.#status;
+  }
+
+  get ok() {
+    return this.#status >= 200 && this.#status <= 299;
+  }
+
+  get statusText() {
+    return this.#statusText;
+  }
+
+  get headers() {
+    return this.#headers;
+  }
+
+  get body() {
+    return this.#body === null ? null : bodyStream(this.#body);
+  }
+
+  get bodyUsed() {
+    return this.#body !== null && bodyIsUsed(this.#body);
+  }
+
+  clone() {
+    if (this.#body !== null && bodyUnusable(this.#body)) {
+      throw new TypeError("Failed to execute 'clone' on 'Response': Response body is already used");
+    }
+    const copy = new Response(INTERNAL);
+    copy.#status = this.#status;
+    copy.#statusText = this.#statusText;
+    copy.#headers = new Headers(this.#headers);
+    headersSetGuard(copy.#headers, headersGuardOf(this.#headers));
+    copy.#type = this.#type;
+    copy.#url = this.#url;
+    copy.#body = this.#body === null ? null : cloneBody(this.#body);
+    return copy;
+  }
+
+  text() {
+    return isResponse(this) ? consumeBody(this.#body, KIND_TEXT) : rejectIllegal();
+  }
+
+  json() {
+    return isResponse(this) ? consumeBody(this.#body, KIND_JSON) : rejectIllegal();
+  }
+
+  arrayBuffer() {
+    return isResponse(this) ? consumeBody(this.#body, KIND_ARRAY_BUFFER) : rejectIllegal();
+  }
+
+  bytes() {
+    return isResponse(this) ? consumeBody(this.#body, KIND_BYTES) : rejectIllegal();
+  }
+
+  [inspectSymbol]() {
+    return {
+      status: this.#status,
+      statusText: this.#statusText,
+      ok: this.ok,
+      headers: this.#headers,
+      bodyUsed: this.bodyUsed,
+      type: this.#type,
+      url: this.#url,
+      redirected: false,
+    };
+  }
+
+  static {
+    isResponse = (value) => isObject(value) && #status in value;
+    responseInternals = {
+      make(status, statusText, flatHeaders, handle) {
+        const res = new Response(INTERNAL);
+        res.#status = status;
+        res.#statusText = statusText;
+        res.#headers = headersFromFlat(flatHeaders, GUARD_IMMUTABLE);
+        res.#body = handle === null || NULL_BODY_STATUSES.has(status) ? null : newBody(handle);
+        return res;
+      },
+      parts(res) {
+        if (!isResponse(res)) throw new TypeError("Expected a Response object.");
+        if (res.#type === "error") {
+          throw new TypeError("Return value from serve handler must not be an error response (like Response.error())");
+        }
+        const source = takeSourceForRust(res.#body, "Response");
+        return [res.#status, headersToFlat(res.#headers), source];
+      },
+      drain(res) {
+        const body = res.#body;
+        if (!bodyNeedsDrain(body)) {
+          return body !== null && bodyUnusable(body)
+            ? PromiseReject(new TypeError(BODY_USED_MESSAGE))
+            : PromiseResolve(res);
+        }
+        return then(drainBody(body), (drained) => {
+          res.#body = drained;
+          return res;
+        });
+      },
+    };
+  }
+}
+finishInterface(Response);
+
+// Both resolve without extra job-queue hops when nothing needs draining, so the embedder
+// usually finds the promise already settled.
+function prepareRequest(input, init) {
+  let req;
+  try {
+    req = init === undefined ? new Request(input) : new Request(input, init);
+  } catch (e) {
+    return PromiseReject(e);
+  }
+  return requestInternals.drain(req);
+}
+
+function finalizeResponse(value) {
+  if (isResponse(value)) return responseInternals.drain(value);
+  return then(PromiseResolve(value), finalizeResolved);
+}
+
+function finalizeResolved(res) {
+  if (!isResponse(res)) {
+    throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
+  }
+  return responseInternals.drain(res);
+}

@@ -1,0 +1,142 @@
+// Crypto (without `subtle` for now), navigator, queueMicrotask, and the installation of every
+// global. Returns the internals the Rust API calls.
+
+const INTEGER_ARRAYS = new Set([
+  "Int8Array",
+  "Uint8Array",
+  "Uint8ClampedArray",
+  "Int16Array",
+  "Uint16Array",
+  "Int32Array",
+  "Uint32Array",
+  "BigInt64Array",
+  "BigUint64Array",
+]);
+
+class Crypto {
+  #brand = true;
+
+  constructor(key = undefined) {
+    if (key !== INTERNAL) illegalConstructor();
+  }
+
+  getRandomValues(array) {
+    if (!(#brand in this)) illegalInvocation();
+    requireArgs(arguments.length, 1, "Failed to execute 'getRandomValues' on 'Crypto'");
+    if (!ArrayBufferIsView(array)) {
+      throw new TypeError(
+        "Failed to execute 'getRandomValues' on 'Crypto': parameter 1 is not of type 'ArrayBufferView'.",
+      );
+    }
+    const name = typedArrayName(array);
+    if (!INTEGER_ARRAYS.has(name)) {
+      throw createDOMException(
+        `Failed to execute 'getRandomValues' on 'Crypto': The provided ArrayBufferView is of type '${name ?? "DataView"}', which is not an integer array type.`,
+        "TypeMismatchError",
+      );
+    }
+    const length = array.byteLength;
+    if (length > 65536) {
+      throw createDOMException(
+        `Failed to execute 'getRandomValues' on 'Crypto': The ArrayBufferView's byte length (${length}) exceeds the number of bytes of entropy available via this API (65536).`,
+        "QuotaExceededError",
+      );
+    }
+    const buffer = array.buffer;
+    if (buffer.immutable === true) {
+      throw new TypeError("Failed to execute 'getRandomValues' on 'Crypto': the buffer is immutable.");
+    }
+    if (!native.fillRandom(buffer, array.byteOffset, length) && length > 0) {
+      throw createDOMException("Failed to generate random values.", "OperationError");
+    }
+    return array;
+  }
+
+  randomUUID() {
+    if (!(#brand in this)) illegalInvocation();
+    return native.randomUUID();
+  }
+}
+finishInterface(Crypto);
+const crypto = new Crypto(INTERNAL);
+
+class Navigator {
+  #brand = true;
+
+  constructor(key = undefined) {
+    if (key !== INTERNAL) illegalConstructor();
+  }
+
+  get userAgent() {
+    if (!(#brand in this)) illegalInvocation();
+    return "Cloudflare-Workers";
+  }
+
+  get hardwareConcurrency() {
+    if (!(#brand in this)) illegalInvocation();
+    return 1;
+  }
+}
+finishInterface(Navigator);
+const navigator = new Navigator(INTERNAL);
+
+// Jobs go through the engine's queue (in order with promise reactions); a throwing callback
+// is reported on console.error instead of escaping into the embedder's job loop.
+function runMicrotask(callback) {
+  try {
+    callback();
+  } catch (e) {
+    reportException(e);
+  }
+}
+
+function queueMicrotask(callback) {
+  requireArgs(arguments.length, 1, "Failed to execute 'queueMicrotask'");
+  if (typeof callback !== "function") {
+    throw new TypeError(
+      "Failed to execute 'queueMicrotask': parameter 1 is not of type 'Function'.",
+    );
+  }
+  native.enqueueJob(runMicrotask, callback);
+}
+
+function defineGlobal(name, value, enumerable) {
+  ObjectDefineProperty(globalThis, name, {
+    value,
+    writable: true,
+    enumerable,
+    configurable: true,
+  });
+}
+
+for (const cls of [
+  Headers,
+  Request,
+  Response,
+  ReadableStream,
+  ReadableStreamDefaultReader,
+  ReadableStreamDefaultController,
+  URL,
+  URLSearchParams,
+  TextEncoder,
+  TextDecoder,
+  Crypto,
+  Navigator,
+]) {
+  defineGlobal(cls.name, cls, false);
+}
+defineGlobal("console", consoleObject, false);
+defineGlobal("structuredClone", structuredClone, true);
+defineGlobal("queueMicrotask", queueMicrotask, true);
+defineGlobal("crypto", crypto, true);
+defineGlobal("navigator", navigator, true);
+defineGlobal("self", globalThis, true);
+
+return {
+  makeRequest: requestInternals.make,
+  makeResponse: responseInternals.make,
+  requestParts: requestInternals.parts,
+  responseParts: responseInternals.parts,
+  prepareRequest,
+  finalizeResponse,
+};

@@ -1,0 +1,388 @@
+//! The Web platform APIs that Switchyard worker code sees: `Request`, `Response`, `Headers`, a
+//! minimal `ReadableStream`, `URL`/`URLSearchParams`, `TextEncoder`/`TextDecoder`,
+//! `structuredClone`, `queueMicrotask`, `crypto.getRandomValues`/`randomUUID`, `console`,
+//! `navigator` and `self`, installed into a QuickJS context by [`install`].
+//!
+//! Most of the API is JavaScript (`js/*.js`, one module compiled to bytecode once per process
+//! and loaded into each context) over a small set of Rust natives (URL parsing via the `url`
+//! crate, UTF-8 coding, randomness, the console sink). Request and response bodies that come
+//! from Rust stay `bytes::Bytes` behind an opaque handle, so a body that worker code forwards
+//! without reading goes back out as the very same allocation. `DOMException`, `atob` and `btoa`
+//! are QuickJS-ng's own (spec-conformant) implementations.
+//!
+//! This crate does not run anything: it has no event loop, timers, `fetch`, module loader or
+//! `cloudflare:workers` module, and `crypto.subtle`, `Blob`, `FormData` (and `formData()`),
+//! `AbortController`/`AbortSignal` (requests carry a never-aborting stand-in), BYOB readers and
+//! writable/transform streams are not here yet. The embedder drives promises (e.g. with
+//! `Ctx::execute_pending_job`).
+//!
+//! ```
+//! use std::rc::Rc;
+//! use rquickjs::{Context, Runtime, Value};
+//! use switchyard_web::{HttpRequest, WebOptions, install, request_to_js};
+//!
+//! let rt = Runtime::new().unwrap();
+//! let ctx = Context::full(&rt).unwrap();
+//! ctx.with(|ctx| {
+//!     install(&ctx, WebOptions { console: Rc::new(|_, line| println!("{line}")), map_stack: None })
+//!         .unwrap();
+//!     let req = HttpRequest {
+//!         method: http::Method::GET,
+//!         url: "https://example.com/a?b=1".into(),
+//!         headers: http::HeaderMap::new(),
+//!         body: bytes::Bytes::new(),
+//!     };
+//!     let req = request_to_js(&ctx, req).unwrap();
+//!     let path: String = ctx
+//!         .eval::<rquickjs::Function, _>("(r) => new URL(r.url).searchParams.get('b')")
+//!         .unwrap()
+//!         .call((req,))
+//!         .unwrap();
+//!     assert_eq!(path, "1");
+//! });
+//! ```
+
+mod body;
+mod natives;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use rquickjs::{
+    Array, Ctx, Exception, Function, JsLifetime, Object, Persistent, Promise, Result,
+    String as JsString, Value,
+    module::{Module, WriteOptions},
+};
+
+use body::{BodyBytes, body_source_to_bytes};
+
+/// A request crossing between Rust and JS.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    pub method: Method,
+    /// An absolute URL; it is re-serialized the WHATWG way on the way into JS.
+    pub url: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// A response crossing between Rust and JS.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// The console method a line came from (`trace`, `dir`, `table`, ... map to `Log`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Log,
+    Warn,
+    Error,
+}
+
+/// The console sink: `Rc<dyn Fn(LogLevel, &str)>`.
+pub type ConsoleSink = Rc<dyn Fn(LogLevel, &str)>;
+
+/// The stack rewriter: `Rc<dyn Fn(&str) -> String>`.
+pub type StackMapper = Rc<dyn Fn(&str) -> String>;
+
+/// Embedder hooks for [`install`].
+#[derive(Clone)]
+pub struct WebOptions {
+    /// Receives every console.* line, already formatted (like Node's util.format / inspect:
+    /// strings raw, objects inspected with nesting, Errors as their stack).
+    pub console: ConsoleSink,
+    /// Rewrites an Error's stack text (the runtime maps transpiled positions back to .ts
+    /// sources). Identity if None.
+    pub map_stack: Option<StackMapper>,
+}
+
+/// The JS bootstrap: a module whose default export installs everything. Every js/*.js file is
+/// a fragment of that one function body, so they share private helpers while nothing but what
+/// `globals.js` defines reaches `globalThis`. The function refuses to run twice, in case worker
+/// code manages to import the module by name.
+const BOOTSTRAP: &str = concat!(
+    "let done = false;\n",
+    "export default function (native, globalThis) {\n",
+    "if (done) throw new TypeError(\"Illegal invocation\");\n",
+    "done = true;\n",
+    include_str!("../js/util.js"),
+    include_str!("../js/encoding.js"),
+    include_str!("../js/url.js"),
+    include_str!("../js/headers.js"),
+    include_str!("../js/streams.js"),
+    include_str!("../js/fetch.js"),
+    include_str!("../js/clone.js"),
+    include_str!("../js/console.js"),
+    include_str!("../js/globals.js"),
+    "\n}\n"
+);
+const BOOTSTRAP_NAME: &str = "switchyard:web/bootstrap";
+
+/// The bootstrap compiled once per process. Compiling ~120 KB of JS dominates `install` (~5 ms);
+/// loading bytecode avoids that for every context after the first.
+static BOOTSTRAP_BYTECODE: OnceLock<Vec<u8>> = OnceLock::new();
+
+fn bootstrap_function<'js>(ctx: &Ctx<'js>) -> Result<Function<'js>> {
+    let module = match BOOTSTRAP_BYTECODE.get() {
+        // SAFETY: `Module::load` needs valid QuickJS bytecode. These bytes were produced by
+        // `Module::write` below, by this same engine build in this same process, and are never
+        // modified afterwards.
+        Some(bytes) => unsafe { Module::load(ctx.clone(), bytes)? },
+        None => {
+            let module = Module::declare(ctx.clone(), BOOTSTRAP_NAME, BOOTSTRAP)?;
+            // Keep source text so Function.prototype.toString (and console's `[class X]`)
+            // behaves normally for the platform classes.
+            let bytes = module.write(WriteOptions::default())?;
+            let _ = BOOTSTRAP_BYTECODE.set(bytes);
+            module
+        }
+    };
+    let (module, evaluated) = module.eval()?;
+    // The module has no top-level await, so this settles without running other jobs.
+    evaluated.finish::<()>()?;
+    module.get("default")
+}
+
+/// The bootstrap's functions that the Rust API calls, kept per context.
+struct Internals {
+    make_request: Persistent<Function<'static>>,
+    make_response: Persistent<Function<'static>>,
+    request_parts: Persistent<Function<'static>>,
+    response_parts: Persistent<Function<'static>>,
+    prepare_request: Persistent<Function<'static>>,
+    finalize_response: Persistent<Function<'static>>,
+}
+
+/// Runtime userdata mapping each installed context to its [`Internals`]. Userdata is per
+/// runtime, and a runtime may host several contexts.
+#[derive(Default, JsLifetime)]
+struct Registry {
+    entries: RefCell<Vec<(usize, Rc<Internals>)>>,
+}
+
+fn context_key(ctx: &Ctx<'_>) -> usize {
+    ctx.as_raw().as_ptr() as usize
+}
+
+fn internals(ctx: &Ctx<'_>) -> Result<Rc<Internals>> {
+    let key = context_key(ctx);
+    let found = ctx.userdata::<Registry>().and_then(|registry| {
+        let entries = registry.entries.borrow();
+        entries
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, i)| Rc::clone(i))
+    });
+    found.ok_or_else(|| {
+        Exception::throw_internal(
+            ctx,
+            "switchyard-web: install() was not called on this context",
+        )
+    })
+}
+
+fn get_fn<'js>(ctx: &Ctx<'js>, f: &Persistent<Function<'static>>) -> Result<Function<'js>> {
+    f.clone().restore(ctx)
+}
+
+/// Defines the Web globals on `ctx.globals()`.
+///
+/// Call once per context, before any worker code runs (worker code may replace or delete the
+/// globals afterwards; the Rust API below keeps working because it holds the originals). The
+/// context needs the standard intrinsics (`Context::full`). Its internals are kept in runtime
+/// userdata until the runtime is dropped or [`uninstall`] is called.
+pub fn install(ctx: &Ctx<'_>, options: WebOptions) -> Result<()> {
+    let natives = natives::create(ctx, &options)?;
+    let exports: Object = bootstrap_function(ctx)?.call((natives, ctx.globals()))?;
+    let get = |name: &str| -> Result<Persistent<Function<'static>>> {
+        let f: Function = exports.get(name)?;
+        Ok(Persistent::save(ctx, f))
+    };
+    let internals = Internals {
+        make_request: get("makeRequest")?,
+        make_response: get("makeResponse")?,
+        request_parts: get("requestParts")?,
+        response_parts: get("responseParts")?,
+        prepare_request: get("prepareRequest")?,
+        finalize_response: get("finalizeResponse")?,
+    };
+    if ctx.userdata::<Registry>().is_none() {
+        ctx.store_userdata(Registry::default())
+            .map_err(|_| Exception::throw_internal(ctx, "switchyard-web: userdata is busy"))?;
+    }
+    let registry = ctx
+        .userdata::<Registry>()
+        .ok_or_else(|| Exception::throw_internal(ctx, "switchyard-web: userdata missing"))?;
+    let key = context_key(ctx);
+    let mut entries = registry.entries.borrow_mut();
+    entries.retain(|(k, _)| *k != key);
+    entries.push((key, Rc::new(internals)));
+    Ok(())
+}
+
+/// Forgets the internals [`install`] registered for this context. Runtime userdata holds them
+/// (and through them the context) until the runtime is dropped; an embedder that keeps one
+/// runtime for many short-lived contexts calls this before dropping each context. The globals
+/// stay usable from JS, but the Rust conversion functions fail for this context afterwards.
+pub fn uninstall(ctx: &Ctx<'_>) {
+    let key = context_key(ctx);
+    if let Some(registry) = ctx.userdata::<Registry>() {
+        let removed: Vec<_> = {
+            let mut entries = registry.entries.borrow_mut();
+            let (gone, kept): (Vec<_>, Vec<_>) = entries.drain(..).partition(|(k, _)| *k == key);
+            *entries = kept;
+            gone
+        };
+        // Dropped after the borrow ends: freeing JS values must not happen while it is held.
+        drop(removed);
+    }
+}
+
+/// A JS `Request` for `req`. Its headers are immutable (like Cloudflare's incoming request);
+/// the body is a handle to `req.body` (an empty body becomes a null body).
+pub fn request_to_js<'js>(ctx: &Ctx<'js>, req: HttpRequest) -> Result<Value<'js>> {
+    let f = get_fn(ctx, &internals(ctx)?.make_request)?;
+    let url = match url::Url::parse(&req.url) {
+        Ok(parsed) if parsed.as_str() == req.url => req.url,
+        Ok(parsed) => parsed.into(),
+        Err(_) => {
+            return Err(Exception::throw_type(
+                ctx,
+                &format!("Invalid URL: {}", req.url),
+            ));
+        }
+    };
+    let headers = headers_to_js(ctx, &req.headers)?;
+    let body = body_to_js(ctx, req.body)?;
+    f.call((req.method.as_str(), url, headers, body))
+}
+
+/// A JS `Response` for `res` (immutable headers, body as a handle; an empty body becomes a null
+/// body).
+pub fn response_to_js<'js>(ctx: &Ctx<'js>, res: HttpResponse) -> Result<Value<'js>> {
+    let f = get_fn(ctx, &internals(ctx)?.make_response)?;
+    let headers = headers_to_js(ctx, &res.headers)?;
+    let body = body_to_js(ctx, res.body)?;
+    let reason = res.status.canonical_reason().unwrap_or("");
+    f.call((res.status.as_u16(), reason, headers, body))
+}
+
+/// Like `new Request(input, init)` followed by draining a stream body into bytes. Resolves to
+/// a JS `Request` ready for [`request_from_js`]; rejects with the spec's `TypeError` for bad
+/// input.
+pub fn prepare_request<'js>(
+    ctx: &Ctx<'js>,
+    input: Value<'js>,
+    init: Option<Value<'js>>,
+) -> Result<Promise<'js>> {
+    let f = get_fn(ctx, &internals(ctx)?.prepare_request)?;
+    let init = init.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+    natives::as_promise(ctx, f.call((input, init))?)
+}
+
+/// Awaits `value` (a handler's return value or promise), checks it is a `Response` and drains
+/// a stream body. Rejects with Cloudflare's `TypeError` "Incorrect type for Promise: the
+/// Promise did not resolve to 'Response'." otherwise, or with a `TypeError` if the body was
+/// already used.
+pub fn finalize_response<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Result<Promise<'js>> {
+    let f = get_fn(ctx, &internals(ctx)?.finalize_response)?;
+    natives::as_promise(ctx, f.call((value,))?)
+}
+
+/// Extracts a prepared `Request` and marks its body used.
+pub fn request_from_js<'js>(ctx: &Ctx<'js>, req: Value<'js>) -> Result<HttpRequest> {
+    let f = get_fn(ctx, &internals(ctx)?.request_parts)?;
+    let parts: Array = f.call((req,))?;
+    let method: String = parts.get(0)?;
+    let url: String = parts.get(1)?;
+    let headers = headers_from_js(ctx, &parts.get(2)?)?;
+    let body = body_source_to_bytes(ctx, parts.get(3)?)?;
+    let method = Method::from_bytes(method.as_bytes())
+        .map_err(|_| Exception::throw_type(ctx, "Invalid method"))?;
+    Ok(HttpRequest {
+        method,
+        url,
+        headers,
+        body,
+    })
+}
+
+/// Extracts a finalized `Response` and marks its body used. `Response.error()` is a
+/// `TypeError`.
+pub fn response_from_js<'js>(ctx: &Ctx<'js>, res: Value<'js>) -> Result<HttpResponse> {
+    let f = get_fn(ctx, &internals(ctx)?.response_parts)?;
+    let parts: Array = f.call((res,))?;
+    let status: u16 = parts.get(0)?;
+    let headers = headers_from_js(ctx, &parts.get(1)?)?;
+    let body = body_source_to_bytes(ctx, parts.get(2)?)?;
+    let status = StatusCode::from_u16(status)
+        .map_err(|_| Exception::throw_range(ctx, "Invalid response status"))?;
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn body_to_js<'js>(ctx: &Ctx<'js>, body: Bytes) -> Result<Value<'js>> {
+    if body.is_empty() {
+        Ok(Value::new_null(ctx.clone()))
+    } else {
+        BodyBytes::into_js(ctx, body)
+    }
+}
+
+/// Header values are ByteStrings in JS: one char per byte.
+fn latin1_to_js<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> Result<Value<'js>> {
+    let s = match std::str::from_utf8(bytes) {
+        Ok(s) if bytes.is_ascii() => JsString::from_str(ctx.clone(), s)?,
+        _ => {
+            let s: String = bytes.iter().map(|&b| char::from(b)).collect();
+            JsString::from_str(ctx.clone(), &s)?
+        }
+    };
+    Ok(s.into_value())
+}
+
+/// The inverse of [`latin1_to_js`]; `None` if a char is above U+00FF.
+fn latin1_bytes(s: String) -> Option<Vec<u8>> {
+    if s.is_ascii() {
+        return Some(s.into_bytes());
+    }
+    s.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect()
+}
+
+/// `[name0, value0, name1, value1, ...]`, one pair per field line (set-cookie stays separate).
+fn headers_to_js<'js>(ctx: &Ctx<'js>, headers: &HeaderMap) -> Result<Array<'js>> {
+    let array = Array::new(ctx.clone())?;
+    for (i, (name, value)) in headers.iter().enumerate() {
+        array.set(2 * i, name.as_str())?;
+        array.set(2 * i + 1, latin1_to_js(ctx, value.as_bytes())?)?;
+    }
+    Ok(array)
+}
+
+fn headers_from_js<'js>(ctx: &Ctx<'js>, flat: &Array<'js>) -> Result<HeaderMap> {
+    let mut map = HeaderMap::with_capacity(flat.len() / 2);
+    let mut items = flat.iter::<String>();
+    while let (Some(name), Some(value)) = (items.next(), items.next()) {
+        let (name, value) = (name?, value?);
+        let header_name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Exception::throw_type(ctx, &format!("Invalid header name: {name}")))?;
+        let header_value = latin1_bytes(value)
+            .and_then(|v| HeaderValue::from_maybe_shared(Bytes::from(v)).ok())
+            .ok_or_else(|| {
+                Exception::throw_type(ctx, &format!("Invalid header value for '{name}'"))
+            })?;
+        map.append(header_name, header_value);
+    }
+    Ok(map)
+}

@@ -1,0 +1,294 @@
+use crate::common::harness;
+
+#[test]
+fn request_basics() {
+    let h = harness();
+    let out = h.run(
+        r#"
+        const r = new Request("https://a.test/p?q#h", { method: "post", headers: { "X-A": "1" }, body: "hi" });
+        const g = new Request(new URL("https://a.test"));
+        return [r.method, r.url, r.headers.get("x-a"), r.headers.get("content-type"), r.redirect, r.bodyUsed,
+                r.body instanceof ReadableStream, await r.text(), r.bodyUsed, g.method, g.body, g.cf, g.signal.aborted,
+                new Request("https://a.test", { method: "patch" }).method,
+                new Request("https://a.test", { method: "DeLeTe" }).method,
+                new Request("https://a.test", { method: "custom" }).method,
+                Request.length, Object.prototype.toString.call(r)];
+        "#,
+    );
+    assert_eq!(
+        out,
+        r#"["POST","https://a.test/p?q#h","1","text/plain;charset=UTF-8","follow",false,true,"hi",true,"GET",null,null,false,"patch","DELETE","custom",1,"[object Request]"]"#
+    );
+}
+
+#[test]
+fn request_errors() {
+    let h = harness();
+    for (src, class) in [
+        ("new Request('/relative')", "TypeError"),
+        ("new Request('https://u:p@a.test/')", "TypeError"),
+        (
+            "new Request('https://a.test', { method: 'GET', body: 'x' })",
+            "TypeError",
+        ),
+        (
+            "new Request('https://a.test', { method: 'HEAD', body: 'x' })",
+            "TypeError",
+        ),
+        (
+            "new Request('https://a.test', { method: 'CONNECT' })",
+            "TypeError",
+        ),
+        (
+            "new Request('https://a.test', { method: 'bad method' })",
+            "TypeError",
+        ),
+        (
+            "new Request('https://a.test', { redirect: 'nope' })",
+            "TypeError",
+        ),
+        ("new Request('https://a.test', 5)", "TypeError"),
+        ("new Request()", "TypeError"),
+        ("Request('https://a.test')", "TypeError"),
+    ] {
+        let err = h.throws(src);
+        assert!(err.starts_with(&format!("{class}: ")), "{src}: {err}");
+    }
+}
+
+#[test]
+fn request_from_request() {
+    let h = harness();
+    let out = h.run(
+        r#"
+        const a = new Request("https://a.test/x", { method: "PUT", headers: { a: "1" }, body: "payload", cf: { k: 1 }, redirect: "manual" });
+        const b = new Request(a, { headers: { b: "2" } });
+        const aUsed = a.bodyUsed;
+        let err;
+        try { new Request(a); } catch (e) { err = e.name; }
+        return [b.method, b.url, b.headers.get("a"), b.headers.get("b"), b.cf, b.redirect, aUsed, err, await b.text()];
+        "#,
+    );
+    assert_eq!(
+        out,
+        r#"["PUT","https://a.test/x",null,"2",{"k":1},"manual",true,"TypeError","payload"]"#
+    );
+    // Turning a request with a body into a GET is rejected.
+    let err = h.throws(
+        "new Request(new Request('https://a.test', {method: 'POST', body: 'x'}), {method: 'GET'})",
+    );
+    assert!(err.starts_with("TypeError"), "{err}");
+}
+
+#[test]
+fn body_readers_and_used() {
+    let h = harness();
+    let out = h.run(
+        r#"
+        const r = new Response('{"a":[1,2]}');
+        const j = await r.json();
+        let err;
+        try { await r.text(); } catch (e) { err = e.name + ": " + e.message; }
+        const ab = await new Response("héllo").arrayBuffer();
+        const bytes = await new Response(new Uint8Array([1, 2, 3])).bytes();
+        const fromBuf = await new Response(new Uint16Array([0x6968]).buffer).text();
+        const params = new Response(new URLSearchParams("a=1&b=x y"));
+        const bad = new Response("{");
+        let jsonErr;
+        try { await bad.json(); } catch (e) { jsonErr = e.name; }
+        const empty = new Response(null);
+        return [j, err, ab instanceof ArrayBuffer, ab.byteLength, bytes instanceof Uint8Array, Array.from(bytes), fromBuf,
+                params.headers.get("content-type"), await params.text(), jsonErr, await empty.text(), empty.body,
+                (await empty.arrayBuffer()).byteLength, new Response(123).headers.get("content-type"),
+                await new Response("\ufeffbom").text()];
+        "#,
+    );
+    assert_eq!(
+        out,
+        r#"[{"a":[1,2]},"TypeError: Body has already been used. It can only be used once. Use tee() first if you need to read it twice.",true,6,true,[1,2,3],"hi","application/x-www-form-urlencoded;charset=UTF-8","a=1&b=x+y","SyntaxError","",null,0,"text/plain;charset=UTF-8","bom"]"#
+    );
+}
+
+#[test]
+fn buffer_bodies_are_copied_at_construction() {
+    let h = harness();
+    let out = h.run(
+        r#"
+        const buf = new Uint8Array([104, 105]);
+        const r = new Response(buf);
+        buf[0] = 120;
+        return await r.text();
+        "#,
+    );
+    assert_eq!(out, "hi");
+}
+
+#[test]
+fn clone_tees_the_body() {
+    let h = harness();
+    let out = h.run(
+        r#"
+        const r = new Response("twice", { status: 201, statusText: "Made", headers: { a: "1" } });
+        const c = r.clone();
+        const req = new Request("https://a.test", { method: "POST", body: "rq" });
+        const rc = req.clone();
+        let stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode("st")); c.enqueue(new TextEncoder().encode("ream")); c.close(); } });
+        const s = new Response(stream);
+        const sc = s.clone();
+        await r.text();
+        let err;
+        try { r.clone(); } catch (e) { err = e.name; }
+        return [await c.text(), c.status, c.statusText, c.headers.get("a"), await rc.text(), await req.text(),
+                await s.text(), await sc.text(), err];
+        "#,
+    );
+    assert_eq!(
+        out,
+        r#"["twice",201,"Made","1","rq","rq","stream","stream","TypeError"]"#
+    );
+}
+
+#[test]
+fn response_constructor() {
+    let h = harness();
+    let out = h.run(
+        r#"
+        const r = new Response();
+        const s = new Response("x", { status: 404, statusText: "Nope" });
+        return [r.status, r.ok, r.statusText, r.type, r.url, r.redirected, r.body, s.status, s.ok, s.statusText,
+                new Response(null, { status: 204 }).status, Response.length,
+                new Response("", { status: 65736 }).status];
+        "#,
+    );
+    assert_eq!(
+        out,
+        r#"[200,true,"","default","",false,null,404,false,"Nope",204,0,200]"#
+    );
+    for (src, class) in [
+        ("new Response('x', { status: 199 })", "RangeError"),
+        ("new Response('x', { status: 600 })", "RangeError"),
+        ("new Response('x', { status: 0 })", "RangeError"),
+        ("new Response('x', { status: 204 })", "TypeError"),
+        ("new Response('x', { status: 304 })", "TypeError"),
+        ("new Response('x', { statusText: 'a\\nb' })", "TypeError"),
+        (
+            "new Response('x', { headers: { 'a b': '1' } })",
+            "TypeError",
+        ),
+        ("new Response('x', 1)", "TypeError"),
+    ] {
+        let err = h.throws(src);
+        assert!(err.starts_with(&format!("{class}: ")), "{src}: {err}");
+    }
+}
+
+#[test]
+fn response_statics() {
+    let h = harness();
+    let out = h.run(
+        r#"
+        const j = Response.json({ a: 1 }, { status: 201, headers: { "x": "y" } });
+        const j2 = Response.json("s", { headers: { "content-type": "application/vnd.api+json" } });
+        const r = Response.redirect("https://a.test/to?x", 307);
+        const d = Response.redirect("https://a.test/");
+        const e = Response.error();
+        return [j.status, j.headers.get("content-type"), j.headers.get("x"), await j.text(),
+                j2.headers.get("content-type"), r.status, r.headers.get("location"), r.body, d.status,
+                e.type, e.status, e.statusText, e.ok, e.body, Response.json.length, Response.redirect.length];
+        "#,
+    );
+    assert_eq!(
+        out,
+        r#"[201,"application/json","y","{\"a\":1}","application/vnd.api+json",307,"https://a.test/to?x",null,302,"error",0,"",false,null,1,1]"#
+    );
+    let err = h.throws("Response.redirect('https://a.test', 200)");
+    assert!(err.starts_with("RangeError"), "{err}");
+    let err = h.throws("Response.redirect('/relative')");
+    assert!(err.starts_with("TypeError"), "{err}");
+    let err = h.throws("Response.json(undefined)");
+    assert!(err.starts_with("TypeError"), "{err}");
+    let err = h.throws("Response.json(() => 1)");
+    assert!(err.starts_with("TypeError"), "{err}");
+}
+
+#[test]
+fn body_stream_from_source() {
+    let h = harness();
+    let out = h.run(
+        r#"
+        const r = new Response("chunk");
+        const body = r.body;
+        const same = body === r.body;
+        const reader = body.getReader();
+        const first = await reader.read();
+        const second = await reader.read();
+        let err;
+        try { await r.text(); } catch (e) { err = e.name; }
+        return [same, first.value instanceof Uint8Array, new TextDecoder().decode(first.value), first.done,
+                second.done, r.bodyUsed, err];
+        "#,
+    );
+    assert_eq!(out, r#"[true,true,"chunk",false,true,true,"TypeError"]"#);
+}
+
+#[test]
+fn locked_or_disturbed_stream_bodies() {
+    let h = harness();
+    let out = h.run(
+        r#"
+        const s = new ReadableStream();
+        s.getReader();
+        let e1;
+        try { new Response(s); } catch (e) { e1 = e.name; }
+        const r = new Response("x");
+        r.body.getReader();
+        let e2;
+        try { await r.text(); } catch (e) { e2 = e.name; }
+        const used = r.bodyUsed;
+        return [e1, e2, used];
+        "#,
+    );
+    assert_eq!(out, r#"["TypeError","TypeError",false]"#);
+}
+
+#[test]
+fn stream_bodies_read_as_text() {
+    let h = harness();
+    let out = h.run(
+        r#"
+        const enc = new TextEncoder();
+        const parts = ["€", "uro", " ok"].map((s) => enc.encode(s));
+        const stream = new ReadableStream({
+            pull(c) { const p = parts.shift(); if (p) c.enqueue(p); else c.close(); }
+        });
+        const req = new Request("https://a.test", { method: "POST", body: stream });
+        const text = await req.text();
+        const bad = new Response(new ReadableStream({ start(c) { c.enqueue("not bytes"); c.close(); } }));
+        let err;
+        try { await bad.text(); } catch (e) { err = e.name; }
+        const ab = await new Response(new ReadableStream({ start(c) { c.enqueue(new Uint8Array([1])); c.enqueue(new Uint16Array([0x0302]).buffer); c.close(); } })).arrayBuffer();
+        return [text, req.bodyUsed, err, Array.from(new Uint8Array(ab))];
+        "#,
+    );
+    assert_eq!(out, r#"["€uro ok",true,"TypeError",[1,2,3]]"#);
+}
+
+#[test]
+fn signal_stub_and_passthrough() {
+    let h = harness();
+    let out = h.run(
+        r#"
+        const r = new Request("https://a.test");
+        const mine = { aborted: true };
+        const s = new Request("https://a.test", { signal: mine });
+        r.signal.addEventListener("abort", () => {});
+        r.signal.throwIfAborted();
+        return [r.signal.aborted, r.signal.reason, Object.prototype.toString.call(r.signal), s.signal === mine,
+                new Request(s).signal === mine, typeof globalThis.AbortSignal];
+        "#,
+    );
+    assert_eq!(
+        out,
+        r#"[false,null,"[object AbortSignal]",true,true,"undefined"]"#
+    );
+}

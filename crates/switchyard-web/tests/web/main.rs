@@ -1,0 +1,13 @@
+//! Behaviour tests for the Web APIs, written from the WHATWG/W3C specs.
+
+mod common;
+
+mod clone;
+mod console;
+mod encoding;
+mod fetch;
+mod headers;
+mod misc;
+mod rust_api;
+mod streams;
+mod url;

@@ -1,0 +1,327 @@
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use rquickjs::{Ctx, Function, Promise, Value, promise::PromiseState};
+use switchyard_web::{
+    HttpRequest, HttpResponse, finalize_response, prepare_request, request_from_js, request_to_js,
+    response_from_js, response_to_js,
+};
+
+use crate::common::{describe_exception, drain, harness};
+
+fn sample_request(body: &'static [u8]) -> HttpRequest {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.append("x-multi", HeaderValue::from_static("a"));
+    headers.append("x-multi", HeaderValue::from_static("b"));
+    headers.insert("x-latin1", HeaderValue::from_bytes(b"caf\xe9").unwrap());
+    HttpRequest {
+        method: Method::POST,
+        url: "https://example.com/a/b?c=d".into(),
+        headers,
+        body: Bytes::from_static(body),
+    }
+}
+
+fn call<'js>(ctx: &Ctx<'js>, src: &str, arg: Value<'js>) -> Value<'js> {
+    let f: Function = ctx.eval(src).unwrap();
+    match f.call((arg,)) {
+        Ok(v) => v,
+        Err(_) => panic!("JS threw: {}", describe_exception(ctx, ctx.catch())),
+    }
+}
+
+/// Drives jobs and returns the settled value, or the rejection as "Name: message".
+fn settle<'js>(ctx: &Ctx<'js>, promise: Promise<'js>) -> Result<Value<'js>, String> {
+    drain(ctx);
+    match promise.state() {
+        PromiseState::Resolved => Ok(promise.result::<Value>().unwrap().unwrap()),
+        PromiseState::Rejected => {
+            let _ = promise.result::<Value>();
+            Err(describe_exception(ctx, ctx.catch()))
+        }
+        PromiseState::Pending => panic!("pending"),
+    }
+}
+
+#[test]
+fn request_round_trip_keeps_the_same_bytes() {
+    let h = harness();
+    h.ctx.with(|ctx| {
+        let req = sample_request(b"zero copy body");
+        let ptr = req.body.as_ptr();
+        let js = request_to_js(&ctx, req).unwrap();
+        let forwarded = call(
+            &ctx,
+            "(req) => new Request(req, { headers: { 'x-added': '1', 'content-type': req.headers.get('content-type') } })",
+            js.clone(),
+        );
+        let used: bool = call(&ctx, "(req) => req.bodyUsed", js).get().unwrap();
+        assert!(used, "the original request's body moved to the new request");
+        let out = request_from_js(&ctx, forwarded.clone()).unwrap();
+        assert_eq!(out.body.as_ptr(), ptr, "same Bytes allocation");
+        assert_eq!(&out.body[..], b"zero copy body");
+        assert_eq!(out.method, Method::POST);
+        assert_eq!(out.url, "https://example.com/a/b?c=d");
+        assert_eq!(out.headers.get("x-added").unwrap(), "1");
+        assert_eq!(out.headers.get("content-type").unwrap(), "application/octet-stream");
+        assert!(out.headers.get("x-multi").is_none(), "init headers replace the input's");
+        // Extraction consumed the body.
+        let used: bool = call(&ctx, "(req) => req.bodyUsed", forwarded.clone()).get().unwrap();
+        assert!(used);
+        assert!(request_from_js(&ctx, forwarded).is_err(), "a used body cannot be extracted twice");
+    });
+}
+
+#[test]
+fn request_to_js_shape() {
+    let h = harness();
+    h.ctx.with(|ctx| {
+        let js = request_to_js(&ctx, sample_request(b"hello")).unwrap();
+        let out: String = call(
+            &ctx,
+            r#"(req) => {
+                let immutable = false;
+                try { req.headers.set("a", "b"); } catch (e) { immutable = e instanceof TypeError; }
+                return JSON.stringify([req.method, req.url, req.headers.get("x-multi"), req.headers.get("x-latin1"),
+                    immutable, req.body instanceof ReadableStream, req.bodyUsed]);
+            }"#,
+            js,
+        )
+        .get()
+        .unwrap();
+        assert_eq!(out, r#"["POST","https://example.com/a/b?c=d","a, b","café",true,true,false]"#);
+
+        // Empty bodies are null bodies; GET bodies are dropped; URLs are normalized.
+        let mut req = sample_request(b"");
+        req.method = Method::GET;
+        req.url = "HTTPS://Example.COM:443/x/../y".into();
+        let js = request_to_js(&ctx, req).unwrap();
+        let out: String = call(&ctx, "(r) => JSON.stringify([r.body, r.url])", js).get().unwrap();
+        assert_eq!(out, r#"[null,"https://example.com/y"]"#);
+
+        let mut bad = sample_request(b"");
+        bad.url = "/relative".into();
+        assert!(request_to_js(&ctx, bad).is_err());
+        let _ = ctx.catch();
+    });
+}
+
+#[test]
+fn body_accessed_but_unread_still_forwards_zero_copy() {
+    let h = harness();
+    h.ctx.with(|ctx| {
+        let req = sample_request(b"streamed");
+        let ptr = req.body.as_ptr();
+        let js = request_to_js(&ctx, req).unwrap();
+        let forwarded = call(
+            &ctx,
+            "(req) => { const s = req.body; return new Request('https://other.test/', { method: 'PUT', body: s }); }",
+            js,
+        );
+        let prepared = prepare_request(&ctx, forwarded, None).unwrap();
+        let prepared = settle(&ctx, prepared).unwrap();
+        let out = request_from_js(&ctx, prepared).unwrap();
+        assert_eq!(out.body.as_ptr(), ptr);
+        assert_eq!(out.method, Method::PUT);
+        assert_eq!(out.url, "https://other.test/");
+    });
+}
+
+#[test]
+fn response_pass_through_keeps_the_same_bytes() {
+    let h = harness();
+    h.ctx.with(|ctx| {
+        let mut headers = HeaderMap::new();
+        headers.append("set-cookie", HeaderValue::from_static("a=1"));
+        headers.append("set-cookie", HeaderValue::from_static("b=2"));
+        let body = Bytes::from(vec![7u8; 1024]);
+        let ptr = body.as_ptr();
+        let res = response_to_js(&ctx, HttpResponse { status: StatusCode::IM_A_TEAPOT, headers, body }).unwrap();
+
+        // Returned unchanged.
+        let finalized = settle(&ctx, finalize_response(&ctx, res.clone()).unwrap()).unwrap();
+        let out = response_from_js(&ctx, finalized).unwrap();
+        assert_eq!(out.body.as_ptr(), ptr);
+        assert_eq!(out.status, StatusCode::IM_A_TEAPOT);
+        let cookies: Vec<_> = out.headers.get_all("set-cookie").iter().collect();
+        assert_eq!(cookies, ["a=1", "b=2"]);
+
+        // Re-wrapped with new headers, through a promise, after touching .body.
+        let body = Bytes::from_static(b"second");
+        let ptr = body.as_ptr();
+        let res = response_to_js(&ctx, HttpResponse { status: StatusCode::OK, headers: HeaderMap::new(), body }).unwrap();
+        let wrapped = call(
+            &ctx,
+            "(res) => Promise.resolve(new Response(res.body, { status: 203, headers: { 'x': 'y' } }))",
+            res,
+        );
+        let finalized = settle(&ctx, finalize_response(&ctx, wrapped).unwrap()).unwrap();
+        let out = response_from_js(&ctx, finalized).unwrap();
+        assert_eq!(out.body.as_ptr(), ptr);
+        assert_eq!(out.status.as_u16(), 203);
+        assert_eq!(out.headers.get("x").unwrap(), "y");
+    });
+}
+
+#[test]
+fn user_streams_are_drained_by_finalize() {
+    let h = harness();
+    h.ctx.with(|ctx| {
+        let value: Value = ctx
+            .eval(
+                r#"(async () => {
+                    const enc = new TextEncoder();
+                    let i = 0;
+                    const stream = new ReadableStream({
+                        async pull(c) {
+                            await null;
+                            if (i < 3) c.enqueue(enc.encode("part" + i++ + ";"));
+                            else c.close();
+                        },
+                    });
+                    return new Response(stream, { headers: { "content-type": "text/plain" } });
+                })()"#,
+            )
+            .unwrap();
+        let finalized = settle(&ctx, finalize_response(&ctx, value).unwrap()).unwrap();
+        let out = response_from_js(&ctx, finalized).unwrap();
+        assert_eq!(&out.body[..], b"part0;part1;part2;");
+        assert_eq!(out.headers.get("content-type").unwrap(), "text/plain");
+
+        // A request with a stream body, through prepare_request's (input, init) form.
+        let input: Value = ctx.eval("'https://svc.internal/path'").unwrap();
+        let init: Value = ctx
+            .eval(
+                "({ method: 'POST', body: new ReadableStream({ start(c) { c.enqueue(new Uint8Array([1, 2])); c.enqueue(new Uint8Array([3])); c.close(); } }) })",
+            )
+            .unwrap();
+        let prepared = settle(&ctx, prepare_request(&ctx, input, Some(init)).unwrap()).unwrap();
+        let out = request_from_js(&ctx, prepared).unwrap();
+        assert_eq!(&out.body[..], &[1, 2, 3]);
+        assert_eq!(out.url, "https://svc.internal/path");
+    });
+}
+
+#[test]
+fn finalize_and_prepare_errors() {
+    let h = harness();
+    h.ctx.with(|ctx| {
+        for src in [
+            "42",
+            "Promise.resolve({})",
+            "Promise.resolve(new Request('https://a.test'))",
+            "undefined",
+        ] {
+            let value: Value = ctx.eval(src).unwrap();
+            let err = settle(&ctx, finalize_response(&ctx, value).unwrap()).unwrap_err();
+            assert_eq!(
+                err,
+                "TypeError: Incorrect type for Promise: the Promise did not resolve to 'Response'.",
+                "{src}"
+            );
+        }
+        let rejected: Value = ctx
+            .eval("Promise.reject(new RangeError('handler failed'))")
+            .unwrap();
+        let err = settle(&ctx, finalize_response(&ctx, rejected).unwrap()).unwrap_err();
+        assert_eq!(err, "RangeError: handler failed");
+
+        let used: Value = ctx
+            .eval("(() => { const r = new Response('x'); r.text(); return r; })()")
+            .unwrap();
+        let err = settle(&ctx, finalize_response(&ctx, used).unwrap()).unwrap_err();
+        assert!(
+            err.starts_with("TypeError: Body has already been used"),
+            "{err}"
+        );
+
+        let error_response: Value = ctx.eval("Response.error()").unwrap();
+        let finalized = settle(&ctx, finalize_response(&ctx, error_response).unwrap()).unwrap();
+        assert!(response_from_js(&ctx, finalized).is_err());
+        let e = ctx.catch();
+        assert!(describe_exception(&ctx, e).starts_with("TypeError: "));
+
+        let input: Value = ctx.eval("'/relative'").unwrap();
+        let err = settle(&ctx, prepare_request(&ctx, input, None).unwrap()).unwrap_err();
+        assert!(err.starts_with("TypeError: "), "{err}");
+        let input: Value = ctx.eval("'https://a.test'").unwrap();
+        let init: Value = ctx.eval("({ method: 'GET', body: 'x' })").unwrap();
+        let err = settle(&ctx, prepare_request(&ctx, input, Some(init)).unwrap()).unwrap_err();
+        assert!(err.starts_with("TypeError: "), "{err}");
+
+        let not_a_request: Value = ctx.eval("({})").unwrap();
+        assert!(request_from_js(&ctx, not_a_request).is_err());
+        let _ = ctx.catch();
+    });
+}
+
+#[test]
+fn js_built_bodies_extract() {
+    let h = harness();
+    h.ctx.with(|ctx| {
+        for (src, expected) in [
+            ("new Response('héllo')", "héllo".as_bytes().to_vec()),
+            (
+                "new Response(new Uint8Array([1, 2, 3]).subarray(1))",
+                vec![2, 3],
+            ),
+            (
+                "new Response(new URLSearchParams({ a: 'b c' }))",
+                b"a=b+c".to_vec(),
+            ),
+            ("new Response(null, { status: 204 })", vec![]),
+            ("Response.json({ ok: true })", br#"{"ok":true}"#.to_vec()),
+            (
+                "new Response('lone \\ud800')",
+                "lone \u{FFFD}".as_bytes().to_vec(),
+            ),
+            (
+                "new Response(new Response('cloned').clone().body)",
+                b"cloned".to_vec(),
+            ),
+        ] {
+            let value: Value = ctx.eval(src).unwrap();
+            let finalized = settle(&ctx, finalize_response(&ctx, value).unwrap()).unwrap();
+            let out = response_from_js(&ctx, finalized).unwrap();
+            assert_eq!(out.body.to_vec(), expected, "{src}");
+        }
+        let value: Value = ctx
+            .eval("new Response('x', { headers: { 'x-bytes': 'caf\\u00e9' } })")
+            .unwrap();
+        let out = response_from_js(&ctx, value).unwrap();
+        assert_eq!(out.headers.get("x-bytes").unwrap().as_bytes(), b"caf\xe9");
+        assert_eq!(
+            out.headers.get("content-type").unwrap(),
+            "text/plain;charset=UTF-8"
+        );
+    });
+}
+
+#[test]
+fn two_contexts_in_one_runtime() {
+    let h = harness();
+    let ctx2 = rquickjs::Context::full(&h.rt).unwrap();
+    ctx2.with(|ctx| {
+        // Not installed here: a clean error, not a panic.
+        assert!(request_to_js(&ctx, sample_request(b"")).is_err());
+        let _ = ctx.catch();
+        switchyard_web::install(
+            &ctx,
+            switchyard_web::WebOptions {
+                console: std::rc::Rc::new(|_, _| {}),
+                map_stack: None,
+            },
+        )
+        .unwrap();
+        let js = request_to_js(&ctx, sample_request(b"two")).unwrap();
+        let out = request_from_js(&ctx, js).unwrap();
+        assert_eq!(&out.body[..], b"two");
+    });
+    h.ctx.with(|ctx| {
+        let js = request_to_js(&ctx, sample_request(b"one")).unwrap();
+        assert_eq!(&request_from_js(&ctx, js).unwrap().body[..], b"one");
+    });
+}
