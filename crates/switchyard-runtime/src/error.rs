@@ -31,17 +31,20 @@ pub enum StartupError {
         main: PathBuf,
         problem: String,
     },
-    /// A service binding names an `entrypoint` the target does not export.
+    /// A service binding names an `entrypoint` the target does not export, or one that cannot
+    /// handle fetch.
     #[error(
-        "{location}: service binding \"{binding}\" uses entrypoint \"{entrypoint}\", but worker \
-         \"{service}\" does not export it\n  help: add `export class {entrypoint} extends \
-         WorkerEntrypoint {{ ... }}` to \"{service}\", or remove `entrypoint` to use its default export"
+        "{location}: service binding \"{binding}\" uses entrypoint \"{entrypoint}\" of worker \
+         \"{service}\", but {problem}\n  help: export it from \"{service}\", e.g. `export class \
+         {entrypoint} extends WorkerEntrypoint {{ async fetch(request) {{ ... }} }}`, or remove \
+         `entrypoint` to use the default export"
     )]
-    MissingEntrypoint {
+    BadEntrypoint {
         location: String,
         binding: String,
         service: String,
         entrypoint: String,
+        problem: String,
     },
 }
 
@@ -97,8 +100,8 @@ impl WorkerError {
     }
 }
 
-/// A JavaScript exception as text: class name, message and a stack whose positions point at the
-/// user's original sources.
+/// A JavaScript exception as text: class name (empty when a non-Error value was thrown), message,
+/// and a stack whose positions point at the user's original sources.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JsException {
     pub name: String,
@@ -107,8 +110,9 @@ pub struct JsException {
 }
 
 impl JsException {
-    /// From a thrown value (an Error or anything else).
-    pub fn from_value<'js>(_ctx: &Ctx<'js>, value: Value<'js>, graph: &ModuleGraph) -> JsException {
+    /// From a thrown value: an Error (name, message, stack mapped to the original sources) or
+    /// anything else (`throw "nope"`: no name, the value as the message).
+    pub fn from_value(value: Value<'_>, graph: &ModuleGraph) -> JsException {
         if let Some(object) = value.as_object()
             && let Ok(message) = object.get::<_, Value>("message")
             && !message.is_undefined()
@@ -131,30 +135,24 @@ impl JsException {
                 stack: graph.map_stack(text("stack").trim_end()),
             };
         }
-        let message = if let Some(s) = value.as_string() {
-            s.to_string().unwrap_or_default()
-        } else {
-            value
+        let message = match value.as_string() {
+            Some(s) => s.to_string().unwrap_or_default(),
+            None => value
                 .get::<rquickjs::Coerced<String>>()
                 .map(|s| s.0)
-                .unwrap_or_else(|_| format!("{value:?}"))
+                .unwrap_or_else(|_| format!("{value:?}")),
         };
         JsException {
-            name: "Uncaught".into(),
+            name: String::new(),
             message,
             stack: String::new(),
         }
     }
 
     /// From an `rquickjs::Error`, taking the pending exception when there is one.
-    pub fn from_error<'js>(
-        ctx: &Ctx<'js>,
-        error: rquickjs::Error,
-        graph: &ModuleGraph,
-    ) -> JsException {
+    pub fn from_error(ctx: &Ctx<'_>, error: rquickjs::Error, graph: &ModuleGraph) -> JsException {
         if error.is_exception() {
-            let value = ctx.catch();
-            return JsException::from_value(ctx, value, graph);
+            return JsException::from_value(ctx.catch(), graph);
         }
         JsException {
             name: "Error".into(),
@@ -166,7 +164,7 @@ impl JsException {
 
 impl fmt::Display for JsException {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.name == "Uncaught" {
+        if self.name.is_empty() {
             write!(f, "{}", self.message)?;
         } else {
             write!(f, "{}: {}", self.name, self.message)?;

@@ -114,12 +114,13 @@ impl Fleet {
                 let Some(target) = isolates.get(binding.service.as_str()) else {
                     continue;
                 };
-                if !target.has_export(entrypoint) {
-                    errors.push(StartupError::MissingEntrypoint {
+                if let Err(problem) = target.check_entrypoint(entrypoint) {
+                    errors.push(StartupError::BadEntrypoint {
                         location: binding.location.to_string(),
                         binding: binding.binding.to_string(),
                         service: binding.service.to_string(),
                         entrypoint: entrypoint.clone(),
+                        problem,
                     });
                 }
             }

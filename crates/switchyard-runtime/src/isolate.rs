@@ -5,6 +5,9 @@
 //! Nothing here is `Send`. Each server thread owns its isolates through [`crate::LocalWorkers`]; a
 //! request never leaves the thread it arrived on, and a service-binding call runs the callee's
 //! isolate on the same thread as a local task.
+//!
+//! Every `Persistent` handle lives in [`IsolateState`] and is released in [`Isolate`]'s `Drop`,
+//! while the runtime is alive: tasks and completions carry plain ids, never JS values.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -13,10 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rquickjs::function::{Opt, This};
-use rquickjs::{
-    CatchResultExt, CaughtError, Context, Ctx, Function, Object, Persistent, Promise, Runtime,
-    Value,
-};
+use rquickjs::{Context, Ctx, Function, Object, Persistent, Promise, Runtime, Value};
 use switchyard_web::{HttpRequest, HttpResponse, LogLevel, WebOptions};
 use tokio::sync::{Notify, oneshot};
 
@@ -30,10 +30,22 @@ const RUNTIME_JS: &str = include_str!("js/runtime.js");
 /// way; without a cap a cycle (A → B → A) would recurse until memory runs out.
 pub const MAX_CHAIN_DEPTH: u32 = 32;
 
+/// Cloudflare's message for I/O and timers attempted while a module evaluates.
+const GLOBAL_SCOPE_IO: &str = "Disallowed operation called within global scope. Asynchronous I/O \
+    (ex: fetch() or connect()), setting a timeout, and generating random values are not allowed \
+    within global scope. To fix this error, perform this operation within a handler.";
+
+/// Where a request's result goes, and how deep in a binding chain the request is.
 type Waiter = (oneshot::Sender<Result<HttpResponse, WorkerError>>, u32);
 
-/// Work to run inside the isolate's context on its next turn (a binding call's result, say).
-type Completion = Box<dyn for<'js> FnOnce(Ctx<'js>)>;
+/// Something that happened outside the isolate, to be delivered on its next turn.
+enum Completion {
+    /// A service-binding call made by this isolate came back.
+    Binding {
+        call: u64,
+        result: Result<HttpResponse, WorkerError>,
+    },
+}
 
 /// A worker's isolate. Created by [`LocalWorkers`] on first use, lives as long as the thread.
 pub struct Isolate {
@@ -52,21 +64,33 @@ pub(crate) struct IsolateState {
     completions: RefCell<VecDeque<Completion>>,
     /// Pokes the isolate's loop task: a completion arrived or a timer changed.
     wake: Notify,
-    /// Binding calls made by this isolate that have not come back yet.
-    in_flight: Cell<usize>,
+    /// Binding calls made by this isolate that have not come back yet: the caller's promise.
+    calls: RefCell<HashMap<u64, PendingCall>>,
+    next_call: Cell<u64>,
     /// `ctx.waitUntil` promises not settled yet.
     wait_until: Cell<usize>,
-    /// Requests being handled, by id: where their result goes, and how deep in a binding chain
-    /// each one is (1 = straight from the client).
+    /// Requests being handled, by id.
     waiting: RefCell<HashMap<u64, Waiter>>,
     next_request: Cell<u64>,
+    /// Depth of the request that arrived last; binding calls made after every request has
+    /// responded (from `waitUntil` work) count from it, so a cycle there still hits the cap.
+    last_depth: Cell<u32>,
+    /// Promises rejected with no handler yet. Reported only if still unhandled once microtasks
+    /// have run: `try { await f() } catch {}` briefly has an unhandled rejection too.
+    rejections: RefCell<Vec<(Persistent<Value<'static>>, Persistent<Value<'static>>)>>,
     closed: Cell<bool>,
-    /// While the modules evaluate, a rejection is the start-up error itself, reported once.
+    /// While the modules evaluate: I/O and timers are refused, and a rejection is the start-up
+    /// error itself, reported once.
     booting: Cell<bool>,
     /// `env`, the module namespace and the runtime.js helpers, kept for every request.
     env: RefCell<Option<Persistent<Object<'static>>>>,
     exports: RefCell<Option<Persistent<Object<'static>>>>,
     glue: RefCell<Option<Persistent<Object<'static>>>>,
+}
+
+struct PendingCall {
+    resolve: Persistent<Function<'static>>,
+    reject: Persistent<Function<'static>>,
 }
 
 impl Isolate {
@@ -90,37 +114,40 @@ impl Isolate {
             timers: RefCell::new(Timers::default()),
             completions: RefCell::new(VecDeque::new()),
             wake: Notify::new(),
-            in_flight: Cell::new(0),
+            calls: RefCell::new(HashMap::new()),
+            next_call: Cell::new(1),
             wait_until: Cell::new(0),
             waiting: RefCell::new(HashMap::new()),
             next_request: Cell::new(1),
+            last_depth: Cell::new(0),
+            rejections: RefCell::new(Vec::new()),
             closed: Cell::new(false),
             booting: Cell::new(true),
             env: RefCell::new(None),
             exports: RefCell::new(None),
             glue: RefCell::new(None),
         });
-        {
-            let tracker_state = Rc::downgrade(&state);
-            let graph = spec.graph.clone();
-            runtime.set_host_promise_rejection_tracker(Some(Box::new(
-                move |ctx, _promise, reason, is_handled| {
-                    if is_handled {
-                        return;
-                    }
-                    if let Some(state) = tracker_state.upgrade()
-                        && !state.booting.get()
-                    {
-                        let details = JsException::from_value(&ctx, reason, &graph);
-                        log_line(
-                            &state.worker,
-                            LogLevel::Error,
-                            &format!("Uncaught (in promise) {details}"),
-                        );
-                    }
-                },
-            )));
-        }
+        let tracker_state = Rc::downgrade(&state);
+        runtime.set_host_promise_rejection_tracker(Some(Box::new(
+            move |ctx, promise, reason, is_handled| {
+                let Some(state) = tracker_state.upgrade() else {
+                    return;
+                };
+                if state.booting.get() {
+                    return;
+                }
+                let mut rejections = state.rejections.borrow_mut();
+                if is_handled {
+                    rejections
+                        .retain(|(p, _)| p.clone().restore(&ctx).ok().as_ref() != Some(&promise));
+                } else {
+                    rejections.push((
+                        Persistent::save(&ctx, promise),
+                        Persistent::save(&ctx, reason),
+                    ));
+                }
+            },
+        )));
         let isolate = Rc::new(Isolate {
             spec: spec.clone(),
             context,
@@ -162,16 +189,10 @@ impl Isolate {
             .map_err(|e| threw(ctx, e))?;
 
         let exports = self.evaluate_main(ctx).map_err(|e| threw(ctx, e))?;
-        glue.get::<_, Function>("hideInternal")
-            .and_then(|f| f.call::<_, ()>(()))
-            .map_err(|e| threw(ctx, e))?;
-
-        check_fetch_handler(ctx, &exports, "default").map_err(|problem| {
-            StartupError::NoHandler {
-                worker: worker.clone(),
-                main: spec.config.main.clone(),
-                problem,
-            }
+        check_fetch_handler(&exports, "default").map_err(|problem| StartupError::NoHandler {
+            worker: worker.clone(),
+            main: spec.config.main.clone(),
+            problem,
         })?;
         *self.state.env.borrow_mut() = Some(Persistent::save(ctx, env));
         *self.state.exports.borrow_mut() = Some(Persistent::save(ctx, exports));
@@ -185,19 +206,17 @@ impl Isolate {
         let declared =
             rquickjs::Module::declare(ctx.clone(), graph.entry.as_str(), main.code.as_str())?;
         let (module, promise) = declared.eval()?;
-        // Top-level await settles through microtasks; anything waiting on timers or I/O at start-up
-        // is refused, as Cloudflare refuses I/O outside a request.
+        // Top-level await settles through microtasks; I/O and timers are refused at start-up, so
+        // a promise still pending here can never settle.
         while ctx.execute_pending_job() {}
-        match promise.state() {
-            rquickjs::promise::PromiseState::Pending => {
-                return Err(rquickjs::Exception::throw_message(
-                    ctx,
-                    "the module's top-level await did not settle at start-up (I/O and timers are not \
-                     available outside a request)",
-                ));
-            }
-            _ => promise.finish::<()>()?,
+        if let rquickjs::promise::PromiseState::Pending = promise.state() {
+            return Err(rquickjs::Exception::throw_message(
+                ctx,
+                "the module's top-level await never settles (I/O and timers are only available \
+                 inside a handler)",
+            ));
         }
+        promise.finish::<()>()?;
         module.namespace()
     }
 
@@ -212,6 +231,9 @@ impl Isolate {
                 ctx.clone(),
                 move |ctx: Ctx<'js>, callback: Function<'js>, delay: f64, repeat: bool| {
                     let state = s.upgrade().ok_or(rquickjs::Error::Unknown)?;
+                    if state.booting.get() {
+                        return Err(rquickjs::Exception::throw_message(&ctx, GLOBAL_SCOPE_IO));
+                    }
                     // As in browsers and Node: NaN and negatives mean 0, and delays past a
                     // 32-bit millisecond count overflow to 1 ms.
                     let ms = match delay {
@@ -220,11 +242,8 @@ impl Isolate {
                         d => d,
                     };
                     let delay = Duration::from_secs_f64(ms / 1000.0);
-                    let id = state.timers.borrow_mut().start(
-                        Persistent::save(&ctx, callback),
-                        delay,
-                        repeat,
-                    );
+                    let callback = Persistent::save(&ctx, callback);
+                    let id = state.timers.borrow_mut().start(callback, delay, repeat);
                     state.wake.notify_one();
                     Ok::<_, rquickjs::Error>(id)
                 },
@@ -263,19 +282,16 @@ impl Isolate {
         let graph = self.spec.graph.clone();
         native.set(
             "reportError",
-            Function::new(
-                ctx.clone(),
-                move |ctx: Ctx<'js>, origin: String, error: Value<'js>| {
-                    if let Some(state) = s.upgrade() {
-                        let details = JsException::from_value(&ctx, error, &graph);
-                        log_line(
-                            &state.worker,
-                            LogLevel::Error,
-                            &format!("Uncaught (in {origin}) {details}"),
-                        );
-                    }
-                },
-            )?,
+            Function::new(ctx.clone(), move |origin: String, error: Value<'js>| {
+                if let Some(state) = s.upgrade() {
+                    let details = JsException::from_value(error, &graph);
+                    log_line(
+                        &state.worker,
+                        LogLevel::Error,
+                        &format!("Uncaught (in {origin}) {details}"),
+                    );
+                }
+            })?,
         )?;
         native.set(
             "prepareRequest",
@@ -285,6 +301,16 @@ impl Isolate {
                     switchyard_web::prepare_request(&ctx, input, init.0)
                 },
             )?,
+        )?;
+        let s = Rc::downgrade(state);
+        native.set(
+            "assertInHandler",
+            Function::new(ctx.clone(), move |ctx: Ctx<'js>| match s.upgrade() {
+                Some(state) if state.booting.get() => {
+                    Err(rquickjs::Exception::throw_message(&ctx, GLOBAL_SCOPE_IO))
+                }
+                _ => Ok(()),
+            })?,
         )?;
         let s = Rc::downgrade(state);
         let spec = self.spec.clone();
@@ -322,12 +348,11 @@ impl Isolate {
         Ok(env)
     }
 
-    /// Whether the worker's modules export `name` (a named entrypoint).
-    pub(crate) fn has_export(&self, name: &str) -> bool {
+    /// Whether the worker's modules export `name` with a fetch handler; what is wrong otherwise.
+    pub(crate) fn check_entrypoint(&self, name: &str) -> Result<(), String> {
         self.context.with(|ctx| {
-            self.exports(&ctx)
-                .and_then(|e| e.get::<_, Value>(name))
-                .is_ok_and(|v| !v.is_undefined())
+            let exports = self.exports(&ctx).map_err(|e| e.to_string())?;
+            check_fetch_handler(&exports, name)
         })
     }
 
@@ -349,26 +374,26 @@ impl Isolate {
         let state = &self.state;
         let id = state.next_request.get();
         state.next_request.set(id + 1);
+        state.last_depth.set(depth);
         let (tx, rx) = oneshot::channel();
         state.waiting.borrow_mut().insert(id, (tx, depth));
+        // If the client goes away, hyper drops this future: forget the request then too.
+        let _waiter = WaiterGuard { state, id };
 
         let started = self.context.with(|ctx| {
             let result = self.start_fetch(&ctx, id, entrypoint, request);
             while ctx.execute_pending_job() {}
+            self.report_rejections(&ctx);
             result
         });
-        if let Err(error) = started {
-            state.waiting.borrow_mut().remove(&id);
-            return Err(error);
-        }
-        self.check_stalled();
+        started?;
+        self.after_turn();
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(WorkerError::Internal(
                 "the isolate shut down while handling the request".into(),
             )),
             Err(_) => {
-                state.waiting.borrow_mut().remove(&id);
                 log_line(
                     &state.worker,
                     LogLevel::Error,
@@ -392,19 +417,6 @@ impl Isolate {
         entrypoint: Option<&str>,
         request: HttpRequest,
     ) -> Result<(), WorkerError> {
-        let graph = &self.spec.graph;
-        let fail = |ctx: &Ctx<'js>, error: rquickjs::Error| {
-            let details = JsException::from_error(ctx, error, graph);
-            log_line(
-                &self.state.worker,
-                LogLevel::Error,
-                &format!("Uncaught {details}"),
-            );
-            WorkerError::Exception {
-                worker: self.state.worker.clone(),
-                exception: details,
-            }
-        };
         let promise = (|| {
             let request = switchyard_web::request_to_js(ctx, request)?;
             let env = restore(ctx, &self.state.env)?;
@@ -427,8 +439,14 @@ impl Isolate {
             };
             switchyard_web::finalize_response(ctx, result)
         })()
-        .map_err(|e| fail(ctx, e))?;
-        self.settle_into(ctx, promise, id).map_err(|e| fail(ctx, e))
+        .map_err(|e| self.uncaught(JsException::from_error(ctx, e, &self.spec.graph)))?;
+        self.settle_into(ctx, promise, id)
+            .map_err(|e| self.uncaught(JsException::from_error(ctx, e, &self.spec.graph)))
+    }
+
+    /// Log an exception that ends a request and turn it into the request's error.
+    fn uncaught(&self, exception: JsException) -> WorkerError {
+        self.state.uncaught(exception)
     }
 
     /// Route the outcome of `promise` to the waiter `id`.
@@ -439,6 +457,7 @@ impl Isolate {
         id: u64,
     ) -> rquickjs::Result<()> {
         let ok_state = Rc::downgrade(&self.state);
+        let ok_graph = self.spec.graph.clone();
         let on_ok = Function::new(ctx.clone(), move |ctx: Ctx<'js>, response: Value<'js>| {
             let Some(state) = ok_state.upgrade() else {
                 return;
@@ -447,54 +466,46 @@ impl Isolate {
                 return;
             };
             let result = switchyard_web::response_from_js(&ctx, response)
-                .catch(&ctx)
-                .map_err(|caught| {
-                    let details = JsException::from_caught(caught);
-                    log_line(
-                        &state.worker,
-                        LogLevel::Error,
-                        &format!("Uncaught {details}"),
-                    );
-                    WorkerError::Exception {
-                        worker: state.worker.clone(),
-                        exception: details,
-                    }
-                });
+                .map_err(|error| state.uncaught(JsException::from_error(&ctx, error, &ok_graph)));
             let _ = tx.send(result);
         })?;
         let err_state = Rc::downgrade(&self.state);
-        let graph = self.spec.graph.clone();
-        let on_err = Function::new(ctx.clone(), move |ctx: Ctx<'js>, reason: Value<'js>| {
+        let err_graph = self.spec.graph.clone();
+        let on_err = Function::new(ctx.clone(), move |reason: Value<'js>| {
             let Some(state) = err_state.upgrade() else {
                 return;
             };
             let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) else {
                 return;
             };
-            let details = JsException::from_value(&ctx, reason, &graph);
-            log_line(
-                &state.worker,
-                LogLevel::Error,
-                &format!("Uncaught {details}"),
-            );
-            let _ = tx.send(Err(WorkerError::Exception {
-                worker: state.worker.clone(),
-                exception: details,
-            }));
+            let error = state.uncaught(JsException::from_value(reason, &err_graph));
+            let _ = tx.send(Err(error));
         })?;
         let then: Function = promise.get("then")?;
         then.call::<_, Value>((This(promise), on_ok, on_err))?;
         Ok(())
     }
 
+    /// Log the rejections no handler claimed once microtasks ran dry.
+    fn report_rejections(&self, ctx: &Ctx<'_>) {
+        let rejections = std::mem::take(&mut *self.state.rejections.borrow_mut());
+        for (_, reason) in rejections {
+            if let Ok(reason) = reason.restore(ctx) {
+                let details = JsException::from_value(reason, &self.spec.graph);
+                log_line(
+                    &self.state.worker,
+                    LogLevel::Error,
+                    &format!("Uncaught (in promise) {details}"),
+                );
+            }
+        }
+    }
+
     // === event loop ===
 
     /// Run until the isolate closes: wait for a completion or the next timer, then take a turn.
     pub(crate) async fn run_loop(self: Rc<Self>) {
-        loop {
-            if self.state.closed.get() {
-                break;
-            }
+        while !self.state.closed.get() {
             let next = self.state.timers.borrow().next_due();
             let woken = self.state.wake.notified();
             match next {
@@ -506,56 +517,107 @@ impl Isolate {
                 }
                 None => woken.await,
             }
-            self.turn();
+            if self.turn() {
+                // Timers fired: let this thread's other connections and isolates run before the
+                // next turn, whatever the worker's timers do.
+                tokio::task::yield_now().await;
+            }
         }
     }
 
-    /// Deliver completions, fire due timers and run microtasks until nothing is ready.
-    fn turn(&self) {
+    /// Deliver completions, fire the timers due when the turn began, run microtasks. Returns
+    /// whether any timer fired. Bounded: timers set or rescheduled during the turn wait for the
+    /// next one, so `setTimeout(f, 0)` loops cannot starve the thread.
+    fn turn(&self) -> bool {
+        let now = Instant::now();
+        let generation = self.state.timers.borrow_mut().begin_turn();
+        let mut fired = false;
         self.context.with(|ctx| {
             loop {
-                let mut progressed = false;
-                while let Some(completion) = self.state.completions.borrow_mut().pop_front() {
-                    completion(ctx.clone());
-                    while ctx.execute_pending_job() {}
-                    progressed = true;
-                }
-                let due = self.state.timers.borrow_mut().take_due(Instant::now());
-                for callback in due {
-                    progressed = true;
-                    if let Ok(callback) = callback.restore(&ctx)
-                        && let Err(error) = callback.call::<_, ()>(())
-                    {
-                        let details = JsException::from_error(&ctx, error, &self.spec.graph);
-                        log_line(
-                            &self.state.worker,
-                            LogLevel::Error,
-                            &format!("Uncaught (in timer) {details}"),
-                        );
-                    }
-                    while ctx.execute_pending_job() {}
-                }
-                if !progressed {
-                    break;
-                }
+                // Pop in its own statement: the borrow must end before JS runs.
+                let next = self.state.completions.borrow_mut().pop_front();
+                let Some(completion) = next else { break };
+                self.complete(&ctx, completion);
+                while ctx.execute_pending_job() {}
             }
+            loop {
+                let next = self.state.timers.borrow_mut().pop_due(now, generation);
+                let Some(callback) = next else { break };
+                fired = true;
+                if let Ok(callback) = callback.restore(&ctx)
+                    && let Err(error) = callback.call::<_, ()>(())
+                {
+                    let details = JsException::from_error(&ctx, error, &self.spec.graph);
+                    log_line(
+                        &self.state.worker,
+                        LogLevel::Error,
+                        &format!("Uncaught (in timer) {details}"),
+                    );
+                }
+                while ctx.execute_pending_job() {}
+            }
+            self.report_rejections(&ctx);
         });
-        self.check_stalled();
+        self.after_turn();
+        fired
     }
 
-    /// A request whose promise is pending while the isolate has nothing left that could settle
-    /// it (no timers, no binding calls, no queued work) will never get a response: fail it now,
-    /// as Cloudflare does, instead of holding the connection.
-    fn check_stalled(&self) {
+    fn complete(&self, ctx: &Ctx<'_>, completion: Completion) {
+        match completion {
+            Completion::Binding { call, result } => {
+                let Some(pending) = self.state.calls.borrow_mut().remove(&call) else {
+                    return;
+                };
+                let outcome = match result {
+                    Ok(response) => {
+                        switchyard_web::response_to_js(ctx, response).and_then(|response| {
+                            pending.resolve.restore(ctx)?.call::<_, ()>((response,))
+                        })
+                    }
+                    Err(error) => error.to_js(ctx).and_then(|error| {
+                        pending.reject.clone().restore(ctx)?.call::<_, ()>((error,))
+                    }),
+                };
+                if let Err(error) = outcome {
+                    // Converting the response failed: the caller's promise must still settle.
+                    let reason = if error.is_exception() {
+                        ctx.catch()
+                    } else {
+                        rquickjs::String::from_str(ctx.clone(), &error.to_string())
+                            .map(|s| s.into_value())
+                            .unwrap_or_else(|_| Value::new_undefined(ctx.clone()))
+                    };
+                    let _ = pending
+                        .reject
+                        .restore(ctx)
+                        .and_then(|f| f.call::<_, ()>((reason,)));
+                }
+            }
+        }
+    }
+
+    /// After JS ran: fail requests that can no longer settle, and cancel timers nothing waits
+    /// for any more.
+    fn after_turn(&self) {
         let state = &self.state;
-        if state.waiting.borrow().is_empty()
-            || state.in_flight.get() > 0
-            || !state.timers.borrow().is_empty()
-            || !state.completions.borrow().is_empty()
-            || self.runtime.is_job_pending()
-        {
+        let quiet = state.calls.borrow().is_empty() && state.completions.borrow().is_empty();
+        if !quiet || self.runtime.is_job_pending() {
             return;
         }
+        if state.waiting.borrow().is_empty() {
+            // No request and no `waitUntil` work left: as on Cloudflare, a finished request's
+            // timers are cancelled rather than kept running for the isolate's life.
+            if state.wait_until.get() == 0 && !state.timers.borrow().is_empty() {
+                state.timers.borrow_mut().clear_all();
+            }
+            return;
+        }
+        if !state.timers.borrow().is_empty() {
+            return;
+        }
+        // A request whose promise is pending while nothing is left that could settle it (no
+        // timers, no binding calls, no queued work) will never get a response: fail it now, as
+        // Cloudflare does, instead of holding the connection until the timeout.
         let stalled: Vec<_> = state.waiting.borrow_mut().drain().collect();
         for (_, (tx, _)) in stalled {
             log_line(
@@ -577,7 +639,7 @@ impl Isolate {
     /// Whether anything could still run in this isolate without a new request.
     pub(crate) fn is_idle(&self) -> bool {
         let state = &self.state;
-        state.in_flight.get() == 0
+        state.calls.borrow().is_empty()
             && state.timers.borrow().is_empty()
             && state.completions.borrow().is_empty()
     }
@@ -586,23 +648,47 @@ impl Isolate {
         self.state.closed.set(true);
         self.state.wake.notify_one();
     }
-
-    /// Bytes QuickJS has allocated for this isolate.
-    pub fn memory_used(&self) -> i64 {
-        self.runtime.memory_usage().malloc_size
-    }
 }
 
 impl Drop for Isolate {
     fn drop(&mut self) {
         // Persistent handles must be released while the runtime is alive.
-        self.state.closed.set(true);
-        self.state.timers.borrow_mut().entries.clear();
-        self.state.completions.borrow_mut().clear();
-        self.state.env.borrow_mut().take();
-        self.state.exports.borrow_mut().take();
-        self.state.glue.borrow_mut().take();
+        let state = &self.state;
+        state.closed.set(true);
+        state.timers.borrow_mut().clear_all();
+        state.completions.borrow_mut().clear();
+        state.calls.borrow_mut().clear();
+        state.rejections.borrow_mut().clear();
+        state.env.borrow_mut().take();
+        state.exports.borrow_mut().take();
+        state.glue.borrow_mut().take();
         self.runtime.run_gc();
+    }
+}
+
+impl IsolateState {
+    fn uncaught(&self, exception: JsException) -> WorkerError {
+        log_line(
+            &self.worker,
+            LogLevel::Error,
+            &format!("Uncaught {exception}"),
+        );
+        WorkerError::Exception {
+            worker: self.worker.clone(),
+            exception,
+        }
+    }
+}
+
+/// Removes a request's waiter when its future ends, however it ends.
+struct WaiterGuard<'a> {
+    state: &'a IsolateState,
+    id: u64,
+}
+
+impl Drop for WaiterGuard<'_> {
+    fn drop(&mut self) {
+        self.state.waiting.borrow_mut().remove(&self.id);
     }
 }
 
@@ -618,16 +704,21 @@ fn restore<'js>(
 
 /// Check that `exports[name]` can handle fetch: an object with a `fetch` method, or a class whose
 /// prototype has one. Returns what is wrong otherwise.
-fn check_fetch_handler<'js>(
-    _ctx: &Ctx<'js>,
-    exports: &Object<'js>,
-    name: &str,
-) -> Result<(), String> {
+fn check_fetch_handler(exports: &Object<'_>, name: &str) -> Result<(), String> {
+    let what = if name == "default" {
+        "its default export".to_owned()
+    } else {
+        format!("its export \"{name}\"")
+    };
     let handler: Value = exports.get(name).map_err(|e| e.to_string())?;
     if handler.is_undefined() {
-        return Err("the module has no default export".into());
+        return Err(if name == "default" {
+            "the module has no default export".into()
+        } else {
+            format!("the module has no export named \"{name}\"")
+        });
     }
-    let has_fetch = |object: &Object<'js>| {
+    let has_fetch = |object: &Object<'_>| {
         object
             .get::<_, Value>("fetch")
             .is_ok_and(|f| f.is_function())
@@ -637,13 +728,15 @@ fn check_fetch_handler<'js>(
         if prototype.as_ref().is_some_and(has_fetch) {
             return Ok(());
         }
-        return Err("its default export is a class or function without a fetch() method".into());
+        return Err(format!(
+            "{what} is a class or function without a fetch() method"
+        ));
     }
     match handler.as_object() {
         Some(object) if has_fetch(object) => Ok(()),
-        Some(_) => Err("its default export has no fetch() method".into()),
+        Some(_) => Err(format!("{what} has no fetch() method")),
         None => Err(format!(
-            "its default export is a {}, not an object",
+            "{what} is a {}, not an object",
             handler.type_name()
         )),
     }
@@ -666,15 +759,16 @@ fn binding_fetch<'js>(
         .get(id)
         .ok_or_else(|| rquickjs::Exception::throw_internal(ctx, "unknown service binding"))?;
     // Which of this isolate's requests made the call is not tracked through promises, so take the
-    // deepest one in flight: exact for a single chain, and a cycle still hits the cap.
-    let depth = state
+    // deepest one in flight (or the last to arrive): exact for a single chain, and a cycle still
+    // hits the cap.
+    let deepest = state
         .waiting
         .borrow()
         .values()
         .map(|(_, d)| *d)
         .max()
-        .unwrap_or(0)
-        + 1;
+        .unwrap_or(0);
+    let depth = deepest.max(state.last_depth.get()) + 1;
     if depth > MAX_CHAIN_DEPTH {
         return Err(rquickjs::Exception::throw_message(
             ctx,
@@ -686,13 +780,19 @@ fn binding_fetch<'js>(
     }
     let request = switchyard_web::request_from_js(ctx, request)?;
     let (promise, resolve, reject) = ctx.promise()?;
-    let resolve = Persistent::save(ctx, resolve);
-    let reject = Persistent::save(ctx, reject);
+    let call = state.next_call.get();
+    state.next_call.set(call + 1);
+    state.calls.borrow_mut().insert(
+        call,
+        PendingCall {
+            resolve: Persistent::save(ctx, resolve),
+            reject: Persistent::save(ctx, reject),
+        },
+    );
     let target = binding.service.to_string();
     let entrypoint = binding.entrypoint.clone();
     let caller = Rc::downgrade(state);
     let workers = state.workers.clone();
-    state.in_flight.set(state.in_flight.get() + 1);
 
     tokio::task::spawn_local(async move {
         let result = match workers.upgrade() {
@@ -703,51 +803,15 @@ fn binding_fetch<'js>(
             }
             None => Err(WorkerError::Internal("the server is shutting down".into())),
         };
-        let Some(caller) = caller.upgrade() else {
-            return;
-        };
-        let completion_state = Rc::downgrade(&caller);
-        caller
-            .completions
-            .borrow_mut()
-            .push_back(Box::new(move |ctx| {
-                if let Some(state) = completion_state.upgrade() {
-                    state.in_flight.set(state.in_flight.get().saturating_sub(1));
-                }
-                let outcome = match result {
-                    Ok(response) => switchyard_web::response_to_js(&ctx, response)
-                        .and_then(|response| resolve.restore(&ctx)?.call::<_, ()>((response,))),
-                    Err(error) => error
-                        .to_js(&ctx)
-                        .and_then(|error| reject.clone().restore(&ctx)?.call::<_, ()>((error,))),
-                };
-                if let Err(error) = outcome {
-                    // Converting the response failed: the caller's promise must still settle.
-                    let caught = ctx.catch();
-                    let _ = reject.restore(&ctx).and_then(|reject| {
-                        reject.call::<_, ()>((if caught.is_undefined() {
-                            error.to_string().into_js_string(&ctx)
-                        } else {
-                            caught
-                        },))
-                    });
-                }
-            }));
-        caller.wake.notify_one();
+        if let Some(caller) = caller.upgrade() {
+            caller
+                .completions
+                .borrow_mut()
+                .push_back(Completion::Binding { call, result });
+            caller.wake.notify_one();
+        }
     });
     Ok(promise)
-}
-
-trait IntoJsString<'js> {
-    fn into_js_string(self, ctx: &Ctx<'js>) -> Value<'js>;
-}
-
-impl<'js> IntoJsString<'js> for String {
-    fn into_js_string(self, ctx: &Ctx<'js>) -> Value<'js> {
-        rquickjs::String::from_str(ctx.clone(), &self)
-            .map(|s| s.into_value())
-            .unwrap_or_else(|_| Value::new_undefined(ctx.clone()))
-    }
 }
 
 // === timers ===
@@ -755,6 +819,8 @@ impl<'js> IntoJsString<'js> for String {
 #[derive(Default)]
 struct Timers {
     next_id: u32,
+    /// Incremented at each turn; a timer fires only in a turn later than the one that set it.
+    generation: u64,
     by_due: BTreeSet<(Instant, u32)>,
     entries: HashMap<u32, Timer>,
 }
@@ -763,6 +829,7 @@ struct Timer {
     callback: Persistent<Function<'static>>,
     interval: Option<Duration>,
     due: Instant,
+    generation: u64,
 }
 
 impl Timers {
@@ -783,6 +850,7 @@ impl Timers {
                 // A zero interval would spin; browsers and Workers clamp it too.
                 interval: repeat.then_some(delay.max(Duration::from_millis(1))),
                 due,
+                generation: self.generation,
             },
         );
         id
@@ -794,6 +862,11 @@ impl Timers {
         }
     }
 
+    fn clear_all(&mut self) {
+        self.by_due.clear();
+        self.entries.clear();
+    }
+
     fn next_due(&self) -> Option<Instant> {
         self.by_due.first().map(|(due, _)| *due)
     }
@@ -802,29 +875,43 @@ impl Timers {
         self.entries.is_empty()
     }
 
-    /// Remove the timers due by `now` (rescheduling intervals) and return their callbacks in order.
-    fn take_due(&mut self, now: Instant) -> Vec<Persistent<Function<'static>>> {
-        let mut out = Vec::new();
-        while let Some(&(due, id)) = self.by_due.first() {
-            if due > now {
-                break;
-            }
-            self.by_due.pop_first();
+    fn begin_turn(&mut self) -> u64 {
+        self.generation += 1;
+        self.generation
+    }
+
+    /// The next timer due by `now` and set before turn `generation`, rescheduling intervals.
+    /// Taken one at a time, so a callback that clears a later timer stops it from firing.
+    fn pop_due(&mut self, now: Instant, generation: u64) -> Option<Persistent<Function<'static>>> {
+        let due_ids: Vec<(Instant, u32)> = self
+            .by_due
+            .iter()
+            .take_while(|(due, _)| *due <= now)
+            .copied()
+            .collect();
+        for (due, id) in due_ids {
             let Some(timer) = self.entries.get_mut(&id) else {
+                self.by_due.remove(&(due, id));
                 continue;
             };
-            out.push(timer.callback.clone());
+            if timer.generation >= generation {
+                continue;
+            }
+            self.by_due.remove(&(due, id));
+            let callback = timer.callback.clone();
             match timer.interval {
                 Some(interval) => {
                     timer.due = now + interval;
+                    timer.generation = generation;
                     self.by_due.insert((timer.due, id));
                 }
                 None => {
                     self.entries.remove(&id);
                 }
             }
+            return Some(callback);
         }
-        out
+        None
     }
 }
 
@@ -853,29 +940,4 @@ pub(crate) fn log_line(worker: &str, level: LogLevel, line: &str) {
         LogLevel::Warn | LogLevel::Error => std::io::stderr().lock().write_all(text.as_bytes()),
         _ => std::io::stdout().lock().write_all(text.as_bytes()),
     };
-}
-
-impl JsException {
-    pub(crate) fn from_caught(caught: CaughtError<'_>) -> JsException {
-        match caught {
-            CaughtError::Exception(exception) => JsException {
-                name: exception
-                    .as_object()
-                    .get::<_, String>("name")
-                    .unwrap_or_else(|_| "Error".into()),
-                message: exception.message().unwrap_or_default(),
-                stack: exception.stack().unwrap_or_default(),
-            },
-            CaughtError::Value(value) => JsException {
-                name: "Error".into(),
-                message: format!("{value:?}"),
-                stack: String::new(),
-            },
-            CaughtError::Error(error) => JsException {
-                name: "Error".into(),
-                message: error.to_string(),
-                stack: String::new(),
-            },
-        }
-    }
 }

@@ -101,9 +101,4 @@ impl LocalWorkers {
             isolate.close();
         }
     }
-
-    /// Drop every isolate. Call after [`LocalWorkers::shut_down`] once their loops have ended.
-    pub fn clear(&self) {
-        self.isolates.borrow_mut().clear();
-    }
 }

@@ -267,7 +267,7 @@ fn candidates(wanted: &Path) -> Vec<PathBuf> {
     };
     match wanted.extension().and_then(|e| e.to_str()) {
         // `import "./x.js"` in a TypeScript project means `./x.ts`.
-        Some("js") => out.extend([wanted.with_extension("ts"), wanted.with_extension("tsx")]),
+        Some("js") => out.push(wanted.with_extension("ts")),
         Some("mjs") => out.push(wanted.with_extension("mts")),
         Some("cjs") => out.push(wanted.with_extension("cts")),
         _ => {}

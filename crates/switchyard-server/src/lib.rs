@@ -63,7 +63,8 @@ impl Default for ServerOptions {
     }
 }
 
-/// A running server. Dropping it does not stop it: call [`Server::shutdown`] and [`Server::wait`].
+/// A running server. Stop it with [`Server::shutdown`], then [`Server::wait`] for in-flight
+/// requests to finish; dropping it also starts a shutdown but does not wait.
 pub struct Server {
     local_addr: SocketAddr,
     shutdown: watch::Sender<bool>,
@@ -252,14 +253,12 @@ async fn handle(
         }
     };
 
-    let host = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .unwrap_or_else(|| context.local_addr.to_string());
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let url = format!("http://{host}{path}");
+    let Some(url) = request_url(&parts.uri, &parts.headers, context.local_addr) else {
+        return Ok(plain(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: the Host header or request target is not a valid URL authority\n",
+        ));
+    };
     let mut headers = parts.headers;
     if let Ok(ip) = HeaderValue::from_str(&peer.ip().to_string()) {
         headers.insert("cf-connecting-ip", ip);
@@ -277,10 +276,40 @@ async fn handle(
     Ok(response)
 }
 
+/// The URL a worker sees: `http://` + the authority (from an absolute-form target, else the Host
+/// header, else the listener's address) + the path and query. `None` when the authority is not a
+/// plain `host[:port]`, so a crafted Host cannot change the path (`x/admin?`) or add credentials.
+fn request_url(uri: &http::Uri, headers: &http::HeaderMap, local: SocketAddr) -> Option<String> {
+    let authority = match uri.authority() {
+        Some(authority) => authority.clone(),
+        None => match headers.get(header::HOST) {
+            Some(host) => http::uri::Authority::try_from(host.as_bytes()).ok()?,
+            None => http::uri::Authority::try_from(local.to_string()).ok()?,
+        },
+    };
+    if authority.as_str().contains('@') || authority.as_str().is_empty() {
+        return None;
+    }
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    if !path.starts_with('/') {
+        // `OPTIONS *` and the like: nothing a worker could route on.
+        return None;
+    }
+    let url = format!("http://{authority}{path}");
+    // The worker parses it with the WHATWG parser; refuse here what would only fail there.
+    url::Url::parse(&url).ok()?;
+    Some(url)
+}
+
 fn into_hyper(response: HttpResponse) -> Response<Full<Bytes>> {
     let mut out = Response::new(Full::new(response.body));
     *out.status_mut() = response.status;
     *out.headers_mut() = response.headers;
+    // hyper frames the body from its real length; a stale Content-Length or Transfer-Encoding
+    // set by the worker (copied from another response, or counting characters, not bytes) would
+    // corrupt the connection. Cloudflare recomputes them too.
+    out.headers_mut().remove(header::CONTENT_LENGTH);
+    out.headers_mut().remove(header::TRANSFER_ENCODING);
     out
 }
 
@@ -319,4 +348,39 @@ fn plain(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
         HeaderValue::from_static("text/plain;charset=UTF-8"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url_for(target: &str, host: Option<&str>) -> Option<String> {
+        let uri: http::Uri = target.parse().ok()?;
+        let mut headers = http::HeaderMap::new();
+        if let Some(host) = host {
+            headers.insert(header::HOST, HeaderValue::from_str(host).ok()?);
+        }
+        request_url(&uri, &headers, "127.0.0.1:8787".parse().unwrap())
+    }
+
+    #[test]
+    fn request_urls_come_from_a_valid_authority_only() {
+        assert_eq!(
+            url_for("/a?b=1", Some("example.com:8080")).as_deref(),
+            Some("http://example.com:8080/a?b=1")
+        );
+        assert_eq!(
+            url_for("/a", None).as_deref(),
+            Some("http://127.0.0.1:8787/a")
+        );
+        // Absolute-form targets override Host (RFC 9112 section 3.2.2).
+        assert_eq!(
+            url_for("http://other.test/p", Some("ignored.test")).as_deref(),
+            Some("http://other.test/p")
+        );
+        assert_eq!(url_for("/public", Some("x/admin?")), None);
+        assert_eq!(url_for("/public", Some("user@host")), None);
+        assert_eq!(url_for("/public", Some("host:99999")), None);
+        assert_eq!(url_for("*", Some("host")), None);
+    }
 }

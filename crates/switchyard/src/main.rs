@@ -80,13 +80,18 @@ fn dev(args: DevArgs) -> ExitCode {
     for warning in &warnings {
         eprintln!("{warning}");
     }
-    if !(args.request_timeout.is_finite() && args.request_timeout > 0.0) {
-        eprintln!("switchyard: --request-timeout must be a positive number of seconds");
-        return ExitCode::FAILURE;
-    }
-    let options = RuntimeOptions {
-        request_timeout: Duration::from_secs_f64(args.request_timeout),
+    let request_timeout = match Duration::try_from_secs_f64(args.request_timeout) {
+        Ok(timeout) if !timeout.is_zero() => timeout,
+        _ => {
+            eprintln!(
+                "switchyard: --request-timeout {} is not a usable number of seconds: use a \
+                 positive number such as 30 or 0.5",
+                args.request_timeout
+            );
+            return ExitCode::FAILURE;
+        }
     };
+    let options = RuntimeOptions { request_timeout };
     let (fleet, reports) = match Fleet::load(&world, options) {
         Ok(loaded) => loaded,
         Err(errors) => {

@@ -447,3 +447,86 @@ fn a_binding_cycle_hits_the_depth_limit_instead_of_recursing_forever() {
     // The server is still healthy afterwards.
     assert_eq!(server.get("/").status, 508);
 }
+
+#[test]
+fn a_zero_delay_timer_loop_does_not_starve_other_requests() {
+    let server = TestServer::start(
+        &["timers/wrangler.toml"],
+        &["--threads", "1", "--request-timeout", "2"],
+    );
+    let addr = server.addr;
+    let spinner = std::thread::spawn(move || support::request(addr, "GET", "/spin", &[], b""));
+    std::thread::sleep(Duration::from_millis(100));
+    // Same thread, same isolate: answered while the loop spins (before the fix it never was).
+    assert_eq!(server.get("/").text(), "ok");
+    assert_eq!(spinner.join().unwrap().status, 500);
+}
+
+#[test]
+fn timers_cleared_by_an_earlier_timer_in_the_same_turn_do_not_fire() {
+    let server = TestServer::start(&["timers/wrangler.toml"], &[]);
+    assert_eq!(
+        server.get("/clear-race").json(),
+        serde_json::json!(["first"])
+    );
+}
+
+#[test]
+fn timers_left_running_are_cancelled_when_the_request_ends() {
+    let server = TestServer::start(&["timers/wrangler.toml"], &["--threads", "1"]);
+    assert_eq!(server.get("/leak-interval").text(), "started");
+    let before: u32 = server.get("/leaked").text().parse().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let after: u32 = server.get("/leaked").text().parse().unwrap();
+    assert_eq!(
+        before, after,
+        "the interval kept running after its request ended"
+    );
+}
+
+#[test]
+fn only_rejections_nobody_handles_are_reported() {
+    let server = TestServer::start(&["timers/wrangler.toml"], &[]);
+    assert_eq!(server.get("/handled").text(), "ok");
+    assert_eq!(server.get("/unhandled").text(), "ok");
+    let output = server.wait_for_output("nobody-handles-this");
+    assert!(
+        output.contains("[timers] error: Uncaught (in promise) Error: nobody-handles-this"),
+        "{output}"
+    );
+    assert!(!output.contains("handled-rejection"), "{output}");
+    assert!(!output.contains("settled-rejection"), "{output}");
+}
+
+#[test]
+fn a_wrong_content_length_from_the_worker_is_replaced_by_the_real_one() {
+    let server = TestServer::start(&["timers/wrangler.toml"], &[]);
+    let response = server.get("/bad-length");
+    assert_eq!(response.text(), "héllo wörld");
+    assert_eq!(response.header("content-length"), Some("13"));
+}
+
+#[test]
+fn a_thrown_string_is_logged_as_is() {
+    let server = TestServer::start(&["timers/wrangler.toml"], &[]);
+    assert_eq!(server.get("/throw-string").status, 500);
+    let output = server.wait_for_output("a plain string");
+    assert!(
+        output.contains("[timers] error: Uncaught a plain string"),
+        "{output}"
+    );
+}
+
+#[test]
+fn a_host_header_that_is_not_an_authority_gets_400() {
+    let server = TestServer::start(&["basic/wrangler.toml"], &[]);
+    for host in ["x/admin?", "user@host", "host:99999"] {
+        let raw = format!("GET /env HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        assert_eq!(
+            send_raw(server.addr, raw.as_bytes()).status,
+            400,
+            "Host: {host}"
+        );
+    }
+    assert_eq!(server.get("/env").status, 200);
+}

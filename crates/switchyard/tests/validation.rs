@@ -141,3 +141,18 @@ fn help_explains_the_dev_command() {
         assert!(output.contains(needle), "{needle} missing from:\n{output}");
     }
 }
+
+#[test]
+fn io_and_timers_at_module_scope_are_refused_like_cloudflare() {
+    for config in ["bad/global-io.toml", "bad/global-timer.toml"] {
+        let output = refuses(&[config, "bad/auth-worker.toml"]);
+        assert!(
+            output.contains("Disallowed operation called within global scope"),
+            "{config}:\n{output}"
+        );
+        assert!(
+            output.contains("perform this operation within a handler"),
+            "{config}:\n{output}"
+        );
+    }
+}

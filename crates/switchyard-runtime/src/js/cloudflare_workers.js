@@ -1,5 +1,5 @@
-// The `cloudflare:workers` built-in module. The runtime puts this isolate's `env` on a hidden global
-// before the worker's modules evaluate and removes it afterwards.
+// The `cloudflare:workers` built-in module. The runtime puts this isolate's `env` on a symbol-keyed
+// global before the worker's modules evaluate.
 const internal = globalThis[Symbol.for("switchyard.internal")];
 
 export const env = internal.env;

@@ -57,6 +57,7 @@
       this.#id = id;
     }
     fetch(input, init) {
+      native.assertInHandler();
       const id = this.#id;
       return native.prepareRequest(input, init).then((request) => native.bindingFetch(id, request));
     }
@@ -66,6 +67,8 @@
   }
   Object.defineProperty(Fetcher.prototype, Symbol.toStringTag, { value: "Fetcher" });
 
+  // Read by the `cloudflare:workers` module whenever it is first imported (possibly by a dynamic
+  // import() during a request), so it stays; it exposes nothing that module does not export.
   const internal = { env: undefined, waitUntil };
   Object.defineProperty(globalThis, Symbol.for("switchyard.internal"), { value: internal, configurable: true });
 
@@ -73,6 +76,5 @@
     makeContext: () => new ExecutionContext(),
     makeFetcher: (id) => new Fetcher(id),
     setEnv: (env) => { internal.env = env; },
-    hideInternal: () => { delete globalThis[Symbol.for("switchyard.internal")]; },
   };
 })

@@ -30,6 +30,45 @@ export default {
         });
       case "/slow":
         return new Promise((resolve) => setTimeout(() => resolve(new Response("slow done")), Number(url.searchParams.get("ms") || 300)));
+      case "/spin":
+        // A zero-delay timer loop that never settles: must not starve the thread.
+        return new Promise(() => {
+          const again = () => setTimeout(again, 0);
+          again();
+        });
+      case "/clear-race": {
+        const events = [];
+        await new Promise((resolve) => {
+          let second;
+          setTimeout(() => {
+            events.push("first");
+            clearTimeout(second);
+          }, 10);
+          second = setTimeout(() => events.push("second (should have been cleared)"), 10);
+          setTimeout(resolve, 40);
+        });
+        return Response.json(events);
+      }
+      case "/leak-interval":
+        // Left running after the response: cancelled with the request, as on Cloudflare.
+        setInterval(() => { globalThis.leaked = (globalThis.leaked || 0) + 1; }, 5);
+        return new Response("started");
+      case "/leaked":
+        return new Response(String(globalThis.leaked || 0));
+      case "/handled": {
+        try {
+          await (async () => { throw new Error("handled-rejection"); })();
+        } catch {}
+        await Promise.allSettled([Promise.reject(new Error("settled-rejection"))]);
+        return new Response("ok");
+      }
+      case "/unhandled":
+        Promise.reject(new Error("nobody-handles-this"));
+        return new Response("ok");
+      case "/bad-length":
+        return new Response("héllo wörld", { headers: { "content-length": "5" } });
+      case "/throw-string":
+        throw "a plain string";
       case "/throw":
         throw new Error("timers worker failed on purpose");
       case "/not-a-response":

@@ -1,0 +1,2 @@
+setTimeout(() => {}, 10);
+export default { fetch: () => new Response("ok") };
