@@ -183,19 +183,26 @@ pub(crate) fn unsupported_note(key: &str) -> Option<&'static str> {
 /// The closest candidate to `input`, if it is close enough to be a plausible typo.
 ///
 /// Compares case-insensitively with the optimal-string-alignment distance; accepts up to one
-/// edit per three characters (at least one).
+/// edit per three characters (at least one) of what follows the prefix both share, so names
+/// that only share a prefix (`portals-browse`, `portals-router`) do not look alike.
 pub(crate) fn suggest<'a>(
     input: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let input_lower = input.to_lowercase();
-    let max = (input_lower.chars().count() / 3).max(1);
     let mut best: Option<(usize, &'a str)> = None;
     for candidate in candidates {
         if candidate == input {
             continue;
         }
-        let distance = strsim::osa_distance(&input_lower, &candidate.to_lowercase());
+        let candidate_lower = candidate.to_lowercase();
+        let shared = input_lower
+            .chars()
+            .zip(candidate_lower.chars())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let max = ((input_lower.chars().count() - shared) / 3).max(1);
+        let distance = strsim::osa_distance(&input_lower, &candidate_lower);
         if distance <= max && best.is_none_or(|(d, _)| distance < d) {
             best = Some((distance, candidate));
         }
@@ -206,6 +213,14 @@ pub(crate) fn suggest<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_sharing_only_a_prefix_are_not_suggested() {
+        let loaded = ["portals-router", "portals-auth", "auth-worker"];
+        assert_eq!(suggest("portals-browse", loaded), None);
+        assert_eq!(suggest("auth-workr", loaded), Some("auth-worker"));
+        assert_eq!(suggest("portals-aut", loaded), Some("portals-auth"));
+    }
 
     #[test]
     fn classification_is_disjoint() {

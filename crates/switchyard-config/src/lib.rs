@@ -194,11 +194,16 @@ pub fn load_world(paths: &[PathBuf]) -> Result<(World, Vec<Warning>), ConfigErro
         }
         for draft in &mut drafts {
             let mut errors = Vec::new();
+            let own = draft.name.as_ref().map(|(name, _)| name.as_str());
             for service in &draft.services {
                 let target = service.binding.service.as_str();
                 if !loaded.iter().any(|n| n == target) {
-                    let suggestion =
-                        keys::suggest(target, loaded.iter().map(String::as_str)).map(String::from);
+                    // A worker binding to itself is never the fix for a missing service.
+                    let others = loaded
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|n| Some(*n) != own);
+                    let suggestion = keys::suggest(target, others).map(String::from);
                     errors.push(ConfigError::UnknownService {
                         location: service.service_location.clone(),
                         binding: service.binding.binding.to_string(),

@@ -12,16 +12,20 @@ use crate::modules::{LoadError, ModuleGraph, display_path};
 /// with status 1.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StartupError {
-    /// A module could not be read, parsed or resolved.
-    #[error("worker \"{worker}\": {error}")]
-    Load { worker: String, error: LoadError },
+    /// A module could not be read, parsed or resolved. A file shared by several workers is
+    /// reported once, naming all of them.
+    #[error("{error}\n  note: needed by worker(s) {}", workers.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(", "))]
+    Load {
+        workers: Vec<String>,
+        error: LoadError,
+    },
     /// Evaluating the modules threw.
-    #[error("worker \"{worker}\" threw while its modules were evaluated:\n{message}")]
+    #[error("error: worker \"{worker}\" threw while its modules were evaluated:\n{message}")]
     Threw { worker: String, message: String },
     /// The main module's default export cannot handle requests. Cloudflare refuses such an upload
     /// with "no registered event handlers".
     #[error(
-        "worker \"{worker}\" ({main}) has no registered event handlers: {problem}\n  help: export a \
+        "{main}: error: worker \"{worker}\" has no registered event handlers: {problem}\n  help: export a \
          fetch handler, e.g. `export default {{ async fetch(request, env, ctx) {{ return new \
          Response(\"ok\") }} }}`",
         main = display_path(main)
@@ -34,7 +38,7 @@ pub enum StartupError {
     /// A service binding names an `entrypoint` the target does not export, or one that cannot
     /// handle fetch.
     #[error(
-        "{location}: service binding \"{binding}\" uses entrypoint \"{entrypoint}\" of worker \
+        "{location}: error: service binding \"{binding}\" uses entrypoint \"{entrypoint}\" of worker \
          \"{service}\", but {problem}\n  help: export it from \"{service}\", e.g. `export class \
          {entrypoint} extends WorkerEntrypoint {{ async fetch(request) {{ ... }} }}`, or remove \
          `entrypoint` to use the default export"

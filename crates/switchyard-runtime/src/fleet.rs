@@ -73,10 +73,23 @@ impl Fleet {
                         }),
                     );
                 }
-                Err(error) => errors.push(StartupError::Load {
-                    worker: config.name.to_string(),
-                    error,
-                }),
+                Err(error) => {
+                    // A broken file shared by several workers is one problem, reported once.
+                    let worker = config.name.to_string();
+                    match errors.iter_mut().find_map(|e| match e {
+                        StartupError::Load {
+                            workers,
+                            error: seen,
+                        } if *seen == error => Some(workers),
+                        _ => None,
+                    }) {
+                        Some(workers) => workers.push(worker),
+                        None => errors.push(StartupError::Load {
+                            workers: vec![worker],
+                            error,
+                        }),
+                    }
+                }
             }
         }
         if !errors.is_empty() {

@@ -44,6 +44,8 @@ pub struct ModuleGraph {
 pub enum LoadError {
     /// `main` or an imported file could not be read.
     Read { path: PathBuf, message: String },
+    /// A file type the loader does not handle (JSX, CommonJS, …).
+    Unsupported { path: PathBuf, kind: &'static str },
     /// The parser rejected a file.
     Syntax {
         path: PathBuf,
@@ -65,8 +67,18 @@ impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LoadError::Read { path, message } => {
-                write!(f, "{}: cannot read module: {message}", display_path(path))
+                write!(
+                    f,
+                    "{}: error: cannot read module: {message}",
+                    display_path(path)
+                )
             }
+            LoadError::Unsupported { path, kind } => write!(
+                f,
+                "{}: error: {kind} modules are not supported yet\n  help: Switchyard loads ES \
+                 modules written in JavaScript (.js, .mjs) or TypeScript (.ts, .mts)",
+                display_path(path)
+            ),
             LoadError::Syntax {
                 path,
                 line,
@@ -74,7 +86,7 @@ impl fmt::Display for LoadError {
                 message,
             } => write!(
                 f,
-                "{}:{line}:{column}: syntax error: {message}",
+                "{}:{line}:{column}: error: {message}",
                 display_path(path)
             ),
             LoadError::Import {
@@ -85,7 +97,7 @@ impl fmt::Display for LoadError {
                 reason,
             } => write!(
                 f,
-                "{}:{line}:{column}: cannot import \"{specifier}\": {reason}",
+                "{}:{line}:{column}: error: cannot import \"{specifier}\": {reason}",
                 display_path(importer)
             ),
         }
@@ -186,6 +198,20 @@ impl ModuleGraph {
 }
 
 fn compile(path: &Path) -> Result<CompiledModule, LoadError> {
+    let kind = match path.extension().and_then(|e| e.to_str()) {
+        Some("js" | "mjs" | "ts" | "mts") => None,
+        Some("jsx" | "tsx") => Some("JSX (.jsx, .tsx)"),
+        Some("cjs" | "cts") => Some("CommonJS (.cjs, .cts)"),
+        Some("json") => Some("JSON"),
+        Some("wasm") => Some("WebAssembly"),
+        _ => Some("files without a .js, .mjs, .ts or .mts extension"),
+    };
+    if let Some(kind) = kind {
+        return Err(LoadError::Unsupported {
+            path: path.to_path_buf(),
+            kind,
+        });
+    }
     let source = std::fs::read_to_string(path).map_err(|e| LoadError::Read {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -388,7 +414,7 @@ mod tests {
         let err = ModuleGraph::load(&dir.join("index.js")).unwrap_err();
         let text = err.to_string();
         assert!(
-            text.contains("index.js:2:15: cannot import \"./nope.js\": no such file"),
+            text.contains("index.js:2:15: error: cannot import \"./nope.js\": no such file"),
             "{text}"
         );
     }

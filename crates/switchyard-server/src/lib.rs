@@ -76,8 +76,8 @@ impl Server {
     /// the threads.
     pub fn start(fleet: Arc<Fleet>, options: ServerOptions) -> std::io::Result<Server> {
         let threads = options.threads.max(1);
-        let first = bind(SocketAddr::new(options.ip, options.port))?;
-        let local_addr = first.local_addr()?;
+        let local_addr = claim_port(SocketAddr::new(options.ip, options.port))?;
+        let first = bind(local_addr)?;
         let mut listeners = vec![first];
         for _ in 1..threads {
             listeners.push(bind(local_addr)?);
@@ -116,6 +116,15 @@ impl Server {
             let _ = handle.join();
         }
     }
+}
+
+/// Check that `addr` is free, and pick a port if it is 0. Every thread's listener sets
+/// SO_REUSEPORT, which would also let a second `switchyard` bind the same port and silently take
+/// half the connections; a plain bind first fails on any listener already there, ours included.
+fn claim_port(addr: SocketAddr) -> std::io::Result<SocketAddr> {
+    let probe = std::net::TcpListener::bind(addr)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+    probe.local_addr()
 }
 
 fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {

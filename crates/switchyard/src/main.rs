@@ -49,14 +49,15 @@ struct DevArgs {
     port: u16,
 
     /// Server threads; each runs its own isolate of every worker. Defaults to the number of cores.
-    #[arg(long)]
-    threads: Option<usize>,
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
 
     /// Largest request body accepted; larger ones get 413. Bytes, or with a unit: 10MB, 512KiB.
     #[arg(long, default_value = "100MB", value_parser = parse_size)]
     max_body_size: u64,
 
-    /// Seconds a fetch handler may take before its request fails with a 500.
+    /// Seconds a fetch handler may take before its request fails with a 500. It bounds waiting
+    /// (timers, bindings); synchronous JavaScript is not interrupted yet (no CPU limit).
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     request_timeout: f64,
 }
@@ -96,7 +97,7 @@ fn dev(args: DevArgs) -> ExitCode {
         Ok(loaded) => loaded,
         Err(errors) => {
             for error in &errors {
-                eprintln!("error: {error}");
+                eprintln!("{error}");
             }
             eprintln!(
                 "switchyard: not starting: {} worker error(s) above",
@@ -111,7 +112,7 @@ fn dev(args: DevArgs) -> ExitCode {
         port: args.port,
         threads: args
             .threads
-            .unwrap_or_else(|| ServerOptions::default().threads),
+            .map_or_else(|| ServerOptions::default().threads, usize::from),
         max_body_size: args.max_body_size,
         ..ServerOptions::default()
     };

@@ -530,3 +530,17 @@ fn a_host_header_that_is_not_an_authority_gets_400() {
     }
     assert_eq!(server.get("/env").status, 200);
 }
+
+#[test]
+fn a_second_server_on_the_same_port_is_refused() {
+    let server = TestServer::start(&["basic/wrangler.toml"], &[]);
+    let port = server.addr.port().to_string();
+    let (code, output) = support::run(&["dev", "--port", &port, "-c", "basic/wrangler.toml"]);
+    assert_eq!(code, Some(1), "{output}");
+    assert!(
+        output.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{output}"
+    );
+    assert!(output.contains("in use"), "{output}");
+    assert_eq!(server.get("/env").status, 200);
+}

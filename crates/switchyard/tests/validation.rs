@@ -47,7 +47,7 @@ fn an_unparsable_main_gives_file_line_and_column() {
 fn a_bad_import_names_the_importer_and_specifier() {
     let output = refuses(&["bad/bad-import.toml"]);
     assert!(
-        output.contains("bad-import.ts:1:24: cannot import \"./helpers/missing\""),
+        output.contains("bad-import.ts:1:24: error: cannot import \"./helpers/missing\""),
         "{output}"
     );
 }
@@ -124,6 +124,32 @@ fn unknown_and_unsupported_keys_warn_but_the_worker_still_starts() {
         !output.contains("workers_dev"),
         "deploy-only keys are accepted silently:\n{output}"
     );
+}
+
+#[test]
+fn a_broken_shared_module_is_reported_once_for_every_worker_that_needs_it() {
+    let output = refuses(&["bad/shared-a.toml", "bad/shared-b.toml"]);
+    assert_eq!(output.matches("shared-broken.ts:2:").count(), 1, "{output}");
+    assert!(
+        output.contains("needed by worker(s) \"shared-a\", \"shared-b\""),
+        "{output}"
+    );
+}
+
+#[test]
+fn unsupported_module_types_are_named() {
+    let output = refuses(&["bad/tsx.toml"]);
+    assert!(
+        output.contains("view.tsx: error: JSX (.jsx, .tsx) modules are not supported yet"),
+        "{output}"
+    );
+}
+
+#[test]
+fn zero_threads_is_refused_by_the_cli() {
+    let (code, output) = run(&["dev", "--threads", "0", "-c", "bad/ok.js"]);
+    assert_eq!(code, Some(2), "{output}");
+    assert!(output.contains("--threads"), "{output}");
 }
 
 #[test]

@@ -1,0 +1,2 @@
+import { helper } from "./shared-broken.ts";
+export default { fetch: () => new Response(helper()) };

@@ -1,0 +1,1 @@
+export default { fetch: () => <p>hi</p> };
