@@ -413,11 +413,20 @@ fn bodies_over_the_limit_get_413() {
 
 #[test]
 fn sigterm_lets_in_flight_requests_finish() {
+    shutdown_lets_in_flight_requests_finish("TERM");
+}
+
+#[test]
+fn sigint_lets_in_flight_requests_finish() {
+    shutdown_lets_in_flight_requests_finish("INT");
+}
+
+fn shutdown_lets_in_flight_requests_finish(signal: &str) {
     let mut server = TestServer::start(&["timers/wrangler.toml"], &[]);
     let addr = server.addr;
     let slow = std::thread::spawn(move || support::request(addr, "GET", "/slow?ms=700", &[], b""));
     std::thread::sleep(Duration::from_millis(200));
-    let code = server.terminate();
+    let code = server.signal(signal);
     let response = slow.join().unwrap();
     assert_eq!(response.status, 200);
     assert_eq!(response.text(), "slow done");

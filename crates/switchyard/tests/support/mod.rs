@@ -134,8 +134,13 @@ impl TestServer {
 
     /// Send SIGTERM and wait for the process to exit; returns its exit code.
     pub fn terminate(&mut self) -> Option<i32> {
+        self.signal("TERM")
+    }
+
+    /// Send a signal (`"INT"`, `"TERM"`) and wait for the process to exit; returns its exit code.
+    pub fn signal(&mut self, name: &str) -> Option<i32> {
         let _ = Command::new("kill")
-            .arg("-TERM")
+            .arg(format!("-{name}"))
             .arg(self.child.id().to_string())
             .status();
         let deadline = Instant::now() + Duration::from_secs(20);

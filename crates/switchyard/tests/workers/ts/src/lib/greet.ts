@@ -1,3 +1,5 @@
+import { suffix } from "./suffix.mts";
+
 export function greet<T extends string>(name: T): string {
-  return `hello from ${name}`;
+  return `hello from ${name}${suffix}`;
 }
