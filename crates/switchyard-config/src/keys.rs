@@ -31,6 +31,7 @@ pub(crate) const SUPPORTED: &[&str] = &[
     "compatibility_flags",
     "vars",
     "services",
+    "limits",
 ];
 
 /// Top-level keys that have no meaning when running locally: accepted silently.
@@ -96,7 +97,6 @@ pub(crate) const UNSUPPORTED: &[&str] = &[
     "route",
     "env",
     // Runtime behaviour and platform features.
-    "limits",
     "placement",
     "observability",
     "logpush",
@@ -203,6 +203,10 @@ pub(crate) fn suggest<'a>(
             .count();
         let max = ((input_lower.chars().count() - shared) / 3).max(1);
         let distance = strsim::osa_distance(&input_lower, &candidate_lower);
+        // One name extending the other by a few characters (`cpu_msec`, `cpu_ms`) is a typo too.
+        let extends = shared >= 4
+            && (shared == input_lower.chars().count() || shared == candidate_lower.chars().count());
+        let max = if extends { max.max(3) } else { max };
         if distance <= max && best.is_none_or(|(d, _)| distance < d) {
             best = Some((distance, candidate));
         }
@@ -220,6 +224,7 @@ mod tests {
         assert_eq!(suggest("portals-browse", loaded), None);
         assert_eq!(suggest("auth-workr", loaded), Some("auth-worker"));
         assert_eq!(suggest("portals-aut", loaded), Some("portals-auth"));
+        assert_eq!(suggest("cpu_msec", ["cpu_ms", "memory_mb"]), Some("cpu_ms"));
     }
 
     #[test]

@@ -87,7 +87,24 @@ pub struct WorkerConfig {
     /// become the matching JSON values; TOML date/times become strings.
     pub vars: Vec<(BindingName, serde_json::Value)>,
     pub services: Vec<ServiceBinding>,
+    /// `[limits]`; each unset field means the runtime's default.
+    pub limits: Limits,
 }
+
+/// Resource limits of one worker: `[limits]` in the config.
+///
+/// `cpu_ms` is wrangler's key. `memory_mb` is Switchyard's own (Cloudflare fixes memory at
+/// 128 MB per isolate); wrangler warns about it as an unexpected field and otherwise ignores it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// CPU time one request may use, in milliseconds.
+    pub cpu_ms: Option<u64>,
+    /// Memory one isolate of this worker may use, in megabytes.
+    pub memory_mb: Option<u64>,
+}
+
+/// The largest `cpu_ms` accepted: Cloudflare's maximum, five minutes.
+pub const MAX_CPU_MS: u64 = 300_000;
 
 /// A `[[services]]` entry: `env.<binding>` calls the Worker named `service`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use crate::error::{ConfigError, Location, Warning};
 use crate::keys::{self, TopLevel};
 use crate::names::{BindingName, WORKER_NAME_RULE, WorkerName, js_identifier_problem};
 use crate::tree::{Entry, Kind, Node, SourceText, SyntaxError, jsonc_front, toml_front};
-use crate::{DEFAULT_COMPATIBILITY_DATE, ServiceBinding, WorkerConfig};
+use crate::{DEFAULT_COMPATIBILITY_DATE, Limits, MAX_CPU_MS, ServiceBinding, WorkerConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -47,6 +47,7 @@ pub(crate) struct Draft {
     pub compatibility_flags: Vec<String>,
     pub vars: Vec<(BindingName, Value)>,
     pub services: Vec<DraftService>,
+    pub limits: Limits,
     pub errors: Vec<ConfigError>,
     pub warnings: Vec<Warning>,
 }
@@ -62,6 +63,7 @@ impl Draft {
             compatibility_flags: Vec::new(),
             vars: Vec::new(),
             services: Vec::new(),
+            limits: Limits::default(),
             errors: Vec::new(),
             warnings: Vec::new(),
         }
@@ -87,6 +89,7 @@ impl Draft {
                     compatibility_flags: self.compatibility_flags,
                     vars: self.vars,
                     services: self.services.into_iter().map(|s| s.binding).collect(),
+                    limits: self.limits,
                 };
                 return Ok((config, self.warnings));
             }
@@ -287,6 +290,7 @@ impl Walk<'_> {
                     }
                     "compatibility_flags" => self.compatibility_flags(entry),
                     "vars" => self.vars(entry),
+                    "limits" => self.limits(entry),
                     _ => self.services(entry),
                 },
                 TopLevel::LocalNoOp => {}
@@ -478,6 +482,48 @@ impl Walk<'_> {
             let key = format!("compatibility_flags[{i}]");
             if let Some(flag) = self.expect_string(&key, item, "nodejs_compat") {
                 self.draft.compatibility_flags.push(flag.to_string());
+            }
+        }
+    }
+
+    fn limits(&mut self, entry: &Entry) {
+        let Kind::Table(fields) = &entry.value.kind else {
+            self.wrong_type(
+                "limits",
+                &entry.value,
+                "an object",
+                "write `[limits]` with `cpu_ms = 50` in TOML, \"limits\": { \"cpu_ms\": 50 } in JSON",
+            );
+            return;
+        };
+        for field in fields {
+            let key_path = join_key("limits", &field.key);
+            let (max, unit) = match field.key.as_str() {
+                "cpu_ms" => (MAX_CPU_MS, "milliseconds of CPU time per request"),
+                "memory_mb" => (65_536, "megabytes per isolate"),
+                other => {
+                    let suggestion = keys::suggest(other, ["cpu_ms", "memory_mb"]);
+                    let message = unknown_message(&key_path, suggestion);
+                    self.warn(field.key_span.start, message);
+                    continue;
+                }
+            };
+            let number = match &field.value.kind {
+                Kind::Number { value: Some(n), .. } => n.as_u64().filter(|n| (1..=max).contains(n)),
+                _ => None,
+            };
+            match number {
+                Some(n) if field.key == "cpu_ms" => self.draft.limits.cpu_ms = Some(n),
+                Some(n) => self.draft.limits.memory_mb = Some(n),
+                None => self.wrong_type(
+                    &key_path,
+                    &field.value,
+                    &format!("a whole number from 1 to {max}"),
+                    &format!(
+                        "set `{key_path}` to {unit}, e.g. {key} = 50",
+                        key = field.key
+                    ),
+                ),
             }
         }
     }

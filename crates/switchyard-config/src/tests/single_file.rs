@@ -1039,3 +1039,58 @@ fn locations_keep_relative_paths_as_given() {
     assert_eq!(config.config_path, good);
     assert_eq!(config.main, s.dir().join("examples/ok/src/index.js"));
 }
+
+#[test]
+fn limits_parse_in_both_formats() {
+    let s = Scratch::new();
+    let toml = s.config(
+        "t/wrangler.toml",
+        &format!("{TOML_HEAD}\n[limits]\ncpu_ms = 50\nmemory_mb = 64\n"),
+    );
+    let jsonc = s.config(
+        "j/wrangler.jsonc",
+        &format!("{JSON_HEAD}  \"limits\": {{ \"cpu_ms\": 50, \"memory_mb\": 64 }},\n}}\n"),
+    );
+    for path in [toml, jsonc] {
+        let (config, warnings) = ok(&path);
+        assert_eq!(config.limits.cpu_ms, Some(50));
+        assert_eq!(config.limits.memory_mb, Some(64));
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+    let (config, _) = ok(&s.config("d/wrangler.toml", TOML_HEAD));
+    assert_eq!(config.limits, crate::Limits::default());
+}
+
+#[test]
+fn bad_limits_are_errors_and_unknown_ones_warn() {
+    let s = Scratch::new();
+    let path = s.config(
+        "t/wrangler.toml",
+        &format!("{TOML_HEAD}[limits]\ncpu_ms = 0\nmemory_mb = \"128\"\ncpu_msec = 5\n"),
+    );
+    let errors = errors(&path);
+    assert!(
+        errors.iter().any(|e| e.starts_with(&at(&path, 5, 10))
+            && e.contains("`limits.cpu_ms`")
+            && e.contains("1 to 300000")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with(&at(&path, 6, 13)) && e.contains("`limits.memory_mb`")),
+        "{errors:?}"
+    );
+
+    let path = s.config(
+        "w/wrangler.toml",
+        &format!("{TOML_HEAD}[limits]\ncpu_msec = 5\n"),
+    );
+    let warnings = warnings(&path);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("unknown key `limits.cpu_msec`; did you mean `cpu_ms`?")),
+        "{warnings:?}"
+    );
+}
