@@ -69,6 +69,10 @@ pub enum WorkerError {
     /// The handler did not respond within the request timeout: 500.
     #[error("worker \"{worker}\" did not respond within {} s", after.as_secs_f64())]
     TimedOut { worker: String, after: Duration },
+    /// The worker exceeded its CPU or memory limit: 503, Cloudflare's error 1102. Its isolate was
+    /// discarded; the next request gets a fresh one.
+    #[error("worker \"{worker}\" exceeded its {limit}")]
+    LimitExceeded { worker: String, limit: LimitKind },
     /// The worker could not be started on this thread: 500.
     #[error("worker \"{worker}\" could not start: {message}")]
     Unavailable { worker: String, message: String },
@@ -101,6 +105,22 @@ impl WorkerError {
             error.set("name", exception.name.as_str())?;
         }
         Ok(error.into_value())
+    }
+}
+
+/// Which limit an isolate exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitKind {
+    Cpu(Duration),
+    Memory(usize),
+}
+
+impl fmt::Display for LimitKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LimitKind::Cpu(limit) => write!(f, "CPU time limit ({} ms)", limit.as_millis()),
+            LimitKind::Memory(limit) => write!(f, "memory limit ({} MB)", limit / (1024 * 1024)),
+        }
     }
 }
 

@@ -16,12 +16,23 @@ use crate::modules::ModuleGraph;
 pub struct RuntimeOptions {
     /// How long a fetch handler may take before its request fails with a 500.
     pub request_timeout: Duration,
+    /// CPU time a request may use when the worker's `[limits] cpu_ms` is unset: Cloudflare's
+    /// paid-plan default, 30 s.
+    pub default_cpu: Duration,
+    /// Memory an isolate may use when the worker's `[limits] memory_mb` is unset: 128 MB, as on
+    /// Cloudflare.
+    pub default_memory: usize,
+    /// CPU time evaluating a worker's modules may take: 1 s, as Cloudflare allows.
+    pub startup_cpu: Duration,
 }
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
         RuntimeOptions {
             request_timeout: Duration::from_secs(30),
+            default_cpu: Duration::from_secs(30),
+            default_memory: 128 * 1024 * 1024,
+            startup_cpu: Duration::from_secs(1),
         }
     }
 }
@@ -32,6 +43,36 @@ impl Default for RuntimeOptions {
 pub struct WorkerSpec {
     pub config: WorkerConfig,
     pub graph: Arc<ModuleGraph>,
+    pub limits: Limits,
+}
+
+/// A worker's resource limits, its config's `[limits]` over the runtime's defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// CPU time one request may use; enforced on each uninterrupted run of JavaScript.
+    pub cpu: Duration,
+    /// Bytes one isolate may allocate.
+    pub memory: usize,
+    /// CPU time evaluating the modules may take.
+    pub startup_cpu: Duration,
+}
+
+impl Limits {
+    fn resolve(config: &WorkerConfig, options: &RuntimeOptions) -> Limits {
+        Limits {
+            cpu: config
+                .limits
+                .cpu_ms
+                .map_or(options.default_cpu, Duration::from_millis),
+            memory: config
+                .limits
+                .memory_mb
+                .map_or(options.default_memory, |mb| {
+                    (mb as usize).saturating_mul(1024 * 1024)
+                }),
+            startup_cpu: options.startup_cpu,
+        }
+    }
 }
 
 /// What start-up measured for one worker.
@@ -70,6 +111,7 @@ impl Fleet {
                         Arc::new(WorkerSpec {
                             config: config.clone(),
                             graph: Arc::new(graph),
+                            limits: Limits::resolve(config, &options),
                         }),
                     );
                 }

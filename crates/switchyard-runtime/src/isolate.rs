@@ -20,7 +20,7 @@ use rquickjs::{Context, Ctx, Function, Object, Persistent, Promise, Runtime, Val
 use switchyard_web::{HttpRequest, HttpResponse, LogLevel, WebOptions};
 use tokio::sync::{Notify, oneshot};
 
-use crate::error::{JsException, StartupError, WorkerError};
+use crate::error::{JsException, LimitKind, StartupError, WorkerError};
 use crate::fleet::WorkerSpec;
 use crate::local::LocalWorkers;
 
@@ -82,6 +82,11 @@ pub(crate) struct IsolateState {
     /// While the modules evaluate: I/O and timers are refused, and a rejection is the start-up
     /// error itself, reported once.
     booting: Cell<bool>,
+    /// When the JavaScript running now must stop (its CPU budget); read by the interrupt handler.
+    deadline: Cell<Option<Instant>>,
+    /// Set when a limit was exceeded: the isolate is then discarded.
+    exceeded: Cell<Option<LimitKind>>,
+    limits: crate::fleet::Limits,
     /// `env`, the module namespace and the runtime.js helpers, kept for every request.
     env: RefCell<Option<Persistent<Object<'static>>>>,
     exports: RefCell<Option<Persistent<Object<'static>>>>,
@@ -106,6 +111,7 @@ impl Isolate {
         };
         let runtime = Runtime::new().map_err(|e| startup(e.to_string()))?;
         runtime.set_max_stack_size(1024 * 1024);
+        runtime.set_memory_limit(spec.limits.memory);
         runtime.set_loader(spec.graph.loader(), spec.graph.loader());
         let context = Context::full(&runtime).map_err(|e| startup(e.to_string()))?;
         let state = Rc::new(IsolateState {
@@ -123,10 +129,32 @@ impl Isolate {
             rejections: RefCell::new(Vec::new()),
             closed: Cell::new(false),
             booting: Cell::new(true),
+            deadline: Cell::new(None),
+            exceeded: Cell::new(None),
+            limits: spec.limits,
             env: RefCell::new(None),
             exports: RefCell::new(None),
             glue: RefCell::new(None),
         });
+        // QuickJS calls this every few thousand instructions; `true` throws an uncatchable error.
+        let interrupt_state = Rc::downgrade(&state);
+        runtime.set_interrupt_handler(Some(Box::new(move || {
+            let Some(state) = interrupt_state.upgrade() else {
+                return false;
+            };
+            match state.deadline.get() {
+                Some(deadline) if Instant::now() >= deadline => {
+                    let budget = if state.booting.get() {
+                        state.limits.startup_cpu
+                    } else {
+                        state.limits.cpu
+                    };
+                    state.exceeded.set(Some(LimitKind::Cpu(budget)));
+                    true
+                }
+                _ => false,
+            }
+        })));
         let tracker_state = Rc::downgrade(&state);
         runtime.set_host_promise_rejection_tracker(Some(Box::new(
             move |ctx, promise, reason, is_handled| {
@@ -154,13 +182,74 @@ impl Isolate {
             runtime,
             state,
         });
-        isolate.context.with(|ctx| isolate.boot(&ctx))?;
+        let booted = isolate.run(spec.limits.startup_cpu, |ctx| isolate.boot(&ctx));
+        if let Some(limit) = isolate.state.exceeded.get() {
+            return Err(StartupError::Threw {
+                worker: spec.config.name.to_string(),
+                message: match limit {
+                    LimitKind::Cpu(budget) => format!(
+                        "evaluating its modules used more than {} ms of CPU time, the start-up \
+                         limit; move expensive set-up into a handler",
+                        budget.as_millis()
+                    ),
+                    LimitKind::Memory(_) => format!(
+                        "evaluating its modules exceeded its {limit}; raise `[limits] memory_mb` \
+                         or allocate less at start-up"
+                    ),
+                },
+            });
+        }
+        booted?;
         isolate.state.booting.set(false);
         Ok(isolate)
     }
 
     pub fn worker(&self) -> &str {
         &self.state.worker
+    }
+
+    /// Run JavaScript in this isolate with `budget` of CPU time before it is interrupted.
+    fn run<R>(&self, budget: Duration, f: impl FnOnce(Ctx<'_>) -> R) -> R {
+        self.state.deadline.set(Some(Instant::now() + budget));
+        let result = self.context.with(f);
+        self.state.deadline.set(None);
+        result
+    }
+
+    /// After JavaScript ran: if it exceeded a limit, discard this isolate. Its requests fail with
+    /// [`WorkerError::LimitExceeded`]; [`LocalWorkers`] gives the next request a fresh isolate.
+    /// Returns whether the isolate is discarded.
+    fn enforce_limits(&self) -> bool {
+        let state = &self.state;
+        let Some(limit) = state.exceeded.get() else {
+            return false;
+        };
+        if state.closed.get() {
+            return true;
+        }
+        state.closed.set(true);
+        state.wake.notify_one();
+        log_line(
+            &state.worker,
+            LogLevel::Error,
+            &format!(
+                "exceeded its {limit}: its isolate is discarded, requests in flight in it fail \
+                 with 503, and the next request gets a fresh isolate"
+            ),
+        );
+        let waiters: Vec<_> = state.waiting.borrow_mut().drain().collect();
+        for (_, (tx, _)) in waiters {
+            let _ = tx.send(Err(WorkerError::LimitExceeded {
+                worker: state.worker.clone(),
+                limit,
+            }));
+        }
+        true
+    }
+
+    /// Whether this isolate was discarded (a limit was exceeded) or shut down.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.state.closed.get()
     }
 
     /// Install the Web APIs and runtime glue, build `env`, evaluate the modules, check the handlers.
@@ -380,12 +469,21 @@ impl Isolate {
         // If the client goes away, hyper drops this future: forget the request then too.
         let _waiter = WaiterGuard { state, id };
 
-        let started = self.context.with(|ctx| {
+        let started = self.run(state.limits.cpu, |ctx| {
             let result = self.start_fetch(&ctx, id, entrypoint, request);
             while ctx.execute_pending_job() {}
             self.report_rejections(&ctx);
             result
         });
+        if self.enforce_limits() {
+            return Err(WorkerError::LimitExceeded {
+                worker: state.worker.clone(),
+                limit: state
+                    .exceeded
+                    .get()
+                    .unwrap_or(LimitKind::Cpu(state.limits.cpu)),
+            });
+        }
         started?;
         self.after_turn();
         match tokio::time::timeout(timeout, rx).await {
@@ -532,7 +630,7 @@ impl Isolate {
         let now = Instant::now();
         let generation = self.state.timers.borrow_mut().begin_turn();
         let mut fired = false;
-        self.context.with(|ctx| {
+        self.run(self.state.limits.cpu, |ctx| {
             loop {
                 // Pop in its own statement: the borrow must end before JS runs.
                 let next = self.state.completions.borrow_mut().pop_front();
@@ -548,16 +646,24 @@ impl Isolate {
                     && let Err(error) = callback.call::<_, ()>(())
                 {
                     let details = JsException::from_error(&ctx, error, &self.spec.graph);
-                    log_line(
-                        &self.state.worker,
-                        LogLevel::Error,
-                        &format!("Uncaught (in timer) {details}"),
-                    );
+                    if !self.state.note_limit(&details) {
+                        log_line(
+                            &self.state.worker,
+                            LogLevel::Error,
+                            &format!("Uncaught (in timer) {details}"),
+                        );
+                    }
+                }
+                if self.state.exceeded.get().is_some() {
+                    break;
                 }
                 while ctx.execute_pending_job() {}
             }
             self.report_rejections(&ctx);
         });
+        if self.enforce_limits() {
+            return fired;
+        }
         self.after_turn();
         fired
     }
@@ -668,6 +774,15 @@ impl Drop for Isolate {
 
 impl IsolateState {
     fn uncaught(&self, exception: JsException) -> WorkerError {
+        if self.note_limit(&exception) {
+            return WorkerError::LimitExceeded {
+                worker: self.worker.clone(),
+                limit: self
+                    .exceeded
+                    .get()
+                    .unwrap_or(LimitKind::Cpu(self.limits.cpu)),
+            };
+        }
         log_line(
             &self.worker,
             LogLevel::Error,
@@ -677,6 +792,23 @@ impl IsolateState {
             worker: self.worker.clone(),
             exception,
         }
+    }
+}
+
+impl IsolateState {
+    /// Whether `exception` is the engine stopping the worker at a limit (the interrupt handler's
+    /// uncatchable error, or running out of memory); records the limit if so. Such exceptions are
+    /// reported once as the limit, not as the worker's own errors.
+    fn note_limit(&self, exception: &JsException) -> bool {
+        if self.exceeded.get().is_some() {
+            return true;
+        }
+        if exception.name == "InternalError" && exception.message == "out of memory" {
+            self.exceeded
+                .set(Some(LimitKind::Memory(self.limits.memory)));
+            return true;
+        }
+        false
     }
 }
 

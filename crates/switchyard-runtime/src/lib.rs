@@ -27,8 +27,8 @@ pub mod modules;
 mod sourcemap;
 pub mod transpile;
 
-pub use error::{JsException, StartupError, WorkerError};
-pub use fleet::{Fleet, RuntimeOptions, WorkerReport, WorkerSpec};
+pub use error::{JsException, LimitKind, StartupError, WorkerError};
+pub use fleet::{Fleet, Limits, RuntimeOptions, WorkerReport, WorkerSpec};
 pub use isolate::{Isolate, MAX_CHAIN_DEPTH};
 pub use local::LocalWorkers;
 pub use switchyard_web::{HttpRequest, HttpResponse};

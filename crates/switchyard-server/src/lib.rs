@@ -328,6 +328,12 @@ fn error_response(error: &WorkerError) -> Response<Full<Bytes>> {
         WorkerError::Exception { .. } | WorkerError::NeverResponded { .. } => {
             "Error 1101: Worker threw exception\n".to_owned()
         }
+        WorkerError::LimitExceeded { .. } => {
+            return plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Error 1102: Worker exceeded resource limits\n",
+            );
+        }
         WorkerError::TimedOut { after, .. } => {
             format!(
                 "Error: the worker did not respond within {} s\n",

@@ -92,7 +92,10 @@ fn dev(args: DevArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let options = RuntimeOptions { request_timeout };
+    let options = RuntimeOptions {
+        request_timeout,
+        ..RuntimeOptions::default()
+    };
     let (fleet, reports) = match Fleet::load(&world, options) {
         Ok(loaded) => loaded,
         Err(errors) => {

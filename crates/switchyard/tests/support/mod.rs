@@ -101,6 +101,17 @@ impl TestServer {
         }
     }
 
+    /// The server's resident memory, in KiB (from /proc).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Everything the server printed so far (stdout and stderr interleaved by line).
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()

@@ -1,0 +1,135 @@
+//! CPU and memory limits: a worker that exceeds one is stopped, its isolate recycled, and no
+//! other worker notices.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use support::TestServer;
+
+const FLEET: [&str; 3] = [
+    "limits/wrangler.front.toml",
+    "limits/wrangler.healthy.toml",
+    "limits/wrangler.bad.toml",
+];
+
+#[test]
+fn an_entry_worker_over_its_limits_gets_503_and_a_fresh_isolate() {
+    let server = TestServer::start(&["limits/wrangler.bad.toml"], &["--threads", "1"]);
+    assert_eq!(server.get("/bad/count").text(), "1");
+    for path in ["/bad/loop", "/bad/loop-caught", "/bad/alloc"] {
+        let response = server.get(path);
+        assert_eq!(response.status, 503, "{path}: {}", response.text());
+        assert_eq!(
+            response.text(),
+            "Error 1102: Worker exceeded resource limits\n"
+        );
+        // The isolate was discarded: the next request starts from a fresh module state.
+        assert_eq!(server.get("/bad/count").text(), "1", "after {path}");
+    }
+    let output = server.wait_for_output("memory limit");
+    assert!(
+        output.contains("[bad] error: exceeded its CPU time limit (50 ms)"),
+        "{output}"
+    );
+    assert!(
+        output.contains("[bad] error: exceeded its memory limit (32 MB)"),
+        "{output}"
+    );
+    assert!(!output.contains("escaped"), "{output}");
+}
+
+#[test]
+fn a_loop_in_a_timer_is_stopped_too() {
+    let server = TestServer::start(&["limits/wrangler.bad.toml"], &["--threads", "1"]);
+    assert_eq!(server.get("/bad/loop-in-timer").status, 503);
+    assert_eq!(server.get("/bad/count").text(), "1");
+}
+
+#[test]
+fn a_caller_sees_a_callee_over_its_limit_as_an_error_it_can_catch() {
+    let server = TestServer::start(&FLEET, &[]);
+    let response = server.get("/bad/loop");
+    assert_eq!(response.status, 502);
+    assert_eq!(
+        response.text(),
+        "bad failed: worker \"bad\" exceeded its CPU time limit (50 ms)"
+    );
+    assert_eq!(server.get("/healthy").json()["ok"], true);
+}
+
+#[test]
+fn failing_neighbours_never_hurt_a_healthy_worker() {
+    let server = TestServer::start(&FLEET, &[]);
+    let addr = server.addr;
+    // Warm up every thread's isolates, then take the memory baseline.
+    for _ in 0..20 {
+        assert_eq!(server.get("/healthy").status, 200);
+        assert_eq!(server.get("/bad/count").status, 200);
+    }
+    let baseline = server.rss_kib();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let chaos = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut failures = 0;
+            for round in 0..4 {
+                for path in [
+                    "/bad/loop",
+                    "/bad/alloc",
+                    "/bad/throw",
+                    "/bad/never",
+                    "/bad/loop-in-timer",
+                    "/bad/loop-caught",
+                ] {
+                    let response = support::request(addr, "GET", path, &[], b"");
+                    assert_eq!(
+                        response.status,
+                        502,
+                        "round {round} {path}: {}",
+                        response.text()
+                    );
+                    failures += 1;
+                }
+            }
+            stop.store(true, Ordering::SeqCst);
+            failures
+        })
+    };
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut served = 0;
+                while !stop.load(Ordering::SeqCst) || served < 25 {
+                    let response = support::request(addr, "GET", "/healthy", &[], b"");
+                    assert_eq!(response.status, 200, "{}", response.text());
+                    assert_eq!(response.json()["ok"], true);
+                    served += 1;
+                }
+                served
+            })
+        })
+        .collect();
+    assert_eq!(chaos.join().expect("chaos thread"), 24);
+    let served: u32 = clients
+        .into_iter()
+        .map(|c| c.join().expect("client thread"))
+        .sum();
+    assert!(served >= 100, "only {served} healthy requests were made");
+
+    // Discarded isolates are freed: memory comes back near the baseline (24 failures, 8 of them
+    // isolates that filled their 32 MB, would leave far more behind if they leaked).
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..10 {
+        assert_eq!(server.get("/healthy").status, 200);
+    }
+    let after = server.rss_kib();
+    assert!(
+        after < baseline + 96 * 1024,
+        "memory grew from {baseline} KiB to {after} KiB: are discarded isolates leaking?"
+    );
+}
