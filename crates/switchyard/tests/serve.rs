@@ -553,3 +553,54 @@ fn a_second_server_on_the_same_port_is_refused() {
     assert!(output.contains("in use"), "{output}");
     assert_eq!(server.get("/env").status, 200);
 }
+
+#[test]
+fn hostile_request_heads_get_clean_4xx() {
+    let server = TestServer::start(&["basic/wrangler.toml"], &[]);
+    let cases: [(&str, Vec<u8>, u16); 4] = [
+        (
+            "40 KB header",
+            [
+                b"GET /env HTTP/1.1\r\nHost: a\r\nX-Big: ".as_slice(),
+                &[b'a'; 40_000],
+                b"\r\nConnection: close\r\n\r\n",
+            ]
+            .concat(),
+            431,
+        ),
+        (
+            "200 headers",
+            [
+                b"GET /env HTTP/1.1\r\nHost: a\r\n".to_vec(),
+                (0..200)
+                    .flat_map(|i| format!("X-H{i}: v\r\n").into_bytes())
+                    .collect(),
+                b"Connection: close\r\n\r\n".to_vec(),
+            ]
+            .concat(),
+            431,
+        ),
+        (
+            "invalid UTF-8 in the URL",
+            b"GET /\xff\xfe HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".to_vec(),
+            400,
+        ),
+        (
+            "a NUL in a header",
+            b"GET /env HTTP/1.1\r\nHost: a\r\nX-N: a\x00b\r\nConnection: close\r\n\r\n".to_vec(),
+            400,
+        ),
+    ];
+    for (name, raw, status) in cases {
+        let response = send_raw(server.addr, &raw);
+        assert_eq!(response.status, status, "{name}");
+    }
+    // A 20 KB header is within Cloudflare's limit and still served.
+    let big = "v".repeat(20_000);
+    assert_eq!(
+        server
+            .request("GET", "/env", &[("x-big", &big)], b"")
+            .status,
+        200
+    );
+}
