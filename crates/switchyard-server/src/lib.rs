@@ -37,8 +37,8 @@ use switchyard_runtime::{Fleet, HttpRequest, HttpResponse, LocalWorkers, WorkerE
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-/// The most bytes a request line plus headers may take (Cloudflare: 32 KB of headers).
-pub const MAX_HEAD_BYTES: usize = 32 * 1024;
+/// The most bytes a request line plus headers may take (Cloudflare: 128 KB of headers in total).
+pub const MAX_HEAD_BYTES: usize = 128 * 1024;
 
 /// How to serve. CLI flags fill it in.
 #[derive(Debug, Clone)]
@@ -193,7 +193,7 @@ async fn accept_loop(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30))
-        // A longer request line plus headers gets 431, as Cloudflare limits headers to 32 KB.
+        // A longer request line plus headers gets 431, as Cloudflare limits headers to 128 KB.
         .max_header_size(MAX_HEAD_BYTES);
 
     loop {
