@@ -143,33 +143,41 @@ impl Fleet {
             options,
         });
 
-        let mut isolates = HashMap::new();
+        // Which entrypoints each worker must export, for the bindings that name one.
+        let mut wanted: HashMap<&str, Vec<&switchyard_config::ServiceBinding>> = HashMap::new();
+        for config in &world.workers {
+            for binding in config.services.iter().filter(|b| b.entrypoint.is_some()) {
+                wanted
+                    .entry(binding.service.as_str())
+                    .or_default()
+                    .push(binding);
+            }
+        }
         let mut reports = Vec::new();
+        // One isolate at a time, dropped before the next: with a thousand workers, holding them
+        // all would leave hundreds of MB freed into this thread's allocator arena, which the
+        // server threads never reuse.
         for config in &world.workers {
             let spec = fleet.workers[config.name.as_str()].clone();
             let started = Instant::now();
-            match Isolate::new(spec.clone(), Weak::new()) {
-                Ok(isolate) => {
-                    reports.push(WorkerReport {
-                        name: config.name.to_string(),
-                        modules: spec.graph.modules.len(),
-                        source_bytes: spec.graph.source_size(),
-                        startup: started.elapsed(),
-                    });
-                    isolates.insert(config.name.to_string(), isolate);
+            let isolate = match Isolate::new(spec.clone(), Weak::new()) {
+                Ok(isolate) => isolate,
+                Err(error) => {
+                    errors.push(error);
+                    continue;
                 }
-                Err(error) => errors.push(error),
-            }
-        }
-        for config in &world.workers {
-            for binding in &config.services {
+            };
+            reports.push(WorkerReport {
+                name: config.name.to_string(),
+                modules: spec.graph.modules.len(),
+                source_bytes: spec.graph.source_size(),
+                startup: started.elapsed(),
+            });
+            for binding in wanted.get(config.name.as_str()).into_iter().flatten() {
                 let Some(entrypoint) = &binding.entrypoint else {
                     continue;
                 };
-                let Some(target) = isolates.get(binding.service.as_str()) else {
-                    continue;
-                };
-                if let Err(problem) = target.check_entrypoint(entrypoint) {
+                if let Err(problem) = isolate.check_entrypoint(entrypoint) {
                     errors.push(StartupError::BadEntrypoint {
                         location: binding.location.to_string(),
                         binding: binding.binding.to_string(),
