@@ -1,6 +1,7 @@
 // Per-isolate glue between the Rust runtime and worker code: timers, the execution context handed
-// to handlers, and service-binding stubs. Evaluated once per isolate; `native` holds the Rust side.
-(function (native) {
+// to handlers, and service-binding stubs. A module whose default export is called once per isolate
+// with `native`, the Rust side.
+export default function (native) {
   "use strict";
 
   // === timers ===
@@ -77,4 +78,4 @@
     makeFetcher: (id) => new Fetcher(id),
     setEnv: (env) => { internal.env = env; },
   };
-})
+}
