@@ -129,6 +129,19 @@ class Switchyard:
         return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+class HyperHello:
+    """Bare hyper with Switchyard's threading and no JavaScript: the ceiling for (a)."""
+
+    name = "bare hyper"
+
+    def __init__(self, threads):
+        self.threads = threads
+
+    def start(self, workers, port, workdir):
+        binary = ROOT / "target" / "release" / "examples" / "hyper_hello"
+        return subprocess.Popen([str(binary), str(port), str(self.threads)], stdout=subprocess.DEVNULL)
+
+
 class Workerd:
     name = "workerd"
 
@@ -296,8 +309,10 @@ def main():
         per_runtime = {r.name: [] for r in runtimes}
         if name in SCENARIOS:
             scenario = SCENARIOS[name]
+            contenders = runtimes + ([HyperHello(args.threads)] if name == "hello" else [])
+            per_runtime = {r.name: [] for r in contenders}
             for round_ in range(args.rounds):
-                order = runtimes if round_ % 2 == 0 else runtimes[::-1]
+                order = contenders if round_ % 2 == 0 else contenders[::-1]
                 for runtime in order:
                     conns = scenario.get("connections", args.connections)
                     print(f"[{name}] round {round_ + 1}: {runtime.name}", file=sys.stderr, flush=True)
@@ -345,6 +360,10 @@ def render(results):
                 f"| {s['about']} | {runtime} | {m['rps']:.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | "
                 f"{m['p999_ms']:.2f} | {m['rss_mb']:.0f} | {m['cpu_us_per_req']:.0f} | {ratio} |"
             )
+    hello = results["scenarios"].get("hello", {}).get("median", {})
+    if "bare hyper" in hello:
+        share = hello["switchyard"]["rps"] / hello["bare hyper"]["rps"]
+        out += ["", f"(a) hello: Switchyard serves {share:.0%} of bare hyper's requests/s (target: within 15%, i.e. ≥ 85%)."]
     if "router" in results["scenarios"] and "chain5" in results["scenarios"]:
         out += ["", "Cost per extra binding hop, from CPU time per request: (chain of 5 − router) / 4", ""]
         for runtime in ("switchyard", "workerd"):

@@ -16,6 +16,7 @@ if [ ! -x bench/workerd-node/node_modules/.bin/workerd ]; then
   (cd bench/workerd-node && npm install --no-audit --no-fund --silent workerd@1.20261117.1)
 fi
 cargo build --release --quiet
+cargo build --release --quiet -p switchyard-server --example hyper_hello
 
 args=("$@")
 if [ "${1:-}" = "--smoke" ]; then
