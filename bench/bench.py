@@ -347,8 +347,12 @@ def render(results):
         f"wrk runs on the same cores. Switchyard with --threads {results['args']['threads']}; workerd as `workerd serve`. "
         "Read the ratios: absolute numbers move with the machine's load.",
         "",
-        "| scenario | runtime | req/s | p50 ms | p99 ms | p99.9 ms | RSS MB | CPU µs/req | req/s vs workerd |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "workerd runs JavaScript on one thread; Switchyard uses every core. req/s ratios therefore include the "
+        "thread count; CPU µs per request is the like-for-like cost. Failed requests (errors column) are counted "
+        "in req/s by wrk, so a row with errors is not a result.",
+        "",
+        "| scenario | runtime | req/s | p50 ms | p99 ms | p99.9 ms | RSS MB | CPU µs/req | errors | req/s vs workerd |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, s in results["scenarios"].items():
         if "runs" not in s:
@@ -358,7 +362,7 @@ def render(results):
             ratio = f"{m['rps'] / wd:.2f}×" if wd else "–"
             out.append(
                 f"| {s['about']} | {runtime} | {m['rps']:.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | "
-                f"{m['p999_ms']:.2f} | {m['rss_mb']:.0f} | {m['cpu_us_per_req']:.0f} | {ratio} |"
+                f"{m['p999_ms']:.2f} | {m['rss_mb']:.0f} | {m['cpu_us_per_req']:.0f} | {m['errors']:.0f} | {ratio} |"
             )
     hello = results["scenarios"].get("hello", {}).get("median", {})
     if "bare hyper" in hello:

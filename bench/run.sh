@@ -12,8 +12,9 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 if [ ! -x bench/workerd-node/node_modules/.bin/workerd ]; then
   # The npm package ships workerd's binary for this platform.
+  # --prefix keeps npm from installing into a parent folder that has a package.json.
   mkdir -p bench/workerd-node
-  (cd bench/workerd-node && npm install --no-audit --no-fund --silent workerd@1.20261117.1)
+  npm install --prefix bench/workerd-node --no-audit --no-fund --silent workerd@1.20261117.1
 fi
 cargo build --release --quiet
 cargo build --release --quiet -p switchyard-server --example hyper_hello

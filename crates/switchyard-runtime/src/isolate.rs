@@ -213,6 +213,13 @@ impl Isolate {
         &self.state.worker
     }
 
+    /// Give the JavaScript about to run (one binding result, one timer) a fresh CPU budget.
+    fn restart_budget(&self) {
+        self.state
+            .deadline
+            .set(Some(Instant::now() + self.state.limits.cpu));
+    }
+
     /// Run JavaScript in this isolate with `budget` of CPU time before it is interrupted.
     fn run<R>(&self, budget: Duration, f: impl FnOnce(Ctx<'_>) -> R) -> R {
         self.state.deadline.set(Some(Instant::now() + budget));
@@ -242,6 +249,9 @@ impl Isolate {
                  with 503, and the next request gets a fresh isolate"
             ),
         );
+        if let Some(workers) = state.workers.upgrade() {
+            workers.forget(&state.worker, self);
+        }
         let waiters: Vec<_> = state.waiting.borrow_mut().drain().collect();
         for (_, (tx, _)) in waiters {
             let _ = tx.send(Err(WorkerError::LimitExceeded {
@@ -261,9 +271,14 @@ impl Isolate {
     fn boot<'js>(&self, ctx: &Ctx<'js>) -> Result<(), StartupError> {
         let spec = &self.spec;
         let worker = spec.config.name.to_string();
-        let threw = |ctx: &Ctx<'js>, error: rquickjs::Error| StartupError::Threw {
-            worker: worker.clone(),
-            message: JsException::from_error(ctx, error, &spec.graph).to_string(),
+        let threw = |ctx: &Ctx<'js>, error: rquickjs::Error| {
+            let exception = JsException::from_error(ctx, error, &spec.graph);
+            // Lets `Isolate::new` report running out of memory as the limit it is.
+            self.state.note_limit(&exception);
+            StartupError::Threw {
+                worker: worker.clone(),
+                message: exception.to_string(),
+            }
         };
         let console_worker = worker.clone();
         let graph = spec.graph.clone();
@@ -460,10 +475,15 @@ impl Isolate {
 
     /// Whether the worker's modules export `name` with a fetch handler; what is wrong otherwise.
     pub(crate) fn check_entrypoint(&self, name: &str) -> Result<(), String> {
-        self.context.with(|ctx| {
+        // Reading `fetch` may run a user getter: give it the start-up budget, not forever.
+        let checked = self.run(self.state.limits.startup_cpu, |ctx| {
             let exports = self.exports(&ctx).map_err(|e| e.to_string())?;
             check_fetch_handler(&exports, name)
-        })
+        });
+        match self.state.exceeded.get() {
+            Some(limit) => Err(format!("reading the export exceeded its {limit}")),
+            None => checked,
+        }
     }
 
     fn exports<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
@@ -636,6 +656,10 @@ impl Isolate {
                 }
                 None => woken.await,
             }
+            if self.state.closed.get() {
+                // Discarded while waiting: run nothing more in it.
+                break;
+            }
             if self.turn() {
                 // Timers fired: let this thread's other connections and isolates run before the
                 // next turn, whatever the worker's timers do.
@@ -653,16 +677,25 @@ impl Isolate {
         let mut fired = false;
         self.run(self.state.limits.cpu, |ctx| {
             loop {
+                if self.state.exceeded.get().is_some() {
+                    break;
+                }
                 // Pop in its own statement: the borrow must end before JS runs.
                 let next = self.state.completions.borrow_mut().pop_front();
                 let Some(completion) = next else { break };
+                // Each callback gets the whole budget: a turn may carry many requests' work.
+                self.restart_budget();
                 self.complete(&ctx, completion);
                 while ctx.execute_pending_job() {}
             }
             loop {
+                if self.state.exceeded.get().is_some() {
+                    break;
+                }
                 let next = self.state.timers.borrow_mut().pop_due(now, generation);
                 let Some(callback) = next else { break };
                 fired = true;
+                self.restart_budget();
                 if let Ok(callback) = callback.restore(&ctx)
                     && let Err(error) = callback.call::<_, ()>(())
                 {
@@ -674,9 +707,6 @@ impl Isolate {
                             &format!("Uncaught (in timer) {details}"),
                         );
                     }
-                }
-                if self.state.exceeded.get().is_some() {
-                    break;
                 }
                 while ctx.execute_pending_job() {}
             }

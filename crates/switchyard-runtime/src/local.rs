@@ -60,6 +60,18 @@ impl LocalWorkers {
         Ok(isolate)
     }
 
+    /// Drop `isolate` from the registry if it is the one registered for `worker`: it exceeded a
+    /// limit and must be freed as soon as its last request ends, not at the next request.
+    pub(crate) fn forget(&self, worker: &str, isolate: &Isolate) {
+        let mut isolates = self.isolates.borrow_mut();
+        if isolates
+            .get(worker)
+            .is_some_and(|registered| std::ptr::eq(Rc::as_ptr(registered), isolate))
+        {
+            isolates.remove(worker);
+        }
+    }
+
     /// Handle `request` with `worker`'s fetch handler (or that of its named `entrypoint`);
     /// `depth` counts the workers the request has passed through, this one included.
     pub async fn fetch(

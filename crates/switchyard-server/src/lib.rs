@@ -79,8 +79,16 @@ impl Server {
     /// the threads.
     pub fn start(fleet: Arc<Fleet>, options: ServerOptions) -> std::io::Result<Server> {
         let threads = options.threads.max(1);
-        let local_addr = claim_port(SocketAddr::new(options.ip, options.port))?;
-        let first = bind(local_addr)?;
+        let wanted = SocketAddr::new(options.ip, options.port);
+        let first = if wanted.port() == 0 {
+            // The kernel picks a port no listener holds: nothing to probe, and no window in
+            // which another process could take it.
+            bind(wanted)?
+        } else {
+            claim_port(wanted)?;
+            bind(wanted)?
+        };
+        let local_addr = first.local_addr()?;
         let mut listeners = vec![first];
         for _ in 1..threads {
             listeners.push(bind(local_addr)?);
@@ -121,13 +129,14 @@ impl Server {
     }
 }
 
-/// Check that `addr` is free, and pick a port if it is 0. Every thread's listener sets
-/// SO_REUSEPORT, which would also let a second `switchyard` bind the same port and silently take
-/// half the connections; a plain bind first fails on any listener already there, ours included.
-fn claim_port(addr: SocketAddr) -> std::io::Result<SocketAddr> {
-    let probe = std::net::TcpListener::bind(addr)
-        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
-    probe.local_addr()
+/// Check that `addr` is free. Every thread's listener sets SO_REUSEPORT, which would also let a
+/// second `switchyard` bind the same port and silently take half the connections; a plain bind
+/// first fails on any listener already there, ours included. (Two processes starting within the
+/// same few microseconds could still both pass; there is no portable way to close that window.)
+fn claim_port(addr: SocketAddr) -> std::io::Result<()> {
+    std::net::TcpListener::bind(addr)
+        .map(drop)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
 }
 
 fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
@@ -277,6 +286,7 @@ async fn handle(
     if let Ok(ip) = HeaderValue::from_str(&peer.ip().to_string()) {
         headers.insert("cf-connecting-ip", ip);
     }
+    let is_head = parts.method == http::Method::HEAD;
     let request = HttpRequest {
         method: parts.method,
         url,
@@ -284,7 +294,7 @@ async fn handle(
         body,
     };
     let response = match context.workers.fetch_entry(request).await {
-        Ok(response) => into_hyper(response),
+        Ok(response) => into_hyper(response, is_head),
         Err(error) => error_response(&error),
     };
     Ok(response)
@@ -315,14 +325,20 @@ fn request_url(uri: &http::Uri, headers: &http::HeaderMap, local: SocketAddr) ->
     Some(url)
 }
 
-fn into_hyper(response: HttpResponse) -> Response<Full<Bytes>> {
-    let mut out = Response::new(Full::new(response.body));
+fn into_hyper(response: HttpResponse, is_head: bool) -> Response<Full<Bytes>> {
+    // A HEAD response carries no body; whatever the worker returned is not sent.
+    let body = if is_head { Bytes::new() } else { response.body };
+    let mut out = Response::new(Full::new(body));
     *out.status_mut() = response.status;
     *out.headers_mut() = response.headers;
     // hyper frames the body from its real length; a stale Content-Length or Transfer-Encoding
     // set by the worker (copied from another response, or counting characters, not bytes) would
     // corrupt the connection. Cloudflare recomputes them too.
-    out.headers_mut().remove(header::CONTENT_LENGTH);
+    // A HEAD response has no body to measure, so there the worker's Content-Length is the
+    // only one the client can get.
+    if !is_head {
+        out.headers_mut().remove(header::CONTENT_LENGTH);
+    }
     out.headers_mut().remove(header::TRANSFER_ENCODING);
     out
 }

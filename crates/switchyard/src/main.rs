@@ -57,7 +57,7 @@ struct DevArgs {
     max_body_size: u64,
 
     /// Seconds a fetch handler may take before its request fails with a 500. It bounds waiting
-    /// (timers, bindings); synchronous JavaScript is not interrupted yet (no CPU limit).
+    /// (timers, bindings); busy code is stopped by the worker's CPU limit (`[limits] cpu_ms`).
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     request_timeout: f64,
 }

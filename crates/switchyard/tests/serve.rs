@@ -604,3 +604,13 @@ fn hostile_request_heads_get_clean_4xx() {
         200
     );
 }
+
+#[test]
+fn a_head_response_keeps_the_workers_content_length() {
+    let server = TestServer::start(&["timers/wrangler.toml"], &[]);
+    let response = server.request("HEAD", "/bad-length", &[], b"");
+    assert_eq!(response.status, 200);
+    assert!(response.body.is_empty());
+    // No body to measure on HEAD: the worker's own value is the only one the client can get.
+    assert_eq!(response.header("content-length"), Some("5"));
+}
