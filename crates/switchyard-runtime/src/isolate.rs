@@ -578,14 +578,14 @@ impl Isolate {
             };
             switchyard_web::finalize_response(ctx, result)
         })()
-        .map_err(|e| self.uncaught(JsException::from_error(ctx, e, &self.spec.graph)))?;
-        self.settle_into(ctx, promise, id)
-            .map_err(|e| self.uncaught(JsException::from_error(ctx, e, &self.spec.graph)))
-    }
-
-    /// Log an exception that ends a request and turn it into the request's error.
-    fn uncaught(&self, exception: JsException) -> WorkerError {
-        self.state.uncaught(exception)
+        .map_err(|e| {
+            self.state
+                .uncaught(JsException::from_error(ctx, e, &self.spec.graph))
+        })?;
+        self.settle_into(ctx, promise, id).map_err(|e| {
+            self.state
+                .uncaught(JsException::from_error(ctx, e, &self.spec.graph))
+        })
     }
 
     /// Route the outcome of `promise` to the waiter `id`.
@@ -824,6 +824,7 @@ impl Drop for Isolate {
 }
 
 impl IsolateState {
+    /// Log an exception that ends a request and turn it into the request's error.
     fn uncaught(&self, exception: JsException) -> WorkerError {
         if self.note_limit(&exception) {
             return WorkerError::LimitExceeded {

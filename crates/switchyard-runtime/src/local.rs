@@ -94,8 +94,7 @@ impl LocalWorkers {
 
     /// Handle `request` with the entry worker.
     pub async fn fetch_entry(&self, request: HttpRequest) -> Result<HttpResponse, WorkerError> {
-        let entry = self.fleet.entry.clone();
-        self.fetch(&entry, None, request, 1).await
+        self.fetch(&self.fleet.entry, None, request, 1).await
     }
 
     /// Let `ctx.waitUntil` work finish (until `deadline`), then stop every isolate's event loop.

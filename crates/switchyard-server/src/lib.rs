@@ -80,14 +80,12 @@ impl Server {
     pub fn start(fleet: Arc<Fleet>, options: ServerOptions) -> std::io::Result<Server> {
         let threads = options.threads.max(1);
         let wanted = SocketAddr::new(options.ip, options.port);
-        let first = if wanted.port() == 0 {
-            // The kernel picks a port no listener holds: nothing to probe, and no window in
-            // which another process could take it.
-            bind(wanted)?
-        } else {
+        // With port 0 the kernel picks a port no listener holds: nothing to probe, and no
+        // window in which another process could take it.
+        if wanted.port() != 0 {
             claim_port(wanted)?;
-            bind(wanted)?
-        };
+        }
+        let first = bind(wanted)?;
         let local_addr = first.local_addr()?;
         let mut listeners = vec![first];
         for _ in 1..threads {

@@ -16,6 +16,14 @@ pub struct Harness {
     pub logs: Rc<RefCell<Vec<(LogLevel, String)>>>,
 }
 
+/// Options for an `install` whose console output and stacks nobody reads.
+pub fn silent_options() -> WebOptions {
+    WebOptions {
+        console: Rc::new(|_, _| {}),
+        map_stack: None,
+    }
+}
+
 pub fn harness() -> Harness {
     harness_with_map_stack(None)
 }

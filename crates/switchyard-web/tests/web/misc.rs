@@ -1,6 +1,6 @@
 use switchyard_web::LogLevel;
 
-use crate::common::harness;
+use crate::common::{harness, silent_options};
 
 #[test]
 fn queue_microtask_order_and_errors() {
@@ -114,14 +114,7 @@ fn install_twice_replaces_the_globals() {
     let h = harness();
     h.eval::<()>("globalThis.firstHeaders = Headers");
     h.ctx.with(|ctx| {
-        switchyard_web::install(
-            &ctx,
-            switchyard_web::WebOptions {
-                console: std::rc::Rc::new(|_, _| {}),
-                map_stack: None,
-            },
-        )
-        .unwrap();
+        switchyard_web::install(&ctx, silent_options()).unwrap();
     });
     let replaced: bool =
         h.eval("firstHeaders !== Headers && new Headers({a: '1'}).get('a') === '1'");

@@ -6,7 +6,7 @@ use switchyard_web::{
     response_from_js, response_to_js,
 };
 
-use crate::common::{describe_exception, drain, harness};
+use crate::common::{describe_exception, drain, harness, silent_options};
 
 fn sample_request(body: &'static [u8]) -> HttpRequest {
     let mut headers = HeaderMap::new();
@@ -308,14 +308,7 @@ fn two_contexts_in_one_runtime() {
         // Not installed here: a clean error, not a panic.
         assert!(request_to_js(&ctx, sample_request(b"")).is_err());
         let _ = ctx.catch();
-        switchyard_web::install(
-            &ctx,
-            switchyard_web::WebOptions {
-                console: std::rc::Rc::new(|_, _| {}),
-                map_stack: None,
-            },
-        )
-        .unwrap();
+        switchyard_web::install(&ctx, silent_options()).unwrap();
         let js = request_to_js(&ctx, sample_request(b"two")).unwrap();
         let out = request_from_js(&ctx, js).unwrap();
         assert_eq!(&out.body[..], b"two");
