@@ -35,17 +35,6 @@ const BigIntPrototypeValueOf = BigInt.prototype.valueOf;
 const SymbolPrototypeToString = Symbol.prototype.toString;
 const FunctionPrototypeToString = Function.prototype.toString;
 
-// Internal slots cannot be tested directly from JS; calling a builtin that requires the slot is
-// the reliable brand check (Object.prototype.toString can be spoofed with Symbol.toStringTag).
-function hasSlot(method, value) {
-  try {
-    ReflectApply(method, value, []);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function dataCloneError(what) {
   return createDOMException(`${what} could not be cloned.`, "DataCloneError");
 }
@@ -261,19 +250,10 @@ const WeakMapPrototypeHas = WeakMap.prototype.has;
 const WeakSetPrototypeHas = WeakSet.prototype.has;
 const WeakRefPrototypeDeref = WeakRef.prototype.deref;
 function isCloneableOrdinary(value) {
-  if (hasSlotArg(WeakMapPrototypeHas, value) || hasSlotArg(WeakSetPrototypeHas, value)) return false;
+  if (hasSlot(WeakMapPrototypeHas, value) || hasSlot(WeakSetPrototypeHas, value)) return false;
   if (hasSlot(WeakRefPrototypeDeref, value)) return false;
   if (native.promiseState(value) !== null) return false;
   return true;
-}
-
-function hasSlotArg(method, value) {
-  try {
-    ReflectApply(method, value, [{}]);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function structuredClone(value, options = undefined) {

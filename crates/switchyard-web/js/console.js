@@ -47,15 +47,6 @@ const ESCAPES = {
   "\\": "\\\\",
 };
 
-function tryCall(fn, value) {
-  try {
-    ReflectApply(fn, value, []);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function quoteString(s) {
   let quote = "'";
   if (s.includes("'")) {
@@ -367,7 +358,7 @@ function formatRaw(ctx, value, recurseTimes) {
       if (byteLength > MAX_BUFFER_BYTES) hex += ` ... ${byteLength - MAX_BUFFER_BYTES} more byte${byteLength - MAX_BUFFER_BYTES > 1 ? "s" : ""}`;
       return [`[Uint8Contents]: <${hex}>`, `byteLength: ${formatNumber(byteLength)}`];
     };
-  } else if (tryCall(MapPrototypeGetSize, value)) {
+  } else if (hasSlot(MapPrototypeGetSize, value)) {
     const size = ReflectApply(MapPrototypeGetSize, value, []);
     keys = ownEnumerableKeys(value, false);
     braces = [`${prefix(name, tag, "Map", `(${size})`)}{`, "}"];
@@ -384,7 +375,7 @@ function formatRaw(ctx, value, recurseTimes) {
       if (size > MAX_ARRAY_LENGTH) out.push(`... ${size - MAX_ARRAY_LENGTH} more item${size - MAX_ARRAY_LENGTH > 1 ? "s" : ""}`);
       return out;
     };
-  } else if (tryCall(SetPrototypeGetSize, value)) {
+  } else if (hasSlot(SetPrototypeGetSize, value)) {
     const size = ReflectApply(SetPrototypeGetSize, value, []);
     keys = ownEnumerableKeys(value, false);
     braces = [`${prefix(name, tag, "Set", `(${size})`)}{`, "}"];
@@ -420,11 +411,11 @@ function formatRaw(ctx, value, recurseTimes) {
       } else if (keys.length === 0) {
         return base;
       }
-    } else if (builtinTag === "[object Date]" && tryCall(DatePrototypeGetTimeForInspect, value)) {
+    } else if (builtinTag === "[object Date]" && hasSlot(DatePrototypeGetTimeForInspect, value)) {
       const time = ReflectApply(DatePrototypeGetTimeForInspect, value, []);
       base = Number.isNaN(time) ? "Invalid Date" : ReflectApply(DatePrototypeToISOString, value, []);
       if (keys.length === 0) return base;
-    } else if (builtinTag === "[object RegExp]" && value !== RegExp.prototype && tryCall(RegExpPrototypeSourceGetter, value)) {
+    } else if (builtinTag === "[object RegExp]" && value !== RegExp.prototype && hasSlot(RegExpPrototypeSourceGetter, value)) {
       base = ReflectApply(RegExpPrototypeToString, value, []);
       if (keys.length === 0) return base;
     } else if ((base = boxedPrimitive(value)) !== "") {
@@ -442,8 +433,8 @@ function formatRaw(ctx, value, recurseTimes) {
           ctx.indentation -= 2;
           return [state[0] === 2 ? `<rejected> ${shown}` : shown];
         };
-      } else if (tryCall(WeakMapHasForInspect, value) || tryCall(WeakSetHasForInspect, value)) {
-        const kind = tryCall(WeakMapHasForInspect, value) ? "WeakMap" : "WeakSet";
+      } else if (hasSlot(WeakMapHasForInspect, value) || hasSlot(WeakSetHasForInspect, value)) {
+        const kind = hasSlot(WeakMapHasForInspect, value) ? "WeakMap" : "WeakSet";
         return `${prefix(name, tag, kind)}{ <items unknown> }`;
       } else {
         const fallback = builtinTag.slice(8, -1);
@@ -502,7 +493,7 @@ function boxedPrimitive(value) {
   ];
   const builtinTag = ReflectApply(ObjectPrototypeToStringMethod, value, []);
   for (const [valueOf, kind] of checks) {
-    if ((builtinTag === `[object ${kind}]` || kind === "Symbol" || kind === "BigInt") && tryCall(valueOf, value)) {
+    if ((builtinTag === `[object ${kind}]` || kind === "Symbol" || kind === "BigInt") && hasSlot(valueOf, value)) {
       return `[${kind}: ${formatPrimitive(ReflectApply(valueOf, value, []), true)}]`;
     }
   }

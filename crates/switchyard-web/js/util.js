@@ -243,3 +243,14 @@ function defineDOMException() {
   });
   return DOMException;
 }
+
+// Internal slots cannot be tested directly from JS; calling a builtin that requires the slot is
+// the reliable brand check (Object.prototype.toString can be spoofed with Symbol.toStringTag).
+function hasSlot(method, value) {
+  try {
+    ReflectApply(method, value, []);
+    return true;
+  } catch {
+    return false;
+  }
+}
