@@ -167,6 +167,16 @@ impl Fleet {
                     continue;
                 }
             };
+            if config.name.as_str() == fleet.entry && !isolate.serves_http() {
+                errors.push(StartupError::NoHandler {
+                    worker: config.name.to_string(),
+                    main: config.main.clone(),
+                    problem: "it is the entry worker, which receives the HTTP requests, but its \
+                              default export only has RPC methods (a WorkerEntrypoint without \
+                              fetch())"
+                        .into(),
+                });
+            }
             reports.push(WorkerReport {
                 name: config.name.to_string(),
                 modules: spec.graph.modules.len(),

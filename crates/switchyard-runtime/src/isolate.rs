@@ -24,6 +24,11 @@ use crate::error::{JsException, LimitKind, StartupError, WorkerError};
 use crate::fleet::WorkerSpec;
 use crate::local::LocalWorkers;
 
+mod rpc;
+
+pub(crate) use rpc::{CallTarget, Reply, RpcCall};
+use rpc::{ImportScope, StubTable};
+
 const RUNTIME_JS: &str = include_str!("js/runtime.js");
 const RUNTIME_MODULE: &str = "switchyard:runtime";
 
@@ -40,15 +45,15 @@ const GLOBAL_SCOPE_IO: &str = "Disallowed operation called within global scope. 
     (ex: fetch() or connect()), setting a timeout, and generating random values are not allowed \
     within global scope. To fix this error, perform this operation within a handler.";
 
-/// Where a request's result goes, and how deep in a binding chain the request is.
-type Waiter = (oneshot::Sender<Result<HttpResponse, WorkerError>>, u32);
+/// Where a request's (or incoming call's) result goes, and how deep in a binding chain it is.
+type Waiter = (oneshot::Sender<Result<Reply, WorkerError>>, u32);
 
 /// Something that happened outside the isolate, to be delivered on its next turn.
 enum Completion {
-    /// A service-binding call made by this isolate came back.
+    /// A service-binding fetch or RPC call made by this isolate came back.
     Binding {
         call: u64,
-        result: Result<HttpResponse, WorkerError>,
+        result: Result<Reply, WorkerError>,
     },
 }
 
@@ -96,6 +101,12 @@ pub(crate) struct IsolateState {
     env: RefCell<Option<Persistent<Object<'static>>>>,
     exports: RefCell<Option<Persistent<Object<'static>>>>,
     glue: RefCell<Option<Persistent<Object<'static>>>>,
+    /// Whether the default export has a fetch handler, set at boot.
+    serves_http: Cell<bool>,
+    /// The isolate itself, for stubs exported from it.
+    me: RefCell<Weak<Isolate>>,
+    /// RPC stubs exported from and imported into this isolate.
+    stubs: RefCell<StubTable>,
 }
 
 struct PendingCall {
@@ -140,6 +151,9 @@ impl Isolate {
             env: RefCell::new(None),
             exports: RefCell::new(None),
             glue: RefCell::new(None),
+            serves_http: Cell::new(false),
+            me: RefCell::new(Weak::new()),
+            stubs: RefCell::new(StubTable::default()),
         });
         // QuickJS calls this every few thousand instructions; `true` throws an uncatchable error.
         let interrupt_state = Rc::downgrade(&state);
@@ -187,6 +201,7 @@ impl Isolate {
             runtime,
             state,
         });
+        *isolate.state.me.borrow_mut() = Rc::downgrade(&isolate);
         let booted = isolate.run(spec.limits.startup_cpu, |ctx| isolate.boot(&ctx));
         if let Some(limit) = isolate.state.exceeded.get() {
             return Err(StartupError::Threw {
@@ -298,11 +313,17 @@ impl Isolate {
             .map_err(|e| threw(ctx, e))?;
 
         let exports = self.evaluate_main(ctx).map_err(|e| threw(ctx, e))?;
-        check_fetch_handler(&exports, "default").map_err(|problem| StartupError::NoHandler {
-            worker: worker.clone(),
-            main: spec.config.main.clone(),
-            problem,
-        })?;
+        let is_entrypoint_class: Function =
+            glue.get("isEntrypointClass").map_err(|e| threw(ctx, e))?;
+        let handler =
+            check_handler(&exports, "default", &is_entrypoint_class).map_err(|problem| {
+                StartupError::NoHandler {
+                    worker: worker.clone(),
+                    main: spec.config.main.clone(),
+                    problem,
+                }
+            })?;
+        self.state.serves_http.set(handler == Handler::Fetch);
         *self.state.env.borrow_mut() = Some(Persistent::save(ctx, env));
         *self.state.exports.borrow_mut() = Some(Persistent::save(ctx, exports));
         *self.state.glue.borrow_mut() = Some(Persistent::save(ctx, glue));
@@ -422,17 +443,21 @@ impl Isolate {
             })?,
         )?;
         let s = Rc::downgrade(state);
-        let spec = self.spec.clone();
         native.set(
             "bindingFetch",
             Function::new(
                 ctx.clone(),
                 move |ctx: Ctx<'js>, id: usize, request: Value<'js>| {
-                    let state = s.upgrade().ok_or(rquickjs::Error::Unknown)?;
-                    binding_fetch(&ctx, &state, &spec, id, request)
+                    let isolate = s
+                        .upgrade()
+                        .and_then(|state| state.me.borrow().upgrade())
+                        .ok_or(rquickjs::Error::Unknown)?;
+                    binding_fetch(&ctx, &isolate, id, request)
                 },
             )?,
         )?;
+
+        rpc::install_natives(ctx, &native, state)?;
 
         let declared = match RUNTIME_BYTECODE.get() {
             // SAFETY: `Module::load` needs valid QuickJS bytecode. These bytes were written by
@@ -473,12 +498,21 @@ impl Isolate {
         Ok(env)
     }
 
-    /// Whether the worker's modules export `name` with a fetch handler; what is wrong otherwise.
+    /// Whether the default export has a fetch handler (not only RPC methods).
+    pub(crate) fn serves_http(&self) -> bool {
+        self.state.serves_http.get()
+    }
+
+    /// Whether the worker's modules export `name` as an entrypoint (with a fetch handler, or a
+    /// WorkerEntrypoint class for RPC); what is wrong otherwise.
     pub(crate) fn check_entrypoint(&self, name: &str) -> Result<(), String> {
         // Reading `fetch` may run a user getter: give it the start-up budget, not forever.
         let checked = self.run(self.state.limits.startup_cpu, |ctx| {
             let exports = self.exports(&ctx).map_err(|e| e.to_string())?;
-            check_fetch_handler(&exports, name)
+            let glue = restore(&ctx, &self.state.glue).map_err(|e| e.to_string())?;
+            let is_entrypoint_class: Function =
+                glue.get("isEntrypointClass").map_err(|e| e.to_string())?;
+            check_handler(&exports, name, &is_entrypoint_class).map(|_| ())
         });
         match self.state.exceeded.get() {
             Some(limit) => Err(format!("reading the export exceeded its {limit}")),
@@ -501,6 +535,40 @@ impl Isolate {
         depth: u32,
         timeout: Duration,
     ) -> Result<HttpResponse, WorkerError> {
+        let reply = self
+            .dispatch(depth, timeout, |ctx, id| {
+                self.start_fetch(ctx, id, entrypoint, request)
+            })
+            .await?;
+        match reply {
+            Reply::Http(response) => Ok(response),
+            _ => Err(WorkerError::Internal(
+                "a fetch handler answered with an RPC value".into(),
+            )),
+        }
+    }
+
+    /// Perform an RPC call (or property read) on `target`, `depth` workers deep in a chain.
+    pub(crate) async fn call(
+        self: &Rc<Self>,
+        target: CallTarget,
+        call: RpcCall,
+        depth: u32,
+        timeout: Duration,
+    ) -> Result<Reply, WorkerError> {
+        self.dispatch(depth, timeout, |ctx, id| {
+            self.start_call(ctx, id, target, call)
+        })
+        .await
+    }
+
+    /// Register request `id`, let `start` run its handler, and wait for the reply.
+    async fn dispatch(
+        self: &Rc<Self>,
+        depth: u32,
+        timeout: Duration,
+        start: impl FnOnce(&Ctx<'_>, u64) -> Result<(), WorkerError>,
+    ) -> Result<Reply, WorkerError> {
         let state = &self.state;
         let id = state.next_request.get();
         state.next_request.set(id + 1);
@@ -511,7 +579,7 @@ impl Isolate {
         let _waiter = WaiterGuard { state, id };
 
         let started = self.run(state.limits.cpu, |ctx| {
-            let result = self.start_fetch(&ctx, id, entrypoint, request);
+            let result = start(&ctx, id);
             while ctx.execute_pending_job() {}
             self.report_rejections(&ctx);
             result
@@ -537,7 +605,7 @@ impl Isolate {
                     &state.worker,
                     LogLevel::Error,
                     &format!(
-                        "the fetch handler did not respond within {} s; request cancelled",
+                        "the handler did not respond within {} s; request cancelled",
                         timeout.as_secs_f64()
                     ),
                 );
@@ -562,18 +630,35 @@ impl Isolate {
             let glue = restore(ctx, &self.state.glue)?;
             let exec_ctx: Value = glue.get::<_, Function>("makeContext")?.call(())?;
             let handler: Value = self.exports(ctx)?.get(entrypoint.unwrap_or("default"))?;
+            let no_fetch = || {
+                rquickjs::Exception::throw_type(
+                    ctx,
+                    &format!(
+                        "worker \"{}\" has no fetch() handler{}: it only answers RPC calls \
+                         (call its methods, e.g. `env.SERVICE.myMethod()`, or add a fetch() method)",
+                        self.state.worker,
+                        entrypoint.map(|e| format!(" in entrypoint \"{e}\"")).unwrap_or_default()
+                    ),
+                )
+            };
             let result: Value = if let Some(class) =
                 handler.as_constructor().filter(|_| handler.is_function())
             {
                 // `export default class extends WorkerEntrypoint`: a fresh instance per request.
                 let instance: Object = class.construct((exec_ctx, env))?;
-                let fetch: Function = instance.get("fetch")?;
+                let fetch: Function = instance
+                    .get::<_, Value>("fetch")?
+                    .into_function()
+                    .ok_or_else(no_fetch)?;
                 fetch.call((This(instance), request))?
             } else {
                 let object = handler.as_object().cloned().ok_or_else(|| {
                     rquickjs::Exception::throw_type(ctx, "the entrypoint is not an object or class")
                 })?;
-                let fetch: Function = object.get("fetch")?;
+                let fetch: Function = object
+                    .get::<_, Value>("fetch")?
+                    .into_function()
+                    .ok_or_else(no_fetch)?;
                 fetch.call((This(object), request, env, exec_ctx))?
             };
             switchyard_web::finalize_response(ctx, result)
@@ -582,47 +667,143 @@ impl Isolate {
             self.state
                 .uncaught(JsException::from_error(ctx, e, &self.spec.graph))
         })?;
-        self.settle_into(ctx, promise, id).map_err(|e| {
-            self.state
-                .uncaught(JsException::from_error(ctx, e, &self.spec.graph))
-        })
+        self.settle_into(ctx, promise, id, Answer::Http)
+            .map_err(|e| {
+                self.state
+                    .uncaught(JsException::from_error(ctx, e, &self.spec.graph))
+            })
     }
 
-    /// Route the outcome of `promise` to the waiter `id`.
+    /// Start an incoming RPC call: rebuild the arguments here, find the receiver (a fresh
+    /// instance of the entrypoint class, the entrypoint object, or an exported stub target) and
+    /// let runtime.js apply Cloudflare's lookup rules and call it.
+    fn start_call<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        id: u64,
+        target: CallTarget,
+        call: RpcCall,
+    ) -> Result<(), WorkerError> {
+        const KIND_ENTRYPOINT_CLASS: u8 = 0;
+        const KIND_ENTRYPOINT_OBJECT: u8 = 1;
+        const KIND_STUB: u8 = 2;
+        let promise = (|| {
+            let args = match call.args {
+                Some(wire) => self.value_from_wire(ctx, wire, ImportScope::Call(id))?,
+                None => Value::new_undefined(ctx.clone()),
+            };
+            let env = restore(ctx, &self.state.env)?;
+            let glue = restore(ctx, &self.state.glue)?;
+            let exec_ctx: Value = glue.get::<_, Function>("makeContext")?.call(())?;
+            let (kind, receiver) = match target {
+                CallTarget::Entrypoint(name) => {
+                    let handler: Value = self
+                        .exports(ctx)?
+                        .get(name.as_deref().unwrap_or("default"))?;
+                    if handler.is_constructor() {
+                        (KIND_ENTRYPOINT_CLASS, handler)
+                    } else {
+                        (KIND_ENTRYPOINT_OBJECT, handler)
+                    }
+                }
+                CallTarget::Export(export) => (KIND_STUB, self.exported(ctx, export)?),
+            };
+            let path = rquickjs::Array::new(ctx.clone())?;
+            for (i, name) in call.path.into_iter().enumerate() {
+                path.set(i, name)?;
+            }
+            glue.get::<_, Function>("invoke")?
+                .call::<_, Promise>((kind, receiver, path, args, env, exec_ctx))
+        })()
+        .map_err(|e| {
+            self.state
+                .uncaught(JsException::from_error(ctx, e, &self.spec.graph))
+        })?;
+        self.settle_into(ctx, promise, id, Answer::Rpc)
+            .map_err(|e| {
+                self.state
+                    .uncaught(JsException::from_error(ctx, e, &self.spec.graph))
+            })
+    }
+
+    /// Route the outcome of `promise` to the waiter `id`, as a Response or an RPC value.
     fn settle_into<'js>(
         &self,
         ctx: &Ctx<'js>,
         promise: Promise<'js>,
         id: u64,
+        answer: Answer,
     ) -> rquickjs::Result<()> {
-        let ok_state = Rc::downgrade(&self.state);
-        let ok_graph = self.spec.graph.clone();
-        let on_ok = Function::new(ctx.clone(), move |ctx: Ctx<'js>, response: Value<'js>| {
-            let Some(state) = ok_state.upgrade() else {
+        let me = self.state.me.borrow().clone();
+        let on_ok = Function::new(ctx.clone(), move |ctx: Ctx<'js>, value: Value<'js>| {
+            let Some(isolate) = me.upgrade() else {
                 return;
             };
+            let state = &isolate.state;
             let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) else {
                 return;
             };
-            let result = switchyard_web::response_from_js(&ctx, response)
-                .map_err(|error| state.uncaught(JsException::from_error(&ctx, error, &ok_graph)));
+            let result = match answer {
+                Answer::Http => switchyard_web::response_from_js(&ctx, value)
+                    .map(Reply::Http)
+                    .map_err(|error| {
+                        state.uncaught(JsException::from_error(&ctx, error, &isolate.spec.graph))
+                    }),
+                Answer::Rpc => match isolate.value_to_wire(&ctx, value, "result") {
+                    Ok(wire) => Ok(Reply::Value(wire)),
+                    // The result cannot be cloned: the caller gets the DataCloneError.
+                    Err(error) => isolate.rpc_rejection(&ctx, caught(&ctx, error)),
+                },
+            };
             let _ = tx.send(result);
         })?;
-        let err_state = Rc::downgrade(&self.state);
-        let err_graph = self.spec.graph.clone();
-        let on_err = Function::new(ctx.clone(), move |reason: Value<'js>| {
-            let Some(state) = err_state.upgrade() else {
+        let me = self.state.me.borrow().clone();
+        let on_err = Function::new(ctx.clone(), move |ctx: Ctx<'js>, reason: Value<'js>| {
+            let Some(isolate) = me.upgrade() else {
                 return;
             };
+            let state = &isolate.state;
             let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) else {
                 return;
             };
-            let error = state.uncaught(JsException::from_value(reason, &err_graph));
-            let _ = tx.send(Err(error));
+            let result = match answer {
+                Answer::Http => {
+                    Err(state.uncaught(JsException::from_value(reason, &isolate.spec.graph)))
+                }
+                Answer::Rpc => isolate.rpc_rejection(&ctx, reason),
+            };
+            let _ = tx.send(result);
         })?;
         let then: Function = promise.get("then")?;
         then.call::<_, Value>((This(promise), on_ok, on_err))?;
         Ok(())
+    }
+
+    /// What an RPC caller gets when the call threw `reason`: the reason itself, cloned (as on
+    /// Cloudflare, where the exception propagates to the caller), or the limit the isolate hit.
+    fn rpc_rejection<'js>(&self, ctx: &Ctx<'js>, reason: Value<'js>) -> Result<Reply, WorkerError> {
+        let exception = JsException::from_value(reason.clone(), &self.spec.graph);
+        if self.state.note_limit(&exception) {
+            return Err(WorkerError::LimitExceeded {
+                worker: self.state.worker.clone(),
+                limit: self
+                    .state
+                    .exceeded
+                    .get()
+                    .unwrap_or(LimitKind::Cpu(self.state.limits.cpu)),
+            });
+        }
+        match self.value_to_wire(ctx, reason, "error") {
+            Ok(wire) => Ok(Reply::Threw(wire)),
+            // A thrown value that cannot be cloned (a Symbol, a WeakMap): its DataCloneError.
+            Err(error) => match self.value_to_wire(ctx, caught(ctx, error), "error") {
+                Ok(wire) => Ok(Reply::Threw(wire)),
+                Err(_) => Err(WorkerError::Exception {
+                    worker: self.state.worker.clone(),
+                    exception,
+                }),
+            },
+        }
     }
 
     /// Log the rejections no handler claimed once microtasks ran dry.
@@ -726,11 +907,22 @@ impl Isolate {
                     return;
                 };
                 let outcome = match result {
-                    Ok(response) => {
-                        switchyard_web::response_to_js(ctx, response).and_then(|response| {
+                    Ok(Reply::Http(response)) => switchyard_web::response_to_js(ctx, response)
+                        .and_then(|response| {
                             pending.resolve.restore(ctx)?.call::<_, ()>((response,))
-                        })
-                    }
+                        }),
+                    Ok(Reply::Value(wire)) => self
+                        .value_from_wire(ctx, wire, self.result_scope())
+                        .and_then(|value| pending.resolve.restore(ctx)?.call::<_, ()>((value,))),
+                    Ok(Reply::Threw(wire)) => self
+                        .value_from_wire(ctx, wire, self.result_scope())
+                        .and_then(|reason| {
+                            pending
+                                .reject
+                                .clone()
+                                .restore(ctx)?
+                                .call::<_, ()>((reason,))
+                        }),
                     Err(error) => error.to_js(ctx).and_then(|error| {
                         pending.reject.clone().restore(ctx)?.call::<_, ()>((error,))
                     }),
@@ -757,6 +949,7 @@ impl Isolate {
     /// for any more.
     fn after_turn(&self) {
         let state = &self.state;
+        state.release_finished_imports();
         let quiet = state.calls.borrow().is_empty() && state.completions.borrow().is_empty();
         if !quiet || self.runtime.is_job_pending() {
             return;
@@ -819,6 +1012,8 @@ impl Drop for Isolate {
         state.env.borrow_mut().take();
         state.exports.borrow_mut().take();
         state.glue.borrow_mut().take();
+        let stubs = std::mem::take(&mut *state.stubs.borrow_mut());
+        stubs.into_imports().into_iter().for_each(rpc::release);
         self.runtime.run_gc();
     }
 }
@@ -873,7 +1068,28 @@ struct WaiterGuard<'a> {
 impl Drop for WaiterGuard<'_> {
     fn drop(&mut self) {
         self.state.waiting.borrow_mut().remove(&self.id);
+        // Stubs passed as this call's arguments are released when it returns, as on Cloudflare.
+        let id = self.id;
+        self.state
+            .release_imports(|scope| scope == ImportScope::Call(id));
     }
+}
+
+/// What a request's handler answers with.
+#[derive(Clone, Copy)]
+enum Answer {
+    Http,
+    Rpc,
+}
+
+/// The value of a failed call: the pending exception, or the error as text.
+fn caught<'js>(ctx: &Ctx<'js>, error: rquickjs::Error) -> Value<'js> {
+    if error.is_exception() {
+        return ctx.catch();
+    }
+    rquickjs::String::from_str(ctx.clone(), &error.to_string())
+        .map(|s| s.into_value())
+        .unwrap_or_else(|_| Value::new_undefined(ctx.clone()))
 }
 
 fn restore<'js>(
@@ -886,9 +1102,23 @@ fn restore<'js>(
         .restore(ctx)
 }
 
-/// Check that `exports[name]` can handle fetch: an object with a `fetch` method, or a class whose
-/// prototype has one. Returns what is wrong otherwise.
-fn check_fetch_handler(exports: &Object<'_>, name: &str) -> Result<(), String> {
+/// What an entrypoint can answer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Handler {
+    /// HTTP requests (and RPC, if it is a WorkerEntrypoint class).
+    Fetch,
+    /// RPC calls only: a WorkerEntrypoint class without a fetch() method.
+    RpcOnly,
+}
+
+/// Check that `exports[name]` is an entrypoint: an object with a `fetch` method, a class whose
+/// prototype has one, or a class extending WorkerEntrypoint (RPC only). Returns what is wrong
+/// otherwise.
+fn check_handler<'js>(
+    exports: &Object<'js>,
+    name: &str,
+    is_entrypoint_class: &Function<'js>,
+) -> Result<Handler, String> {
     let what = if name == "default" {
         "its default export".to_owned()
     } else {
@@ -910,14 +1140,21 @@ fn check_fetch_handler(exports: &Object<'_>, name: &str) -> Result<(), String> {
     if handler.is_function() {
         let prototype: Option<Object> = handler.as_object().and_then(|o| o.get("prototype").ok());
         if prototype.as_ref().is_some_and(has_fetch) {
-            return Ok(());
+            return Ok(Handler::Fetch);
+        }
+        if is_entrypoint_class
+            .call::<_, bool>((handler,))
+            .unwrap_or(false)
+        {
+            return Ok(Handler::RpcOnly);
         }
         return Err(format!(
-            "{what} is a class or function without a fetch() method"
+            "{what} is a class or function without a fetch() method (a class that extends \
+             WorkerEntrypoint may have RPC methods only)"
         ));
     }
     match handler.as_object() {
-        Some(object) if has_fetch(object) => Ok(()),
+        Some(object) if has_fetch(object) => Ok(Handler::Fetch),
         Some(_) => Err(format!("{what} has no fetch() method")),
         None => Err(format!(
             "{what} is a {}, not an object",
@@ -932,36 +1169,18 @@ fn check_fetch_handler(exports: &Object<'_>, name: &str) -> Result<(), String> {
 /// local task, and resolve the returned promise with its response when it comes back.
 fn binding_fetch<'js>(
     ctx: &Ctx<'js>,
-    state: &Rc<IsolateState>,
-    spec: &WorkerSpec,
+    isolate: &Isolate,
     id: usize,
     request: Value<'js>,
 ) -> rquickjs::Result<Promise<'js>> {
-    let binding = spec
+    let state = &isolate.state;
+    let binding = isolate
+        .spec
         .config
         .services
         .get(id)
         .ok_or_else(|| rquickjs::Exception::throw_internal(ctx, "unknown service binding"))?;
-    // Which of this isolate's requests made the call is not tracked through promises, so take the
-    // deepest one in flight (or the last to arrive): exact for a single chain, and a cycle still
-    // hits the cap.
-    let deepest = state
-        .waiting
-        .borrow()
-        .values()
-        .map(|(_, d)| *d)
-        .max()
-        .unwrap_or(0);
-    let depth = deepest.max(state.last_depth.get()) + 1;
-    if depth > MAX_CHAIN_DEPTH {
-        return Err(rquickjs::Exception::throw_message(
-            ctx,
-            &format!(
-                "Subrequest depth limit exceeded: this request passed through more than \
-                 {MAX_CHAIN_DEPTH} workers. Do service bindings call each other in a cycle?"
-            ),
-        ));
-    }
+    let depth = isolate.next_depth(ctx)?;
     let request = switchyard_web::request_from_js(ctx, request)?;
     let (promise, resolve, reject) = ctx.promise()?;
     let call = state.next_call.get();
@@ -980,11 +1199,10 @@ fn binding_fetch<'js>(
 
     tokio::task::spawn_local(async move {
         let result = match workers.upgrade() {
-            Some(workers) => {
-                workers
-                    .fetch(&target, entrypoint.as_deref(), request, depth)
-                    .await
-            }
+            Some(workers) => workers
+                .fetch(&target, entrypoint.as_deref(), request, depth)
+                .await
+                .map(Reply::Http),
             None => Err(WorkerError::Internal("the server is shutting down".into())),
         };
         if let Some(caller) = caller.upgrade() {

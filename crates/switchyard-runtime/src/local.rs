@@ -10,7 +10,7 @@ use switchyard_web::{HttpRequest, HttpResponse};
 
 use crate::error::WorkerError;
 use crate::fleet::Fleet;
-use crate::isolate::Isolate;
+use crate::isolate::{CallTarget, Isolate, Reply, RpcCall};
 
 /// One thread's view of the fleet: an isolate per worker, created on first use, and the entry
 /// point for requests arriving on this thread.
@@ -89,6 +89,20 @@ impl LocalWorkers {
                 depth,
                 self.fleet.options.request_timeout,
             )
+            .await
+    }
+
+    /// Perform an RPC call on `worker`, `depth` workers deep in a chain.
+    pub(crate) async fn call(
+        &self,
+        worker: &str,
+        target: CallTarget,
+        call: RpcCall,
+        depth: u32,
+    ) -> Result<Reply, WorkerError> {
+        let isolate = self.isolate(worker)?;
+        isolate
+            .call(target, call, depth, self.fleet.options.request_timeout)
             .await
     }
 

@@ -417,6 +417,10 @@ class Request {
         req.#body = handle === null || method === "GET" || method === "HEAD" ? null : newBody(handle);
         return req;
       },
+      // A user stream body not yet drained, which RPC streams instead of buffering.
+      undrainedStream(req) {
+        return bodyNeedsDrain(req.#body) ? req.#body.stream : undefined;
+      },
       parts(req) {
         if (!isRequest(req)) throw new TypeError("Expected a Request object.");
         const source = takeSourceForRust(req.#body, "Request");
@@ -635,6 +639,9 @@ class Response {
         res.#headers = headersFromFlat(flatHeaders, GUARD_IMMUTABLE);
         res.#body = handle === null || NULL_BODY_STATUSES.has(status) ? null : newBody(handle);
         return res;
+      },
+      undrainedStream(res) {
+        return bodyNeedsDrain(res.#body) ? res.#body.stream : undefined;
       },
       parts(res) {
         if (!isResponse(res)) throw new TypeError("Expected a Response object.");

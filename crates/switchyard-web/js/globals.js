@@ -139,4 +139,6 @@ return {
   responseParts: responseInternals.parts,
   prepareRequest,
   finalizeResponse,
+  wireSerialize,
+  wireDeserialize,
 };

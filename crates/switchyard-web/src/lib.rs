@@ -44,6 +44,7 @@
 
 mod body;
 mod natives;
+pub mod wire;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -120,6 +121,7 @@ const BOOTSTRAP: &str = concat!(
     include_str!("../js/streams.js"),
     include_str!("../js/fetch.js"),
     include_str!("../js/clone.js"),
+    include_str!("../js/wire.js"),
     include_str!("../js/console.js"),
     include_str!("../js/globals.js"),
     "\n}\n"
@@ -163,6 +165,8 @@ struct Internals {
     response_parts: Persistent<Function<'static>>,
     prepare_request: Persistent<Function<'static>>,
     finalize_response: Persistent<Function<'static>>,
+    wire_serialize: Persistent<Function<'static>>,
+    wire_deserialize: Persistent<Function<'static>>,
 }
 
 /// Runtime userdata mapping each installed context to its [`Internals`]. Userdata is per
@@ -217,6 +221,8 @@ pub fn install(ctx: &Ctx<'_>, options: WebOptions) -> Result<()> {
         response_parts: get("responseParts")?,
         prepare_request: get("prepareRequest")?,
         finalize_response: get("finalizeResponse")?,
+        wire_serialize: get("wireSerialize")?,
+        wire_deserialize: get("wireDeserialize")?,
     };
     if ctx.userdata::<Registry>().is_none() {
         ctx.store_userdata(Registry::default())

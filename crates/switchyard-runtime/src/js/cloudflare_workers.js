@@ -1,31 +1,12 @@
-// The `cloudflare:workers` built-in module. The runtime puts this isolate's `env` on a symbol-keyed
-// global before the worker's modules evaluate.
+// The `cloudflare:workers` built-in module. The runtime puts this isolate's `env` and its RPC
+// classes on a symbol-keyed global before the worker's modules evaluate.
 const internal = globalThis[Symbol.for("switchyard.internal")];
 
 export const env = internal.env;
-
-export class WorkerEntrypoint {
-  constructor(ctx, env) {
-    this.ctx = ctx;
-    this.env = env;
-  }
-}
-
-export class DurableObject {
-  constructor(ctx, env) {
-    this.ctx = ctx;
-    this.env = env;
-  }
-}
-
-export class WorkflowEntrypoint {
-  constructor(ctx, env) {
-    this.ctx = ctx;
-    this.env = env;
-  }
-}
-
-export class RpcTarget {}
+export const WorkerEntrypoint = internal.WorkerEntrypoint;
+export const DurableObject = internal.DurableObject;
+export const WorkflowEntrypoint = internal.WorkflowEntrypoint;
+export const RpcTarget = internal.RpcTarget;
 
 export function waitUntil(promise) {
   internal.waitUntil(promise);

@@ -51,6 +51,170 @@ export default function (native) {
   }
   Object.defineProperty(ExecutionContext.prototype, Symbol.toStringTag, { value: "ExecutionContext" });
 
+  // === RPC stubs ===
+  const SymbolDispose = Symbol.dispose ?? Symbol.for("dispose");
+  const ObjectPrototype = Object.prototype;
+  const ObjectHasOwn = Object.hasOwn;
+  const ReflectApply = Reflect.apply;
+
+  // The classes of `cloudflare:workers` live here, once per isolate, so the runtime can tell an
+  // RpcTarget (passed by reference) from other objects (passed by value).
+  class WorkerEntrypoint {
+    constructor(ctx, env) {
+      this.ctx = ctx;
+      this.env = env;
+    }
+  }
+  class DurableObject {
+    constructor(ctx, env) {
+      this.ctx = ctx;
+      this.env = env;
+    }
+  }
+  class WorkflowEntrypoint {
+    constructor(ctx, env) {
+      this.ctx = ctx;
+      this.env = env;
+    }
+  }
+  class RpcTarget {}
+  const isTarget = (value) => value instanceof RpcTarget;
+
+  // `send(path, args)` performs the call (`args` an array) or reads the property (`args`
+  // undefined) at `path` and returns a promise. What `env.SVC.a.b` returns: callable, and
+  // awaitable to read the property, as on Cloudflare.
+  function rpcProperty(send, path) {
+    const call = function () {};
+    return new Proxy(call, {
+      get(_, key) {
+        if (typeof key === "symbol") return undefined;
+        if (key === "then" || key === "catch" || key === "finally") {
+          return (...handlers) => {
+            const promise = send(path, undefined);
+            return ReflectApply(Promise.prototype[key], promise, handlers);
+          };
+        }
+        return rpcProperty(send, [...path, key]);
+      },
+      apply(_, thisArg, args) {
+        return send(path, args);
+      },
+    });
+  }
+
+  // A stub for a function or RpcTarget that lives in another isolate (import `id`).
+  function makeStub(id) {
+    const send = (path, args) => {
+      try {
+        return native.stubCall(id, path, args);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+    const dispose = () => native.stubRelease(id);
+    const dup = () => makeStub(native.stubDup(id));
+    const call = function () {};
+    return new Proxy(call, {
+      get(_, key) {
+        if (key === SymbolDispose) return dispose;
+        if (typeof key === "symbol" || key === "then") return undefined;
+        if (key === "dup") return dup;
+        return rpcProperty(send, [key]);
+      },
+      apply(_, thisArg, args) {
+        return send([], args);
+      },
+    });
+  }
+
+  const ENTRYPOINT_RESERVED = new Set([
+    "fetch",
+    "connect",
+    "alarm",
+    "webSocketMessage",
+    "webSocketClose",
+    "webSocketError",
+    "dup",
+    "constructor",
+  ]);
+  const STUB_RESERVED = new Set(["dup", "constructor"]);
+
+  function notImplemented(name, hint) {
+    return new TypeError(`The RPC receiver does not implement the method "${name}".${hint}`);
+  }
+
+  // One property of an RPC receiver, by Cloudflare's rules: a plain object (or function) exposes
+  // its own properties; a class instance (WorkerEntrypoint, RpcTarget) only what its class
+  // declares, never instance fields or what every object inherits.
+  function lookup(object, name, ownProperties, reserved, hint) {
+    if (reserved.has(name)) {
+      throw new TypeError(`'${name}' is a reserved method and cannot be called over RPC.`);
+    }
+    if (ownProperties) {
+      if (!ObjectHasOwn(object, name)) throw notImplemented(name, hint);
+      return object[name];
+    }
+    if (ObjectHasOwn(object, name)) throw notImplemented(name, hint);
+    const value = object[name];
+    if (value === ObjectPrototype[name]) throw notImplemented(name, hint);
+    return value;
+  }
+
+  const KIND_ENTRYPOINT_CLASS = 0;
+  const KIND_ENTRYPOINT_OBJECT = 1;
+  const KIND_STUB = 2;
+  const PLAIN_OBJECT_HINT =
+    " This worker's entrypoint is a plain object, which answers RPC only with its own " +
+    "properties; to expose methods, export a class that extends WorkerEntrypoint " +
+    "(import { WorkerEntrypoint } from \"cloudflare:workers\").";
+
+  // Perform an incoming call (`args` an array) or property read (`args` undefined) at `path`
+  // on `target`. Returns the result, possibly a promise.
+  function invoke(kind, target, path, args, env, ctx) {
+    // A fresh instance of the entrypoint class per call, as for each request.
+    if (kind === KIND_ENTRYPOINT_CLASS) target = new target(ctx, env);
+    const reserved = kind === KIND_STUB ? STUB_RESERVED : ENTRYPOINT_RESERVED;
+    const hint = kind === KIND_ENTRYPOINT_OBJECT ? PLAIN_OBJECT_HINT : "";
+    let ownProperties = kind === KIND_ENTRYPOINT_OBJECT || (kind === KIND_STUB && !isTarget(target));
+    let object = target;
+    if (path.length === 0) {
+      if (args === undefined) return target;
+      if (typeof target !== "function") throw new TypeError('"(this)" is not a function.');
+      return ReflectApply(target, undefined, args);
+    }
+    for (let i = 0; i < path.length - 1; i++) {
+      const next = lookup(object, path[i], ownProperties, reserved, hint);
+      if (typeof next !== "function" && (typeof next !== "object" || next === null)) {
+        throw notImplemented(path[i + 1], "");
+      }
+      const proto = Object.getPrototypeOf(next);
+      if (proto === ObjectPrototype || proto === null || typeof next === "function") {
+        ownProperties = !isTarget(next);
+      } else if (isTarget(next)) {
+        ownProperties = false;
+      } else {
+        throw notImplemented(path[i + 1], "");
+      }
+      object = next;
+    }
+    const name = path[path.length - 1];
+    const value = lookup(object, name, ownProperties, reserved, hint);
+    if (args === undefined) return value;
+    if (typeof value !== "function") throw new TypeError(`"${path.join(".")}" is not a function.`);
+    if (kind === KIND_ENTRYPOINT_OBJECT && path.length === 1) {
+      // A handler function of a plain-object export: called as (arg, env, ctx).
+      if (args.length !== 1) {
+        throw new TypeError(
+          `Attempted to call RPC function "${name}" with ${args.length} arguments. A method of ` +
+            "a plain-object export takes exactly one argument from the caller (it is called " +
+            "as (arg, env, ctx)); for more, export a class that extends WorkerEntrypoint.",
+        );
+      }
+      return ReflectApply(value, object, [args[0], env, ctx]);
+    }
+    return ReflectApply(value, object, args);
+  }
+
   // === service bindings ===
   class Fetcher {
     #id;
@@ -68,14 +232,49 @@ export default function (native) {
   }
   Object.defineProperty(Fetcher.prototype, Symbol.toStringTag, { value: "Fetcher" });
 
+  // `env.SVC`: fetch() and connect() as Cloudflare's Fetcher, and any other name an RPC method
+  // or property of the target's entrypoint.
+  function makeFetcher(id) {
+    const fetcher = new Fetcher(id);
+    const fetch = (input, init) => fetcher.fetch(input, init);
+    const connect = () => fetcher.connect();
+    const send = (path, args) => native.rpcCall(id, path, args);
+    return new Proxy(fetcher, {
+      get(target, key) {
+        if (key === "fetch") return fetch;
+        if (key === "connect") return connect;
+        if (typeof key === "symbol" || key === "then" || key in target) return target[key];
+        return rpcProperty(send, [key]);
+      },
+    });
+  }
+
   // Read by the `cloudflare:workers` module whenever it is first imported (possibly by a dynamic
   // import() during a request), so it stays; it exposes nothing that module does not export.
-  const internal = { env: undefined, waitUntil };
+  const internal = {
+    env: undefined,
+    waitUntil,
+    WorkerEntrypoint,
+    DurableObject,
+    WorkflowEntrypoint,
+    RpcTarget,
+  };
   Object.defineProperty(globalThis, Symbol.for("switchyard.internal"), { value: internal, configurable: true });
 
   return {
     makeContext: () => new ExecutionContext(),
-    makeFetcher: (id) => new Fetcher(id),
+    makeFetcher,
+    makeStub,
+    isTarget,
+    isEntrypointClass: (f) => typeof f === "function" && f.prototype instanceof WorkerEntrypoint,
+    // Always a promise: a method that throws synchronously rejects it.
+    invoke(...args) {
+      try {
+        return Promise.resolve(invoke(...args));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
     setEnv: (env) => { internal.env = env; },
   };
 }
