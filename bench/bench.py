@@ -68,6 +68,21 @@ SCENARIOS = {
         "body": JSON_BODY,
         "about": f"(d) JSON API: parse {len(JSON_BODY)} B, transform, respond",
     },
+    "rpc0": {
+        "workers": [worker("caller", "rpc_caller.js", SVC="svc"), worker("svc", "rpc_service.js")],
+        "path": "/?n=0",
+        "about": "RPC baseline: the caller making no call",
+    },
+    "rpc10": {
+        "workers": [worker("caller", "rpc_caller.js", SVC="svc"), worker("svc", "rpc_service.js")],
+        "path": "/?n=10",
+        "about": "10 sequential RPC calls (env.SVC.add) per request",
+    },
+    "fetch10": {
+        "workers": [worker("caller", "rpc_caller.js", SVC="svc"), worker("svc", "rpc_service.js")],
+        "path": "/?n=10&mode=fetch",
+        "about": "the same 10 calls as env.SVC.fetch()",
+    },
     "body64k": {"workers": chain(1), "path": "/?size=65536", "about": "(e) 64 KB response through a binding"},
     "body4m": {
         "workers": chain(1),
@@ -301,6 +316,14 @@ def main():
     parser.add_argument("--only", nargs="*", help="scenarios to run (default: all)")
     parser.add_argument("--out", default=str(BENCH / "results"), help="output path without extension")
     args = parser.parse_args()
+    # With --only, the other scenarios' figures in the output file are kept (each scenario records
+    # when it was measured).
+    previous = {}
+    if args.only and Path(args.out + ".json").exists():
+        old = json.loads(Path(args.out + ".json").read_text())
+        previous = old.get("scenarios", {})
+        for scenario in previous.values():
+            scenario.setdefault("measured", old.get("machine", {}).get("date"))
 
     runtimes = [Switchyard(args.threads), Workerd()]
     results = {"machine": {"cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M")}, "args": vars(args), "scenarios": {}}
@@ -333,6 +356,9 @@ def main():
                 "about": f"(g) {args.workers} workers loaded, each touched once",
                 "median": {r.name: many_workers(r if r.name == "workerd" else Switchyard(1), args.workers) for r in runtimes},
             }
+    for name, scenario in results["scenarios"].items():
+        scenario["measured"] = results["machine"]["date"]
+    results["scenarios"] = {**previous, **results["scenarios"]}
     Path(args.out + ".json").write_text(json.dumps(results, indent=2))
     Path(args.out + ".md").write_text(render(results))
     print(render(results))
@@ -342,7 +368,7 @@ def render(results):
     out = [
         "# Switchyard vs workerd",
         "",
-        f"Measured {results['machine']['date']} on {results['machine']['cpus']} cores, both runtimes in the same run, "
+        f"Measured {results['machine']['date']} (scenarios run separately say when) on {results['machine']['cpus']} cores, both runtimes in the same run, "
         f"alternating, {results['args']['rounds']} rounds of {results['args']['duration']} s per scenario (medians); "
         f"wrk runs on the same cores. Switchyard with --threads {results['args']['threads']}; workerd as `workerd serve`. "
         "Read the ratios: absolute numbers move with the machine's load.",
@@ -360,8 +386,9 @@ def render(results):
         wd = s["median"].get("workerd", {}).get("rps")
         for runtime, m in s["median"].items():
             ratio = f"{m['rps'] / wd:.2f}×" if wd else "–"
+            when = f" ({s['measured']})" if s.get("measured") and s["measured"] != results["machine"]["date"] else ""
             out.append(
-                f"| {s['about']} | {runtime} | {m['rps']:.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | "
+                f"| {s['about']}{when} | {runtime} | {m['rps']:.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | "
                 f"{m['p999_ms']:.2f} | {m['rss_mb']:.0f} | {m['cpu_us_per_req']:.0f} | {m['errors']:.0f} | {ratio} |"
             )
     hello = results["scenarios"].get("hello", {}).get("median", {})
@@ -374,6 +401,17 @@ def render(results):
             r = results["scenarios"]["router"]["median"][runtime]["cpu_us_per_req"]
             c = results["scenarios"]["chain5"]["median"][runtime]["cpu_us_per_req"]
             out.append(f"- {runtime}: {(c - r) / 4:.1f} µs per hop")
+    if all(k in results["scenarios"] for k in ("rpc0", "rpc10", "fetch10")):
+        out += ["", "Cost of one call over a binding, from CPU time per request: (10 calls − none) / 10", ""]
+        for runtime in ("switchyard", "workerd"):
+            base = results["scenarios"]["rpc0"]["median"][runtime]["cpu_us_per_req"]
+            rpc = results["scenarios"]["rpc10"]["median"][runtime]
+            fetch = results["scenarios"]["fetch10"]["median"][runtime]
+            out.append(
+                f"- {runtime}: RPC {(rpc['cpu_us_per_req'] - base) / 10:.1f} µs per call "
+                f"({rpc['rps'] * 10:.0f} calls/s); over fetch {(fetch['cpu_us_per_req'] - base) / 10:.1f} µs per call "
+                f"({fetch['rps'] * 10:.0f} calls/s)"
+            )
     if "cold_start" in results["scenarios"]:
         s = results["scenarios"]["cold_start"]["median"]
         out += ["", "(f) Cold start, process start → first response of a hello worker (median of 5):", ""]

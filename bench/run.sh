@@ -2,8 +2,9 @@
 # Switchyard vs workerd on the same worker code, side by side. Not part of the test suite.
 #   bench/run.sh                 full run (about 10 minutes): writes bench/results.md and .json
 #   bench/run.sh --smoke         a few seconds per scenario, to check the bench still works
-#   bench/run.sh --only router   selected scenarios (hello router chain5 json body64k body4m
-#                                cold_start many_workers); other flags: see bench/bench.py --help
+#   bench/run.sh --only router   selected scenarios (hello router chain5 json rpc0 rpc10 fetch10
+#                                body64k body4m cold_start many_workers), kept alongside the
+#                                others in results.md; other flags: see bench/bench.py --help
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
