@@ -62,7 +62,7 @@ pub fn to_wire<'js, S>(
     is_target: &Function<'js>,
     hooks: &mut dyn StubHooks<'js, S>,
 ) -> Result<Wire<S>> {
-    // Most RPC values are primitives: no need to walk them in JS.
+    // Most RPC values are primitives, and most argument lists arrays of them: no JS walk.
     if let Some(prim) = primitive_to_tape(&value)? {
         return Ok(Wire {
             tape: prim,
@@ -156,37 +156,89 @@ const OP_TRUE: i32 = 2;
 const OP_FALSE: i32 = 3;
 const OP_NUMBER: i32 = 4;
 const OP_STRING: i32 = 5;
+const OP_ARRAY: i32 = 8;
 
+/// The tape of a primitive, or of an array of primitives (a call's usual arguments), written
+/// without the JS walk; `None` for anything else.
 fn primitive_to_tape(value: &Value<'_>) -> Result<Option<Vec<Prim>>> {
-    Ok(Some(if value.is_undefined() {
-        vec![Prim::Int(OP_UNDEFINED)]
-    } else if value.is_null() {
-        vec![Prim::Int(OP_NULL)]
-    } else if let Some(b) = value.as_bool() {
-        vec![Prim::Int(if b { OP_TRUE } else { OP_FALSE })]
-    } else if let Some(i) = value.as_int() {
-        vec![Prim::Int(OP_NUMBER), Prim::Int(i)]
-    } else if let Some(f) = value.as_float() {
-        vec![Prim::Int(OP_NUMBER), Prim::Float(f)]
-    } else if let Some(s) = value.as_string() {
-        vec![Prim::Int(OP_STRING), Prim::String(s.to_string()?)]
-    } else {
-        return Ok(None);
-    }))
+    let mut tape = Vec::new();
+    if let Some(array) = value.as_array() {
+        let len = array.len();
+        if len > FAST_ARRAY_MAX {
+            return Ok(None);
+        }
+        tape.reserve(2 + 2 * len);
+        tape.push(Prim::Int(OP_ARRAY));
+        tape.push(Prim::Int(len as i32));
+        for item in array.iter::<Value>() {
+            if !push_primitive(&mut tape, &item?)? {
+                return Ok(None);
+            }
+        }
+        return Ok(Some(tape));
+    }
+    Ok(push_primitive(&mut tape, value)?.then_some(tape))
 }
 
+/// Longest array the Rust fast path handles; longer ones are rarely all primitives.
+const FAST_ARRAY_MAX: usize = 16;
+
+fn push_primitive(tape: &mut Vec<Prim>, value: &Value<'_>) -> Result<bool> {
+    if value.is_undefined() {
+        tape.push(Prim::Int(OP_UNDEFINED));
+    } else if value.is_null() {
+        tape.push(Prim::Int(OP_NULL));
+    } else if let Some(b) = value.as_bool() {
+        tape.push(Prim::Int(if b { OP_TRUE } else { OP_FALSE }));
+    } else if let Some(i) = value.as_int() {
+        tape.extend([Prim::Int(OP_NUMBER), Prim::Int(i)]);
+    } else if let Some(f) = value.as_float() {
+        tape.extend([Prim::Int(OP_NUMBER), Prim::Float(f)]);
+    } else if let Some(s) = value.as_string() {
+        tape.extend([Prim::Int(OP_STRING), Prim::String(s.to_string()?)]);
+    } else {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// The inverse of [`primitive_to_tape`]: `None` if the tape holds anything else.
 fn primitive_from_tape<'js>(ctx: &Ctx<'js>, tape: &[Prim]) -> Result<Option<Value<'js>>> {
-    let value = match tape {
-        [Prim::Int(OP_UNDEFINED)] => Value::new_undefined(ctx.clone()),
-        [Prim::Int(OP_NULL)] => Value::new_null(ctx.clone()),
-        [Prim::Int(OP_TRUE)] => Value::new_bool(ctx.clone(), true),
-        [Prim::Int(OP_FALSE)] => Value::new_bool(ctx.clone(), false),
-        [Prim::Int(OP_NUMBER), Prim::Int(i)] => Value::new_int(ctx.clone(), *i),
-        [Prim::Int(OP_NUMBER), Prim::Float(f)] => Value::new_float(ctx.clone(), *f),
-        [Prim::Int(OP_STRING), Prim::String(s)] => {
-            rquickjs::String::from_str(ctx.clone(), s)?.into_value()
+    if let [Prim::Int(OP_ARRAY), Prim::Int(len), items @ ..] = tape {
+        let array = Array::new(ctx.clone())?;
+        let mut rest = items;
+        for i in 0..*len as usize {
+            let Some((value, tail)) = read_primitive(ctx, rest)? else {
+                return Ok(None);
+            };
+            array.set(i, value)?;
+            rest = tail;
         }
+        return Ok(rest.is_empty().then(|| array.into_value()));
+    }
+    Ok(match read_primitive(ctx, tape)? {
+        Some((value, [])) => Some(value),
+        _ => None,
+    })
+}
+
+type Read<'js, 't> = Option<(Value<'js>, &'t [Prim])>;
+
+fn read_primitive<'js, 't>(ctx: &Ctx<'js>, tape: &'t [Prim]) -> Result<Read<'js, 't>> {
+    let (value, rest) = match tape {
+        [Prim::Int(OP_UNDEFINED), rest @ ..] => (Value::new_undefined(ctx.clone()), rest),
+        [Prim::Int(OP_NULL), rest @ ..] => (Value::new_null(ctx.clone()), rest),
+        [Prim::Int(OP_TRUE), rest @ ..] => (Value::new_bool(ctx.clone(), true), rest),
+        [Prim::Int(OP_FALSE), rest @ ..] => (Value::new_bool(ctx.clone(), false), rest),
+        [Prim::Int(OP_NUMBER), Prim::Int(i), rest @ ..] => (Value::new_int(ctx.clone(), *i), rest),
+        [Prim::Int(OP_NUMBER), Prim::Float(f), rest @ ..] => {
+            (Value::new_float(ctx.clone(), *f), rest)
+        }
+        [Prim::Int(OP_STRING), Prim::String(s), rest @ ..] => (
+            rquickjs::String::from_str(ctx.clone(), s)?.into_value(),
+            rest,
+        ),
         _ => return Ok(None),
     };
-    Ok(Some(value))
+    Ok(Some((value, rest)))
 }

@@ -239,12 +239,20 @@ export default function (native) {
     const fetch = (input, init) => fetcher.fetch(input, init);
     const connect = () => fetcher.connect();
     const send = (path, args) => native.rpcCall(id, path, args);
+    // One property stub per method name, made on first use: `env.SVC.add` on every call would
+    // otherwise build a new Proxy each time.
+    const methods = new Map();
     return new Proxy(fetcher, {
       get(target, key) {
         if (key === "fetch") return fetch;
         if (key === "connect") return connect;
         if (typeof key === "symbol" || key === "then" || key in target) return target[key];
-        return rpcProperty(send, [key]);
+        let method = methods.get(key);
+        if (method === undefined) {
+          method = rpcProperty(send, [key]);
+          methods.set(key, method);
+        }
+        return method;
       },
     });
   }

@@ -11,3 +11,4 @@ mod misc;
 mod rust_api;
 mod streams;
 mod url;
+mod wire;
