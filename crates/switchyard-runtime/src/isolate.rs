@@ -973,8 +973,8 @@ impl Isolate {
             log_line(
                 &state.worker,
                 LogLevel::Error,
-                "The script will never generate a response: the fetch handler's promise is pending \
-                 and nothing is left that could settle it",
+                "The script will never generate a response: the handler's promise (fetch or an RPC \
+                 method) is pending and nothing is left that could settle it",
             );
             let _ = tx.send(Err(WorkerError::NeverResponded {
                 worker: state.worker.clone(),
@@ -1013,7 +1013,7 @@ impl Drop for Isolate {
         state.exports.borrow_mut().take();
         state.glue.borrow_mut().take();
         let stubs = std::mem::take(&mut *state.stubs.borrow_mut());
-        stubs.into_imports().into_iter().for_each(rpc::release);
+        drop(stubs.into_imports());
         self.runtime.run_gc();
     }
 }

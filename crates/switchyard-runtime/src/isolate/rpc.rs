@@ -25,11 +25,47 @@ use crate::error::WorkerError;
 
 pub(crate) type RpcWire = Wire<StubRef>;
 
-/// A function or RpcTarget in its home isolate.
-#[derive(Clone)]
+/// A counted reference to a function or RpcTarget in its home isolate: cloning one counts another
+/// user of the export, dropping one (an import released, a call finished, a value that was never
+/// delivered) uncounts it, and the export is freed with its last reference.
 pub(crate) struct StubRef {
     home: Weak<Isolate>,
     export: u64,
+}
+
+impl Clone for StubRef {
+    fn clone(&self) -> StubRef {
+        if let Some(home) = self.home.upgrade()
+            && let Some(entry) = home.state.stubs.borrow_mut().exported.get_mut(&self.export)
+        {
+            entry.refs += 1;
+        }
+        StubRef {
+            home: self.home.clone(),
+            export: self.export,
+        }
+    }
+}
+
+impl Drop for StubRef {
+    fn drop(&mut self) {
+        let Some(home) = self.home.upgrade() else {
+            return;
+        };
+        let freed = {
+            let mut table = home.state.stubs.borrow_mut();
+            match table.exported.get_mut(&self.export) {
+                Some(entry) if entry.refs > 1 => {
+                    entry.refs -= 1;
+                    None
+                }
+                Some(_) => table.exported.remove(&self.export),
+                None => None,
+            }
+        };
+        // Freed outside the borrow: releasing a JS value must not happen while the table is held.
+        drop(freed);
+    }
 }
 
 /// A call (`args` present) or property read arriving at an isolate.
@@ -92,7 +128,7 @@ pub(super) enum ImportScope {
 
 impl StubTable {
     /// Drop every export (the isolate is going away) and return the imports, to be released at
-    /// their homes.
+    /// their homes by dropping them.
     pub(super) fn into_imports(self) -> Vec<StubRef> {
         drop(self.exported);
         self.imported.into_values().map(|i| i.stub).collect()
@@ -101,26 +137,6 @@ impl StubTable {
     pub(super) fn has_imports(&self) -> bool {
         !self.imported.is_empty()
     }
-}
-
-/// Tell `stub`'s home that one import of it is gone.
-pub(super) fn release(stub: StubRef) {
-    let Some(home) = stub.home.upgrade() else {
-        return;
-    };
-    let freed = {
-        let mut table = home.state.stubs.borrow_mut();
-        match table.exported.get_mut(&stub.export) {
-            Some(entry) if entry.refs > 1 => {
-                entry.refs -= 1;
-                None
-            }
-            Some(_) => table.exported.remove(&stub.export),
-            None => None,
-        }
-    };
-    // Freed outside the borrow: releasing a JS value must not happen while the table is held.
-    drop(freed);
 }
 
 impl IsolateState {
@@ -139,7 +155,8 @@ impl IsolateState {
                 .map(|i| i.stub)
                 .collect()
         };
-        released.into_iter().for_each(release);
+        // Dropped outside the borrow: each drop updates its home's table.
+        drop(released);
     }
 
     /// Release result stubs no request in flight can still use: called after each turn.
@@ -205,7 +222,7 @@ impl<'js> StubHooks<'js, StubRef> for Stubs<'_, 'js> {
                 .exported
                 .get(&stub.export)
                 .map(|e| e.value.clone());
-            release(stub);
+            drop(stub);
             return value
                 .ok_or_else(|| rquickjs::Exception::throw_message(ctx, STUB_DISPOSED))?
                 .restore(ctx);
@@ -448,9 +465,7 @@ pub(super) fn install_natives<'js>(
         Function::new(ctx.clone(), move |import: u64| {
             if let Some(state) = s.upgrade() {
                 let removed = state.stubs.borrow_mut().imported.remove(&import);
-                if let Some(imported) = removed {
-                    release(imported.stub);
-                }
+                drop(removed);
             }
         })?,
     )?;
@@ -466,11 +481,6 @@ pub(super) fn install_natives<'js>(
                 .get(&import)
                 .map(|i| i.stub.clone())
                 .ok_or_else(|| rquickjs::Exception::throw_message(&ctx, STUB_DISPOSED))?;
-            if let Some(home) = stub.home.upgrade()
-                && let Some(entry) = home.state.stubs.borrow_mut().exported.get_mut(&stub.export)
-            {
-                entry.refs += 1;
-            }
             table.next_import += 1;
             let id = table.next_import;
             table.imported.insert(id, Imported { stub, scope });
