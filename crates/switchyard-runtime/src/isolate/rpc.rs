@@ -140,7 +140,7 @@ impl StubTable {
 }
 
 impl IsolateState {
-    /// Release the imports `keep` rejects.
+    /// Release the imports whose scope `drop_it` selects.
     pub(super) fn release_imports(&self, mut drop_it: impl FnMut(ImportScope) -> bool) {
         let released: Vec<StubRef> = {
             let mut table = self.stubs.borrow_mut();
