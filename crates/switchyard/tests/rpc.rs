@@ -134,6 +134,7 @@ fn properties_getters_named_and_plain_entrypoints() {
             "namedFetch": "admin fetch",
             "plain": "hello from plain, front (function)",
             "awaitBinding": true,
+            "json": "{\"svc\":{}}",
         })
     );
 }

@@ -117,7 +117,7 @@ export default function (native) {
     return new Proxy(call, {
       get(_, key) {
         if (key === SymbolDispose) return dispose;
-        if (typeof key === "symbol" || key === "then") return undefined;
+        if (typeof key === "symbol" || key === "then" || key === "toJSON") return undefined;
         if (key === "dup") return dup;
         return rpcProperty(send, [key]);
       },
@@ -247,6 +247,8 @@ export default function (native) {
         if (key === "fetch") return fetch;
         if (key === "connect") return connect;
         if (typeof key === "symbol" || key === "then" || key in target) return target[key];
+        // Not an RPC name: JSON.stringify(env) must not turn into a call.
+        if (key === "toJSON") return undefined;
         let method = methods.get(key);
         if (method === undefined) {
           method = rpcProperty(send, [key]);

@@ -114,6 +114,8 @@ const scenarios = {
       namedFetch: await (await env.ADMIN.fetch("http://svc/")).text(),
       plain: await env.PLAIN.greet("front"),
       awaitBinding: (await env.SVC) === env.SVC,
+      // toJSON is not an RPC name: serializing env makes no call.
+      json: JSON.stringify({ svc: env.SVC }),
     };
   },
   async stubs(env) {
