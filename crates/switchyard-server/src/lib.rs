@@ -52,6 +52,9 @@ pub struct ServerOptions {
     pub max_body_size: u64,
     /// How long shutdown waits for in-flight requests, and then for `waitUntil` work.
     pub shutdown_grace: Duration,
+    /// How long a client may take to send a request's line and headers before the connection is
+    /// closed (slowloris).
+    pub header_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -62,6 +65,7 @@ impl Default for ServerOptions {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             max_body_size: 100 * 1000 * 1000,
             shutdown_grace: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -199,7 +203,7 @@ async fn accept_loop(
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
+        .header_read_timeout(options.header_timeout)
         // A longer request line plus headers gets 431, as Cloudflare limits headers to 128 KB.
         .max_header_size(MAX_HEAD_BYTES);
 

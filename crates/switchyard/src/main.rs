@@ -60,6 +60,11 @@ struct DevArgs {
     /// (timers, bindings); busy code is stopped by the worker's CPU limit (`[limits] cpu_ms`).
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     request_timeout: f64,
+
+    /// Seconds a client may take to send a request's line and headers; a slower one (slowloris)
+    /// has its connection closed.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    header_timeout: f64,
 }
 
 fn main() -> ExitCode {
@@ -92,6 +97,17 @@ fn dev(args: DevArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let Some(header_timeout) = Duration::try_from_secs_f64(args.header_timeout)
+        .ok()
+        .filter(|t| !t.is_zero())
+    else {
+        eprintln!(
+            "switchyard: --header-timeout {} is not a usable number of seconds: use a positive \
+             number such as 30 or 0.5",
+            args.header_timeout
+        );
+        return ExitCode::FAILURE;
+    };
     let options = RuntimeOptions {
         request_timeout,
         ..RuntimeOptions::default()
@@ -117,6 +133,7 @@ fn dev(args: DevArgs) -> ExitCode {
             .threads
             .map_or_else(|| ServerOptions::default().threads, usize::from),
         max_body_size: args.max_body_size,
+        header_timeout,
         ..ServerOptions::default()
     };
     let threads = server_options.threads;

@@ -614,3 +614,39 @@ fn a_head_response_keeps_the_workers_content_length() {
     // No body to measure on HEAD: the worker's own value is the only one the client can get.
     assert_eq!(response.header("content-length"), Some("5"));
 }
+
+#[test]
+fn a_client_too_slow_to_send_its_headers_is_disconnected() {
+    use std::io::{Read, Write};
+    let server = TestServer::start(&["basic/wrangler.toml"], &["--header-timeout", "0.3"]);
+    // Slowloris: a request line and one header, then nothing more.
+    let mut slow = std::net::TcpStream::connect(server.addr).unwrap();
+    slow.write_all(b"GET /env HTTP/1.1\r\nHost: a\r\n").unwrap();
+    // A safety net far above the timeout: if the server never closed the connection, this read
+    // fails with a timeout error instead of reaching end of stream.
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let read = slow.read_to_end(&mut rest);
+    assert!(
+        read.is_ok(),
+        "the server kept the slow connection open: {read:?}"
+    );
+    // Nothing was handled for it, and the server keeps serving others.
+    assert!(
+        !String::from_utf8_lossy(&rest).contains("200 OK"),
+        "{rest:?}"
+    );
+    assert_eq!(server.get("/env").status, 200);
+}
+
+#[test]
+fn a_header_timeout_that_is_not_a_duration_is_refused() {
+    let (status, output) =
+        support::run(&["dev", "-c", "basic/wrangler.toml", "--header-timeout", "0"]);
+    assert_eq!(status, Some(1), "{output}");
+    assert!(
+        output.contains("--header-timeout 0 is not a usable number of seconds"),
+        "{output}"
+    );
+}
