@@ -82,12 +82,16 @@ function wireSerialize(value, root, isTarget) {
     kinds += kind;
   }
 
+  // Streams are locked (their readers taken) only once the whole value has serialized, so a
+  // DataCloneError elsewhere leaves them usable.
+  const streams = [];
   function writeStream(stream, path) {
     if (isStreamUnusable(stream)) {
       throw wireCloneError(path, stream, "the stream is locked or has already been read");
     }
     tape.push(WIRE_STREAM);
-    external("r", streamSourceTarget(stream));
+    streams.push([externals.length, stream]);
+    external("r", undefined);
   }
 
   function writeProperties(object, path) {
@@ -290,6 +294,7 @@ function wireSerialize(value, root, isTarget) {
   }
 
   write(value, root);
+  for (const [index, stream] of streams) externals[index] = streamSourceTarget(stream);
   return [tape, externals, kinds];
 }
 
@@ -298,31 +303,45 @@ const WIRE_NUMBER_TAG = 1;
 const WIRE_STRING_TAG = 2;
 const ObjectPrototype = Object.prototype;
 
-// A ReadableStream that pulls each chunk through a reader stub (see streamSourceTarget).
+// A ReadableStream that pulls each chunk through a reader stub (see streamSourceTarget). The stub
+// is released when the stream ends, errors or is cancelled, or (for a stream nobody reads) when
+// the stream is garbage collected.
 function streamFromStub(stub) {
   const release = () => {
     const dispose = stub[SymbolDispose];
     if (typeof dispose === "function") ReflectApply(dispose, stub, []);
   };
-  return new ReadableStream(
+  const failed = (error) => {
+    release();
+    throw error;
+  };
+  const stream = new ReadableStream(
     {
       pull(controller) {
-        return then(stub.read(), (result) => {
-          if (result.done) {
-            controller.close();
-            release();
-          } else {
-            controller.enqueue(result.value);
-          }
-        });
+        return PromisePrototypeThen.call(
+          stub.read(),
+          (result) => {
+            if (result.done) {
+              controller.close();
+              release();
+            } else {
+              controller.enqueue(result.value);
+            }
+          },
+          failed,
+        );
       },
       cancel(reason) {
-        return then(stub.cancel(reason), release);
+        return PromisePrototypeThen.call(stub.cancel(reason), release, failed);
       },
     },
     { highWaterMark: 0 },
   );
+  unreadStreams?.register(stream, release);
+  return stream;
 }
+const unreadStreams =
+  typeof FinalizationRegistry === "function" ? new FinalizationRegistry((release) => release()) : undefined;
 const SymbolDispose = Symbol.dispose ?? Symbol.for("dispose");
 
 // Rebuilds a value from wireSerialize's tape and the externals recreated in this realm

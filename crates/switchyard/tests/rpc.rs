@@ -163,6 +163,11 @@ fn functions_and_rpc_targets_pass_as_stubs_that_call_home() {
             "inherited": not_implemented("hasOwnProperty"),
             "disposed": error("Error", "Error", "RPC stub used after being disposed."),
             "viaDup": 116,
+            "proto": not_implemented("__proto__"),
+            "cameHome": true,
+            "forwarded": [7, 10],
+            "failedSend": "DataCloneError",
+            "streamLocked": false,
         })
     );
 }

@@ -191,6 +191,20 @@ impl<'js> StubHooks<'js, StubRef> for Stubs<'_, 'js> {
         _stream: bool,
     ) -> rquickjs::Result<StubRef> {
         let state = &self.isolate.state;
+        // A stub we hold for another isolate travels as the reference it stands for.
+        let import: i64 = self
+            .glue
+            .get::<_, Function>("importIdOf")?
+            .call((object.clone(),))?;
+        if let Ok(import) = u64::try_from(import) {
+            let forwarded = state
+                .stubs
+                .borrow()
+                .imported
+                .get(&import)
+                .map(|i| i.stub.clone());
+            return forwarded.ok_or_else(|| rquickjs::Exception::throw_message(ctx, STUB_DISPOSED));
+        }
         let mut table = state.stubs.borrow_mut();
         table.next_export += 1;
         let export = table.next_export;

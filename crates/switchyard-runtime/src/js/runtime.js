@@ -102,6 +102,10 @@ export default function (native) {
     });
   }
 
+  // Each stub proxy's import id: a stub passed on to a third worker is sent as the reference it
+  // stands for, not as a stub of a stub (which would die with this isolate's import).
+  const importIds = new WeakMap();
+
   // A stub for a function or RpcTarget that lives in another isolate (import `id`).
   function makeStub(id) {
     const send = (path, args) => {
@@ -114,7 +118,7 @@ export default function (native) {
     const dispose = () => native.stubRelease(id);
     const dup = () => makeStub(native.stubDup(id));
     const call = function () {};
-    return new Proxy(call, {
+    const stub = new Proxy(call, {
       get(_, key) {
         if (key === SymbolDispose) return dispose;
         if (typeof key === "symbol" || key === "then" || key === "toJSON") return undefined;
@@ -125,6 +129,8 @@ export default function (native) {
         return send([], args);
       },
     });
+    importIds.set(stub, id);
+    return stub;
   }
 
   const ENTRYPOINT_RESERVED = new Set([
@@ -147,6 +153,8 @@ export default function (native) {
   // its own properties; a class instance (WorkerEntrypoint, RpcTarget) only what its class
   // declares, never instance fields or what every object inherits.
   function lookup(object, name, ownProperties, reserved, hint) {
+    // `__proto__` would walk to the prototype chain itself.
+    if (name === "__proto__") throw notImplemented(name, hint);
     if (reserved.has(name)) {
       throw new TypeError(`'${name}' is a reserved method and cannot be called over RPC.`);
     }
@@ -275,6 +283,7 @@ export default function (native) {
     makeContext: () => new ExecutionContext(),
     makeFetcher,
     makeStub,
+    importIdOf: (value) => importIds.get(value) ?? -1,
     isTarget,
     isEntrypointClass: (f) => typeof f === "function" && f.prototype instanceof WorkerEntrypoint,
     // Always a promise: a method that throws synchronously rejects it.

@@ -137,7 +137,19 @@ const scenarios = {
     counter[Symbol.dispose]();
     const disposed = await settle(counter.increment());
     const viaDup = await dup.increment(100);
-    return { callback, calls, target, first, second, value, hidden, reserved, inherited, disposed, viaDup };
+    const proto = await settle(dup.__proto__);
+    // Our own function, sent and returned, comes back as itself.
+    const cameHome = (await env.SVC.echo(fn)) === fn;
+    // A stub svc got from plain, passed on to us: it still works after svc's call returned.
+    const tally = await env.SVC.tallyFromPlain(5);
+    const forwarded = [await tally.add(2), await tally.add(3)];
+    // A failed call leaves a stream argument usable.
+    const stream = new ReadableStream();
+    const failedSend = await settle(env.SVC.echo(stream, Symbol("x")));
+    return {
+      callback, calls, target, first, second, value, hidden, reserved, inherited, disposed, viaDup,
+      proto, cameHome, forwarded, failedSend: failedSend.error?.name, streamLocked: stream.locked,
+    };
   },
   async streams(env) {
     const encoder = new TextEncoder();

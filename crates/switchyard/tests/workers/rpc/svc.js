@@ -72,6 +72,10 @@ export default class Service extends WorkerEntrypoint {
   counter(start) {
     return new Counter(start);
   }
+  // A stub received from plain, passed on to our caller.
+  async tallyFromPlain(start) {
+    return await this.env.PLAIN.makeTally(start);
+  }
   async viaFront(path) {
     // A call back into the caller's worker, through this worker's own binding.
     const res = await this.env.FRONT.fetch(`http://front${path}`);
