@@ -637,7 +637,9 @@ impl Isolate {
                         "worker \"{}\" has no fetch() handler{}: it only answers RPC calls \
                          (call its methods, e.g. `env.SERVICE.myMethod()`, or add a fetch() method)",
                         self.state.worker,
-                        entrypoint.map(|e| format!(" in entrypoint \"{e}\"")).unwrap_or_default()
+                        entrypoint
+                            .map(|e| format!(" in entrypoint \"{e}\""))
+                            .unwrap_or_default()
                     ),
                 )
             };
@@ -662,16 +664,8 @@ impl Isolate {
                 fetch.call((This(object), request, env, exec_ctx))?
             };
             switchyard_web::finalize_response(ctx, result)
-        })()
-        .map_err(|e| {
-            self.state
-                .uncaught(JsException::from_error(ctx, e, &self.spec.graph))
-        })?;
-        self.settle_into(ctx, promise, id, Answer::Http)
-            .map_err(|e| {
-                self.state
-                    .uncaught(JsException::from_error(ctx, e, &self.spec.graph))
-            })
+        })();
+        self.settle_started(ctx, promise, id, Answer::Http)
     }
 
     /// Start an incoming RPC call: rebuild the arguments here, find the receiver (a fresh
@@ -714,16 +708,57 @@ impl Isolate {
             }
             glue.get::<_, Function>("invoke")?
                 .call::<_, Promise>((kind, receiver, path, args, env, exec_ctx))
-        })()
-        .map_err(|e| {
-            self.state
-                .uncaught(JsException::from_error(ctx, e, &self.spec.graph))
-        })?;
-        self.settle_into(ctx, promise, id, Answer::Rpc)
+        })();
+        self.settle_started(ctx, promise, id, Answer::Rpc)
+    }
+
+    /// Route a started handler's promise to waiter `id`; a handler that could not even start
+    /// (it threw synchronously) fails the request as an uncaught exception.
+    fn settle_started<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        started: rquickjs::Result<Promise<'js>>,
+        id: u64,
+        answer: Answer,
+    ) -> Result<(), WorkerError> {
+        started
+            .and_then(|promise| self.settle_into(ctx, promise, id, answer))
             .map_err(|e| {
                 self.state
                     .uncaught(JsException::from_error(ctx, e, &self.spec.graph))
             })
+    }
+
+    /// Register a call this isolate makes to another (`resolve`/`reject` its promise), run `work`
+    /// as a local task, and queue its reply for this isolate's next turn.
+    fn call_elsewhere<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        resolve: Function<'js>,
+        reject: Function<'js>,
+        work: impl std::future::Future<Output = Result<Reply, WorkerError>> + 'static,
+    ) {
+        let state = &self.state;
+        let call = state.next_call.get();
+        state.next_call.set(call + 1);
+        state.calls.borrow_mut().insert(
+            call,
+            PendingCall {
+                resolve: Persistent::save(ctx, resolve),
+                reject: Persistent::save(ctx, reject),
+            },
+        );
+        let caller = Rc::downgrade(state);
+        tokio::task::spawn_local(async move {
+            let result = work.await;
+            if let Some(caller) = caller.upgrade() {
+                caller
+                    .completions
+                    .borrow_mut()
+                    .push_back(Completion::Binding { call, result });
+                caller.wake.notify_one();
+            }
+        });
     }
 
     /// Route the outcome of `promise` to the waiter `id`, as a Response or an RPC value.
@@ -929,13 +964,7 @@ impl Isolate {
                 };
                 if let Err(error) = outcome {
                     // Converting the response failed: the caller's promise must still settle.
-                    let reason = if error.is_exception() {
-                        ctx.catch()
-                    } else {
-                        rquickjs::String::from_str(ctx.clone(), &error.to_string())
-                            .map(|s| s.into_value())
-                            .unwrap_or_else(|_| Value::new_undefined(ctx.clone()))
-                    };
+                    let reason = caught(ctx, error);
                     let _ = pending
                         .reject
                         .restore(ctx)
@@ -1183,34 +1212,16 @@ fn binding_fetch<'js>(
     let depth = isolate.next_depth(ctx)?;
     let request = switchyard_web::request_from_js(ctx, request)?;
     let (promise, resolve, reject) = ctx.promise()?;
-    let call = state.next_call.get();
-    state.next_call.set(call + 1);
-    state.calls.borrow_mut().insert(
-        call,
-        PendingCall {
-            resolve: Persistent::save(ctx, resolve),
-            reject: Persistent::save(ctx, reject),
-        },
-    );
     let target = binding.service.to_string();
     let entrypoint = binding.entrypoint.clone();
-    let caller = Rc::downgrade(state);
     let workers = state.workers.clone();
-
-    tokio::task::spawn_local(async move {
-        let result = match workers.upgrade() {
+    isolate.call_elsewhere(ctx, resolve, reject, async move {
+        match workers.upgrade() {
             Some(workers) => workers
                 .fetch(&target, entrypoint.as_deref(), request, depth)
                 .await
                 .map(Reply::Http),
             None => Err(WorkerError::Internal("the server is shutting down".into())),
-        };
-        if let Some(caller) = caller.upgrade() {
-            caller
-                .completions
-                .borrow_mut()
-                .push_back(Completion::Binding { call, result });
-            caller.wake.notify_one();
         }
     });
     Ok(promise)

@@ -35,16 +35,6 @@ const WIRE_REQUEST_STREAMED = 23; // method, url, headers, redirect, WIRE_STREAM
 const WIRE_RESPONSE_STREAMED = 24; // status, statusText, headers, WIRE_STREAM
 const WIRE_DOMEXCEPTION = 25; // name, message
 
-const WIRE_ERROR_CLASSES = {
-  Error,
-  EvalError,
-  RangeError,
-  ReferenceError,
-  SyntaxError,
-  TypeError,
-  URIError,
-};
-
 // `obj.key` when key is an identifier (console.js's IDENTIFIER), `obj["key"]` otherwise: for
 // DataCloneError paths.
 function wirePathKey(path, key) {
@@ -245,7 +235,8 @@ function wireSerialize(value, root, isTarget) {
         let ctor = "Error";
         for (let p = proto; p !== null; p = ObjectGetPrototypeOf(p)) {
           const c = ObjectHasOwn(p, "constructor") ? p.constructor : undefined;
-          if (c !== undefined && WIRE_ERROR_CLASSES[c.name] === c) {
+          // clone.js's ERROR_NAMES and cloneCtors: the standard Error classes.
+          if (c !== undefined && ERROR_NAMES.has(c.name) && cloneCtors[c.name] === c) {
             ctor = c.name;
             break;
           }
@@ -446,7 +437,7 @@ function wireDeserialize(tape, externals) {
         break;
       }
       case WIRE_ERROR: {
-        const Ctor = WIRE_ERROR_CLASSES[tape[at]] ?? Error;
+        const Ctor = ERROR_NAMES.has(tape[at]) ? cloneCtors[tape[at]] : Error;
         const name = tape[at + 1];
         out = new Ctor(tape[at + 2]);
         at += 3;

@@ -18,9 +18,7 @@ use std::rc::{Rc, Weak};
 use rquickjs::{Array, Ctx, Function, Object, Persistent, Promise, Value};
 use switchyard_web::wire::{StubHooks, Wire, from_wire, to_wire};
 
-use super::{
-    Completion, GLOBAL_SCOPE_IO, Isolate, IsolateState, MAX_CHAIN_DEPTH, PendingCall, restore,
-};
+use super::{GLOBAL_SCOPE_IO, Isolate, IsolateState, MAX_CHAIN_DEPTH, restore};
 use crate::error::WorkerError;
 
 pub(crate) type RpcWire = Wire<StubRef>;
@@ -377,15 +375,6 @@ impl Isolate {
             }
             Err(error) => return Err(error),
         };
-        let id = state.next_call.get();
-        state.next_call.set(id + 1);
-        state.calls.borrow_mut().insert(
-            id,
-            PendingCall {
-                resolve: Persistent::save(ctx, resolve),
-                reject: Persistent::save(ctx, reject),
-            },
-        );
         let target = match target {
             Outbound::Binding(binding) => {
                 let binding = self.spec.config.services.get(binding).ok_or_else(|| {
@@ -395,10 +384,9 @@ impl Isolate {
             }
             Outbound::Stub(stub) => Err(stub),
         };
-        let caller = Rc::downgrade(state);
         let workers = state.workers.clone();
-        tokio::task::spawn_local(async move {
-            let result = match workers.upgrade() {
+        self.call_elsewhere(ctx, resolve, reject, async move {
+            match workers.upgrade() {
                 None => Err(WorkerError::Internal("the server is shutting down".into())),
                 Some(workers) => match target {
                     Ok((service, entrypoint)) => {
@@ -419,13 +407,6 @@ impl Isolate {
                         )),
                     },
                 },
-            };
-            if let Some(caller) = caller.upgrade() {
-                caller
-                    .completions
-                    .borrow_mut()
-                    .push_back(Completion::Binding { call: id, result });
-                caller.wake.notify_one();
             }
         });
         Ok(promise)
