@@ -12,6 +12,24 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+# The framework examples install their packages from npm, as a Workers project does.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "==> installing Node.js and npm (for the examples' npm packages)"
+  if command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "scripts/test.sh: npm is not installed; install Node.js (https://nodejs.org)" >&2
+    exit 1
+  fi
+fi
+for example in examples/*/package-lock.json; do
+  dir=$(dirname "$example")
+  if [ ! -d "$dir/node_modules" ] || [ "$example" -nt "$dir/node_modules" ]; then
+    echo "==> npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
+
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 

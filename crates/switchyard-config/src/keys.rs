@@ -32,6 +32,7 @@ pub(crate) const SUPPORTED: &[&str] = &[
     "vars",
     "services",
     "limits",
+    "rules",
 ];
 
 /// Top-level keys that have no meaning when running locally: accepted silently.
@@ -111,7 +112,6 @@ pub(crate) const UNSUPPORTED: &[&str] = &[
     "dev",
     // Build and bundling.
     "build",
-    "rules",
     "no_bundle",
     "find_additional_modules",
     "base_dir",

@@ -89,6 +89,63 @@ pub struct WorkerConfig {
     pub services: Vec<ServiceBinding>,
     /// `[limits]`; each unset field means the runtime's default.
     pub limits: Limits,
+    /// `[[rules]]`: how imported files that are not plain JavaScript become modules, in file
+    /// order. Wrangler's defaults (Text for `.txt`/`.html`/`.sql`, Data for `.bin`) apply after
+    /// these; see [`ModuleRule::defaults`].
+    pub rules: Vec<ModuleRule>,
+}
+
+/// One `[[rules]]` entry: files matching any of `globs` are imported as `kind`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleRule {
+    pub kind: ModuleKind,
+    /// Globs such as `**/*.md`, matched against the file's path relative to the directory of
+    /// `main`.
+    pub globs: Vec<String>,
+    /// Whether later rules of the same kind (including the defaults) still apply.
+    pub fallthrough: bool,
+    /// Where the entry is, for errors about it.
+    pub location: Location,
+}
+
+/// What a module rule turns a file into: wrangler's `type` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModuleKind {
+    /// `ESModule`: JavaScript with `import`/`export`.
+    EsModule,
+    /// `CommonJS`: JavaScript with `require`/`module.exports`.
+    CommonJs,
+    /// `Text`: the default export is the file's text, a string.
+    Text,
+    /// `Data`: the default export is the file's bytes, an ArrayBuffer.
+    Data,
+    /// `CompiledWasm`: a `WebAssembly.Module`. Accepted in configs; importing one is an error
+    /// while WebAssembly is unsupported.
+    CompiledWasm,
+}
+
+impl ModuleKind {
+    /// Wrangler's spelling, as written in a config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModuleKind::EsModule => "ESModule",
+            ModuleKind::CommonJs => "CommonJS",
+            ModuleKind::Text => "Text",
+            ModuleKind::Data => "Data",
+            ModuleKind::CompiledWasm => "CompiledWasm",
+        }
+    }
+}
+
+impl ModuleRule {
+    /// Wrangler's default rules, which apply after a config's own.
+    pub fn defaults() -> Vec<(ModuleKind, &'static [&'static str])> {
+        vec![
+            (ModuleKind::Text, &["**/*.txt", "**/*.html", "**/*.sql"]),
+            (ModuleKind::Data, &["**/*.bin"]),
+            (ModuleKind::CompiledWasm, &["**/*.wasm", "**/*.wasm?module"]),
+        ]
+    }
 }
 
 /// Resource limits of one worker: `[limits]` in the config.

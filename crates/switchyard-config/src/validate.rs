@@ -10,7 +10,10 @@ use crate::error::{ConfigError, Location, Warning};
 use crate::keys::{self, TopLevel};
 use crate::names::{BindingName, WORKER_NAME_RULE, WorkerName, js_identifier_problem};
 use crate::tree::{Entry, Kind, Node, SourceText, SyntaxError, jsonc_front, toml_front};
-use crate::{DEFAULT_COMPATIBILITY_DATE, Limits, MAX_CPU_MS, ServiceBinding, WorkerConfig};
+use crate::{
+    DEFAULT_COMPATIBILITY_DATE, Limits, MAX_CPU_MS, ModuleKind, ModuleRule, ServiceBinding,
+    WorkerConfig,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -48,6 +51,7 @@ pub(crate) struct Draft {
     pub vars: Vec<(BindingName, Value)>,
     pub services: Vec<DraftService>,
     pub limits: Limits,
+    pub rules: Vec<ModuleRule>,
     pub errors: Vec<ConfigError>,
     pub warnings: Vec<Warning>,
 }
@@ -64,6 +68,7 @@ impl Draft {
             vars: Vec::new(),
             services: Vec::new(),
             limits: Limits::default(),
+            rules: Vec::new(),
             errors: Vec::new(),
             warnings: Vec::new(),
         }
@@ -90,6 +95,7 @@ impl Draft {
                     vars: self.vars,
                     services: self.services.into_iter().map(|s| s.binding).collect(),
                     limits: self.limits,
+                    rules: self.rules,
                 };
                 return Ok((config, self.warnings));
             }
@@ -291,6 +297,7 @@ impl Walk<'_> {
                     "compatibility_flags" => self.compatibility_flags(entry),
                     "vars" => self.vars(entry),
                     "limits" => self.limits(entry),
+                    "rules" => self.rules(entry),
                     _ => self.services(entry),
                 },
                 TopLevel::LocalNoOp => {}
@@ -524,6 +531,126 @@ impl Walk<'_> {
                         key = field.key
                     ),
                 ),
+            }
+        }
+    }
+
+    fn rules(&mut self, entry: &Entry) {
+        let Kind::Array(items) = &entry.value.kind else {
+            self.wrong_type(
+                "rules",
+                &entry.value,
+                "an array of objects",
+                RULES_SHAPE_HELP,
+            );
+            return;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("rules[{i}]");
+            let Kind::Table(fields) = &item.kind else {
+                self.wrong_type(&path, item, "an object", RULES_SHAPE_HELP);
+                continue;
+            };
+            let mut kind = None;
+            let mut globs = None;
+            let mut fallthrough = false;
+            let mut saw_type = false;
+            for field in fields {
+                let key = format!("{path}.{}", field.key);
+                match field.key.as_str() {
+                    "type" => {
+                        saw_type = true;
+                        let Some(value) = self.expect_string(&key, &field.value, "Text") else {
+                            continue;
+                        };
+                        kind = match value {
+                            "ESModule" => Some(ModuleKind::EsModule),
+                            "CommonJS" => Some(ModuleKind::CommonJs),
+                            "Text" => Some(ModuleKind::Text),
+                            "Data" => Some(ModuleKind::Data),
+                            "CompiledWasm" => Some(ModuleKind::CompiledWasm),
+                            other => {
+                                let known =
+                                    ["ESModule", "CommonJS", "Text", "Data", "CompiledWasm"];
+                                let help = match keys::suggest(other, known) {
+                                    Some(s) => format!("did you mean \"{s}\"?"),
+                                    None if other.starts_with("Python") => {
+                                        "Python modules are not supported; Switchyard runs \
+                                         JavaScript and TypeScript workers"
+                                            .to_string()
+                                    }
+                                    None => format!("use one of {}", known.join(", ")),
+                                };
+                                self.error(ConfigError::InvalidValue {
+                                    location: self.loc(field.value.span.start),
+                                    key,
+                                    message: format!(
+                                        "`{path}.type` is \"{other}\", which is not a module type"
+                                    ),
+                                    help,
+                                });
+                                None
+                            }
+                        };
+                    }
+                    "globs" => {
+                        let Kind::Array(values) = &field.value.kind else {
+                            self.wrong_type(
+                                &key,
+                                &field.value,
+                                "an array of strings",
+                                "list the files to match, e.g. globs = [\"**/*.md\"]",
+                            );
+                            continue;
+                        };
+                        let mut list = Vec::new();
+                        for (j, value) in values.iter().enumerate() {
+                            if let Some(glob) =
+                                self.expect_string(&format!("{key}[{j}]"), value, "**/*.md")
+                            {
+                                list.push(glob.to_string());
+                            }
+                        }
+                        globs = Some(list);
+                    }
+                    "fallthrough" => match field.value.kind {
+                        Kind::Bool(b) => fallthrough = b,
+                        _ => self.wrong_type(
+                            &key,
+                            &field.value,
+                            "true or false",
+                            "set `fallthrough = true` to let later rules of this type apply too",
+                        ),
+                    },
+                    other => {
+                        let suggestion = keys::suggest(other, ["type", "globs", "fallthrough"]);
+                        let message = unknown_message(&key, suggestion);
+                        self.warn(field.key_span.start, message);
+                    }
+                }
+            }
+            if !saw_type {
+                self.error(ConfigError::MissingKey {
+                    location: self.loc(item.span.start),
+                    key: format!("{path}.type"),
+                    help: RULES_SHAPE_HELP.to_string(),
+                });
+            }
+            let Some(globs) = globs else {
+                self.error(ConfigError::MissingKey {
+                    location: self.loc(item.span.start),
+                    key: format!("{path}.globs"),
+                    help: RULES_SHAPE_HELP.to_string(),
+                });
+                continue;
+            };
+            if let Some(kind) = kind {
+                self.draft.rules.push(ModuleRule {
+                    kind,
+                    globs,
+                    fallthrough,
+                    location: self.loc(item.span.start),
+                });
             }
         }
     }
@@ -769,6 +896,10 @@ impl Walk<'_> {
 const SERVICES_SHAPE_HELP: &str = "write each service binding as an object with `binding` and \
      `service` in an array: one `[[services]]` section per binding in TOML, \"services\": [{ \
      \"binding\": \"AUTH\", \"service\": \"auth-worker\" }] in JSON";
+
+const RULES_SHAPE_HELP: &str = "write each rule as an object with `type` and `globs`: one \
+     `[[rules]]` section per rule in TOML with type = \"Text\" and globs = [\"**/*.md\"], \
+     \"rules\": [{ \"type\": \"Text\", \"globs\": [\"**/*.md\"] }] in JSON";
 
 fn unsupported_message(key_path: &str, key: &str) -> String {
     let mut message = format!("`{key_path}` is not supported by Switchyard yet and is ignored");

@@ -83,6 +83,9 @@ pub struct WorkerReport {
     pub source_bytes: usize,
     /// Time to create an isolate and evaluate the worker's modules in it.
     pub startup: Duration,
+    /// Problems that do not stop the worker (a `require` that cannot resolve throws only if it
+    /// runs), one line each with file:line:col.
+    pub warnings: Vec<String>,
 }
 
 /// All workers of a server. The first is the entry worker.
@@ -104,7 +107,7 @@ impl Fleet {
         let mut errors = Vec::new();
         let mut workers = HashMap::new();
         for config in &world.workers {
-            match ModuleGraph::load(&config.main) {
+            match ModuleGraph::load_with_rules(&config.main, &config.rules) {
                 Ok(graph) => {
                     workers.insert(
                         config.name.to_string(),
@@ -179,9 +182,10 @@ impl Fleet {
             }
             reports.push(WorkerReport {
                 name: config.name.to_string(),
-                modules: spec.graph.modules.len(),
+                modules: spec.graph.file_count(),
                 source_bytes: spec.graph.source_size(),
                 startup: started.elapsed(),
+                warnings: spec.graph.warnings.clone(),
             });
             for binding in wanted.get(config.name.as_str()).into_iter().flatten() {
                 let Some(entrypoint) = &binding.entrypoint else {

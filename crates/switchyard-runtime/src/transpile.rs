@@ -1,18 +1,24 @@
-//! Turning a module's source text into JavaScript QuickJS can evaluate.
+//! Turning a module's source text into JavaScript QuickJS can evaluate, and reading what it
+//! imports.
 //!
 //! TypeScript (`.ts`, `.mts`, `.cts`) has its types stripped by oxc and keeps a source map, so stack
-//! traces point at the lines the user wrote. JavaScript is parsed by oxc too, but only to report
-//! syntax errors as `file:line:col` (QuickJS's own messages are terser); its text is evaluated as is.
+//! traces point at the lines the user wrote. JavaScript is parsed by oxc too, to report syntax
+//! errors as `file:line:col` (QuickJS's own messages are terser) and to tell ES modules from
+//! CommonJS; its text is evaluated as is.
 
 use std::path::Path;
 
 use oxc_allocator::Allocator;
-use oxc_ast::ast::{Program, Statement};
+use oxc_ast::ast::{
+    Argument, CallExpression, Expression, ImportDeclarationSpecifier, ImportExpression,
+    ModuleExportName, ObjectPropertyKind, Program, Statement,
+};
+use oxc_ast_visit::{Visit, walk};
 use oxc_codegen::{Codegen, CodegenOptions};
 use oxc_diagnostics::OxcDiagnostic;
 use oxc_parser::Parser;
-use oxc_semantic::SemanticBuilder;
-use oxc_span::SourceType;
+use oxc_semantic::{Scoping, SemanticBuilder};
+use oxc_span::{GetSpan, SourceType};
 use oxc_transformer::{TransformOptions, Transformer};
 
 use crate::sourcemap::LineMap;
@@ -23,9 +29,55 @@ pub struct Transpiled {
     pub code: String,
     /// Present when the code differs from the source (TypeScript).
     pub map: Option<LineMap>,
-    /// Static imports and re-exports that survive type stripping: (specifier, byte offset of the
-    /// specifier in the original source).
-    pub imports: Vec<(String, usize)>,
+    pub format: Format,
+    pub scan: Scan,
+}
+
+/// Which module system a JavaScript file is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `import` / `export`.
+    Esm,
+    /// `require` / `module.exports`.
+    CommonJs,
+}
+
+/// What decides a file's [`Format`]: its extension, its package's `"type"`, a module rule, or
+/// (for plain `.js`) its contents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatHint {
+    Esm,
+    CommonJs,
+    /// ESM if the file has `import`/`export`; CommonJS if it uses `require`, `module` or
+    /// `exports` without declaring them; ESM otherwise.
+    Detect,
+}
+
+/// An `import` or `export … from` that survived type stripping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    pub specifier: String,
+    /// Byte offset of the specifier in the original source.
+    pub offset: usize,
+    /// The names it takes: `default`, a named export, or `*` for a namespace or `export *`.
+    pub names: Vec<String>,
+}
+
+/// The module-level facts the loader needs, read from the syntax tree.
+#[derive(Debug, Default, Clone)]
+pub struct Scan {
+    pub imports: Vec<Import>,
+    /// `import("literal")`: (specifier, offset).
+    pub dynamic_imports: Vec<(String, usize)>,
+    /// CommonJS only: `require("literal")` where `require` is the module's own: (specifier,
+    /// offset).
+    pub requires: Vec<(String, usize)>,
+    /// CommonJS only: names assigned to `exports.x`, `module.exports.x`, defined with
+    /// `Object.defineProperty(exports, "x", …)` or listed in `module.exports = { x, … }`.
+    pub exports: Vec<String>,
+    /// CommonJS only: specifiers whose exports this module re-exports whole
+    /// (`module.exports = require("x")`, `__exportStar(require("x"), exports)`).
+    pub reexports: Vec<String>,
 }
 
 /// A syntax error with its position in the original file (1-based).
@@ -45,39 +97,32 @@ pub fn is_typescript(path: &Path) -> bool {
 }
 
 /// Transpile one module. `path` decides the dialect and names the module in the source map.
-pub fn transpile(path: &Path, source: &str) -> Result<Transpiled, SyntaxError> {
+pub fn transpile(path: &Path, source: &str, hint: FormatHint) -> Result<Transpiled, SyntaxError> {
     // A compiler bug on unusual input must not take the server down with it.
-    std::panic::catch_unwind(|| transpile_inner(path, source)).unwrap_or_else(|_| {
+    std::panic::catch_unwind(|| {
+        if is_typescript(path) {
+            typescript(path, source, hint)
+        } else {
+            javascript(source, hint)
+        }
+    })
+    .unwrap_or_else(|_| {
         Err(SyntaxError {
             line: 1,
             column: 1,
-            message: "the TypeScript compiler failed on this file (a bug in Switchyard's oxc \
-                      integration; please report it with the file)"
+            message: "the JavaScript/TypeScript compiler failed on this file (a bug in \
+                      Switchyard's oxc integration; please report it with the file)"
                 .to_owned(),
         })
     })
 }
 
-fn transpile_inner(path: &Path, source: &str) -> Result<Transpiled, SyntaxError> {
-    let typescript = is_typescript(path);
-    let source_type = if typescript {
-        SourceType::ts().with_module(true)
-    } else {
-        SourceType::mjs()
-    };
+fn typescript(path: &Path, source: &str, hint: FormatHint) -> Result<Transpiled, SyntaxError> {
     let allocator = Allocator::default();
-    let parsed = Parser::new(&allocator, source, source_type).parse();
+    let parsed = Parser::new(&allocator, source, SourceType::ts().with_module(true)).parse();
     if let Some(error) = parsed.diagnostics.errors().next() {
         return Err(syntax_error(source, error));
     }
-    if !typescript {
-        return Ok(Transpiled {
-            code: source.to_owned(),
-            map: None,
-            imports: static_imports(&parsed.program),
-        });
-    }
-
     let mut program = parsed.program;
     // Enum lowering needs the member values the semantic pass computes only when asked.
     let semantic = SemanticBuilder::new().with_enum_eval(true).build(&program);
@@ -99,27 +144,309 @@ fn transpile_inner(path: &Path, source: &str) -> Result<Transpiled, SyntaxError>
             ..CodegenOptions::default()
         })
         .build(&program);
-    Ok(Transpiled {
-        map: generated.map.as_ref().map(LineMap::from_oxc),
-        code: generated.code,
+    let map = generated.map.as_ref().map(LineMap::from_oxc);
+    if hint == FormatHint::CommonJs {
+        // `.cts`: read the stripped JavaScript as CommonJS. Positions in its scan are in the
+        // generated text, which only warnings use.
+        let mut out = javascript(&generated.code, FormatHint::CommonJs)?;
+        out.map = map;
+        return Ok(out);
+    }
+    let mut scan = Scan {
         imports: static_imports(&program),
+        ..Scan::default()
+    };
+    let mut visitor = Scanner::new(&mut scan, None);
+    visitor.visit_program(&program);
+    Ok(Transpiled {
+        code: generated.code,
+        map,
+        format: Format::Esm,
+        scan,
     })
 }
 
-fn static_imports(program: &Program<'_>) -> Vec<(String, usize)> {
-    let mut imports = Vec::new();
-    for statement in &program.body {
-        let source = match statement {
-            Statement::ImportDeclaration(decl) => Some(&decl.source),
-            Statement::ExportAllDeclaration(decl) => Some(&decl.source),
-            Statement::ExportFromDeclaration(decl) => Some(&decl.source),
-            _ => None,
-        };
-        if let Some(source) = source {
-            imports.push((source.value.to_string(), source.span.start as usize));
+fn javascript(source: &str, hint: FormatHint) -> Result<Transpiled, SyntaxError> {
+    let allocator = Allocator::default();
+    let as_module = Parser::new(&allocator, source, SourceType::mjs()).parse();
+    let module_error = as_module
+        .diagnostics
+        .errors()
+        .next()
+        .map(|error| syntax_error(source, error));
+    let parsed = match module_error {
+        None => as_module,
+        Some(error) => {
+            // Sloppy-mode code that a module cannot hold (`with`, legacy octal, HTML comments)
+            // may still be a CommonJS file; an ES module it is not.
+            if hint == FormatHint::Esm {
+                return Err(error);
+            }
+            let as_script = Parser::new(&allocator, source, SourceType::cjs()).parse();
+            if as_script.diagnostics.errors().next().is_some() {
+                return Err(error);
+            }
+            as_script
+        }
+    };
+    let program = parsed.program;
+    let has_module_syntax =
+        parsed.module_record.has_module_syntax || !parsed.module_record.import_metas.is_empty();
+    let mut scan = Scan::default();
+    let format = match hint {
+        FormatHint::Esm => Format::Esm,
+        FormatHint::CommonJs => Format::CommonJs,
+        FormatHint::Detect if has_module_syntax => Format::Esm,
+        FormatHint::Detect => {
+            let scoping = SemanticBuilder::new()
+                .build(&program)
+                .semantic
+                .into_scoping();
+            let unresolved = scoping.root_unresolved_references();
+            if ["require", "module", "exports"]
+                .iter()
+                .any(|name| unresolved.contains_key(*name))
+            {
+                scan_commonjs(&program, &scoping, &mut scan);
+                return Ok(Transpiled {
+                    code: source.to_owned(),
+                    map: None,
+                    format: Format::CommonJs,
+                    scan,
+                });
+            }
+            Format::Esm
+        }
+    };
+    match format {
+        Format::Esm => {
+            scan.imports = static_imports(&program);
+            Scanner::new(&mut scan, None).visit_program(&program);
+        }
+        Format::CommonJs => {
+            let scoping = SemanticBuilder::new()
+                .build(&program)
+                .semantic
+                .into_scoping();
+            scan_commonjs(&program, &scoping, &mut scan);
         }
     }
+    Ok(Transpiled {
+        code: source.to_owned(),
+        map: None,
+        format,
+        scan,
+    })
+}
+
+fn scan_commonjs(program: &Program<'_>, scoping: &Scoping, scan: &mut Scan) {
+    Scanner::new(scan, Some(scoping)).visit_program(program);
+    scan.exports.retain(|name| name != "__esModule");
+    scan.exports.sort();
+    scan.exports.dedup();
+}
+
+fn static_imports(program: &Program<'_>) -> Vec<Import> {
+    let mut imports = Vec::new();
+    for statement in &program.body {
+        let (source, names) = match statement {
+            Statement::ImportDeclaration(decl) => {
+                let names = match &decl.specifiers {
+                    // `import "x"`: evaluated for its effects, no names taken.
+                    None => Vec::new(),
+                    Some(specifiers) => specifiers
+                        .iter()
+                        .map(|s| match s {
+                            ImportDeclarationSpecifier::ImportSpecifier(s) => {
+                                export_name(&s.imported)
+                            }
+                            ImportDeclarationSpecifier::ImportDefaultSpecifier(_) => {
+                                "default".to_owned()
+                            }
+                            ImportDeclarationSpecifier::ImportNamespaceSpecifier(_) => {
+                                "*".to_owned()
+                            }
+                        })
+                        .collect(),
+                };
+                (&decl.source, names)
+            }
+            Statement::ExportAllDeclaration(decl) => (&decl.source, vec!["*".to_owned()]),
+            Statement::ExportFromDeclaration(decl) => (
+                &decl.source,
+                decl.specifiers
+                    .iter()
+                    .map(|s| export_name(&s.local))
+                    .collect(),
+            ),
+            _ => continue,
+        };
+        imports.push(Import {
+            specifier: source.value.to_string(),
+            offset: source.span.start as usize,
+            names,
+        });
+    }
     imports
+}
+
+fn export_name(name: &ModuleExportName<'_>) -> String {
+    match name {
+        ModuleExportName::IdentifierName(n) => n.name.to_string(),
+        ModuleExportName::IdentifierReference(n) => n.name.to_string(),
+        ModuleExportName::StringLiteral(s) => s.value.to_string(),
+    }
+}
+
+/// Walks a whole program for dynamic imports and, in CommonJS (`scoping` given), for
+/// `require` calls and export names, the way Node's cjs-module-lexer reads them.
+struct Scanner<'s> {
+    scan: &'s mut Scan,
+    scoping: Option<&'s Scoping>,
+}
+
+impl<'s> Scanner<'s> {
+    fn new(scan: &'s mut Scan, scoping: Option<&'s Scoping>) -> Self {
+        Scanner { scan, scoping }
+    }
+
+    /// Whether `expr` names the module's free `name` (`require`, `module`, `exports`), not a local
+    /// variable of that name.
+    fn is_free(&self, expr: &Expression<'_>, name: &str) -> bool {
+        let Some(scoping) = self.scoping else {
+            return false;
+        };
+        match expr.without_parentheses() {
+            Expression::Identifier(ident) if ident.name == name => ident
+                .reference_id
+                .get()
+                .is_none_or(|id| scoping.get_reference(id).symbol_id().is_none()),
+            _ => false,
+        }
+    }
+
+    /// `exports` or `module.exports`.
+    fn is_exports(&self, expr: &Expression<'_>) -> bool {
+        if self.is_free(expr, "exports") {
+            return true;
+        }
+        match expr.without_parentheses() {
+            Expression::StaticMemberExpression(member) => {
+                member.property.name == "exports" && self.is_free(&member.object, "module")
+            }
+            _ => false,
+        }
+    }
+
+    /// The specifier of `require("x")`.
+    fn required<'a>(&self, expr: &'a Expression<'_>) -> Option<&'a str> {
+        match expr.without_parentheses() {
+            Expression::CallExpression(call) if self.is_free(&call.callee, "require") => {
+                match call.arguments.first() {
+                    Some(Argument::StringLiteral(lit)) if call.arguments.len() == 1 => {
+                        Some(lit.value.as_str())
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+impl<'a> Visit<'a> for Scanner<'_> {
+    fn visit_import_expression(&mut self, it: &ImportExpression<'a>) {
+        if let Some(specifier) = literal(&it.source) {
+            self.scan
+                .dynamic_imports
+                .push((specifier, it.source.span().start as usize));
+        }
+        walk::walk_import_expression(self, it);
+    }
+
+    fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        if self.scoping.is_some() {
+            if self.is_free(&it.callee, "require")
+                && let [Argument::StringLiteral(lit)] = it.arguments.as_slice()
+            {
+                self.scan
+                    .requires
+                    .push((lit.value.to_string(), lit.span.start as usize));
+            }
+            // `Object.defineProperty(exports, "x", …)`.
+            if let Some(member) = it.callee.as_member_expression()
+                && member.static_property_name() == Some("defineProperty")
+                && matches!(member.object(), Expression::Identifier(o) if o.name == "Object")
+                && let [Argument::StringLiteral(name), ..] = it.arguments.get(1..).unwrap_or(&[])
+                && let Some(target) = it.arguments.first().and_then(|a| a.as_expression())
+                && self.is_exports(target)
+            {
+                self.scan.exports.push(name.value.to_string());
+            }
+            // `__exportStar(require("x"), exports)` (TypeScript, tslib) and `__export(require("x"))`.
+            let helper = match it.callee.without_parentheses() {
+                Expression::Identifier(ident) => Some(ident.name.as_str()),
+                other => other
+                    .as_member_expression()
+                    .and_then(|m| m.static_property_name()),
+            };
+            if matches!(helper, Some("__exportStar" | "__export"))
+                && let Some(first) = it.arguments.first().and_then(|a| a.as_expression())
+                && let Some(specifier) = self.required(first)
+            {
+                self.scan.reexports.push(specifier.to_owned());
+            }
+        }
+        walk::walk_call_expression(self, it);
+    }
+
+    fn visit_assignment_expression(&mut self, it: &oxc_ast::ast::AssignmentExpression<'a>) {
+        if self.scoping.is_some()
+            && let Some(member) = it.left.as_member_expression()
+        {
+            let object = member.object();
+            let property = member.static_property_name();
+            if self.is_exports(object)
+                && let Some(name) = property
+            {
+                // `exports.x = …`, `module.exports.x = …`.
+                self.scan.exports.push(name.to_owned());
+            } else if property == Some("exports") && self.is_free(object, "module") {
+                // `module.exports = …`.
+                if let Some(specifier) = self.required(&it.right) {
+                    self.scan.reexports.push(specifier.to_owned());
+                } else if let Expression::ObjectExpression(object) = it.right.without_parentheses()
+                {
+                    for property in &object.properties {
+                        match property {
+                            ObjectPropertyKind::ObjectProperty(p) => {
+                                if let Some(name) = p.key.static_name() {
+                                    self.scan.exports.push(name.into_owned());
+                                }
+                            }
+                            ObjectPropertyKind::SpreadProperty(spread) => {
+                                if let Some(specifier) = self.required(&spread.argument) {
+                                    self.scan.reexports.push(specifier.to_owned());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        walk::walk_assignment_expression(self, it);
+    }
+}
+
+/// The text of a string literal or a template literal without substitutions.
+fn literal(expr: &Expression<'_>) -> Option<String> {
+    match expr.without_parentheses() {
+        Expression::StringLiteral(lit) => Some(lit.value.to_string()),
+        Expression::TemplateLiteral(t) if t.expressions.is_empty() && t.quasis.len() == 1 => {
+            t.quasis[0].value.cooked.map(|c| c.to_string())
+        }
+        _ => None,
+    }
 }
 
 fn syntax_error(source: &str, diagnostic: &OxcDiagnostic) -> SyntaxError {
@@ -161,7 +488,7 @@ mod tests {
     fn strips_types_and_maps_lines_back() {
         let source =
             "interface A { x: number }\n\nexport function f(a: A): number {\n  return a.x;\n}\n";
-        let out = transpile(Path::new("/w/a.ts"), source).expect("transpiles");
+        let out = transpile(Path::new("/w/a.ts"), source, FormatHint::Detect).expect("transpiles");
         assert!(!out.code.contains("interface"), "{}", out.code);
         assert!(out.code.contains("export function f(a)"), "{}", out.code);
         let map = out.map.expect("a source map for TypeScript");
@@ -179,7 +506,7 @@ mod tests {
     fn enums_are_lowered_with_their_values() {
         let source =
             "export enum Mode { Greet = 'greet', Count = 2 }\nexport const m = Mode.Greet;\n";
-        let out = transpile(Path::new("/w/e.ts"), source).expect("transpiles");
+        let out = transpile(Path::new("/w/e.ts"), source, FormatHint::Detect).expect("transpiles");
         assert!(out.code.contains("\"greet\""), "{}", out.code);
         assert!(
             !out.code.contains("Mode[Mode[\"Greet\"]"),
@@ -191,16 +518,21 @@ mod tests {
     #[test]
     fn javascript_passes_through_unchanged() {
         let source = "export default { fetch() { return 1 } }\n";
-        let out = transpile(Path::new("/w/a.js"), source).expect("parses");
+        let out = transpile(Path::new("/w/a.js"), source, FormatHint::Detect).expect("parses");
         assert_eq!(out.code, source);
         assert!(out.map.is_none());
     }
 
     #[test]
     fn syntax_errors_have_positions() {
-        let err = transpile(Path::new("/w/a.ts"), "const a = 1;\nconst b = ;\n").unwrap_err();
+        let err = transpile(
+            Path::new("/w/a.ts"),
+            "const a = 1;\nconst b = ;\n",
+            FormatHint::Detect,
+        )
+        .unwrap_err();
         assert_eq!((err.line, err.column), (2, 11), "{err:?}");
-        let err = transpile(Path::new("/w/a.js"), "let x = {\n").unwrap_err();
+        let err = transpile(Path::new("/w/a.js"), "let x = {\n", FormatHint::Detect).unwrap_err();
         assert_eq!(err.line, 2, "{err:?}");
     }
 }

@@ -1,4 +1,4 @@
-// Crypto (without `subtle` for now), navigator, queueMicrotask, and the installation of every
+// Crypto (with `subtle` from crypto.js), navigator, queueMicrotask, and the installation of every
 // global. Returns the internals the Rust API calls.
 
 const INTEGER_ARRAYS = new Set([
@@ -55,6 +55,11 @@ class Crypto {
   randomUUID() {
     if (!(#brand in this)) illegalInvocation();
     return native.randomUUID();
+  }
+
+  get subtle() {
+    if (!(#brand in this)) illegalInvocation();
+    return subtle;
   }
 }
 finishInterface(Crypto);
@@ -121,6 +126,8 @@ for (const cls of [
   TextEncoder,
   TextDecoder,
   Crypto,
+  CryptoKey,
+  SubtleCrypto,
   Navigator,
 ]) {
   defineGlobal(cls.name, cls, false);

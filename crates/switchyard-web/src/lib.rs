@@ -122,6 +122,7 @@ const BOOTSTRAP: &str = concat!(
     include_str!("../js/fetch.js"),
     include_str!("../js/clone.js"),
     include_str!("../js/wire.js"),
+    include_str!("../js/crypto.js"),
     include_str!("../js/console.js"),
     include_str!("../js/globals.js"),
     "\n}\n"

@@ -361,6 +361,107 @@ fn fill_random<'js>(ctx: Ctx<'js>, buffer: Value<'js>, offset: f64, len: f64) ->
     .unwrap_or(false)
 }
 
+/// The bytes of a whole ArrayBuffer, which crypto.js has already copied from the caller's
+/// BufferSource.
+fn with_whole_buffer<'js, R>(
+    ctx: &Ctx<'js>,
+    buffer: &Value<'js>,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<R> {
+    let len = ArrayBuffer::from_value(buffer.clone()).map_or(0, |b| b.len());
+    with_buffer(ctx, buffer, 0, len, f)
+        .ok_or_else(|| rquickjs::Exception::throw_type(ctx, "internal: expected an ArrayBuffer"))
+}
+
+/// `crypto.subtle.digest` for a hash name crypto.js has normalised.
+fn crypto_digest<'js>(ctx: Ctx<'js>, hash: String, data: Value<'js>) -> Result<ArrayBuffer<'js>> {
+    use sha2::Digest;
+    let out = with_whole_buffer(&ctx, &data, |bytes| match hash.as_str() {
+        "SHA-1" => Some(sha1::Sha1::digest(bytes).to_vec()),
+        "SHA-256" => Some(sha2::Sha256::digest(bytes).to_vec()),
+        "SHA-384" => Some(sha2::Sha384::digest(bytes).to_vec()),
+        "SHA-512" => Some(sha2::Sha512::digest(bytes).to_vec()),
+        _ => None,
+    })?;
+    match out {
+        Some(out) => ArrayBuffer::new(ctx, out),
+        None => Err(rquickjs::Exception::throw_type(
+            &ctx,
+            "internal: unknown digest",
+        )),
+    }
+}
+
+enum MacOutput {
+    Tag(Vec<u8>),
+    Verified(bool),
+}
+
+/// HMAC of `data` under `key` with `hash`; `expected` given means verify (constant time) instead.
+fn hmac(hash: &str, key: &[u8], data: &[u8], expected: Option<&[u8]>) -> Option<MacOutput> {
+    use hmac::{Hmac, Mac};
+    fn run<M: Mac + hmac::digest::KeyInit>(
+        key: &[u8],
+        data: &[u8],
+        expected: Option<&[u8]>,
+    ) -> Option<MacOutput> {
+        let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(key).ok()?;
+        mac.update(data);
+        Some(match expected {
+            Some(expected) => MacOutput::Verified(mac.verify_slice(expected).is_ok()),
+            None => MacOutput::Tag(mac.finalize().into_bytes().to_vec()),
+        })
+    }
+    match hash {
+        "SHA-1" => run::<Hmac<sha1::Sha1>>(key, data, expected),
+        "SHA-256" => run::<Hmac<sha2::Sha256>>(key, data, expected),
+        "SHA-384" => run::<Hmac<sha2::Sha384>>(key, data, expected),
+        "SHA-512" => run::<Hmac<sha2::Sha512>>(key, data, expected),
+        _ => None,
+    }
+}
+
+fn crypto_hmac_sign<'js>(
+    ctx: Ctx<'js>,
+    hash: String,
+    key: Value<'js>,
+    data: Value<'js>,
+) -> Result<ArrayBuffer<'js>> {
+    let out = with_whole_buffer(&ctx, &key, |key| {
+        with_whole_buffer(&ctx, &data, |data| hmac(&hash, key, data, None))
+    })??;
+    match out {
+        Some(MacOutput::Tag(mac)) => ArrayBuffer::new(ctx, mac),
+        _ => Err(rquickjs::Exception::throw_type(
+            &ctx,
+            "internal: unknown HMAC hash",
+        )),
+    }
+}
+
+fn crypto_hmac_verify<'js>(
+    ctx: Ctx<'js>,
+    hash: String,
+    key: Value<'js>,
+    data: Value<'js>,
+    signature: Value<'js>,
+) -> Result<bool> {
+    let out = with_whole_buffer(&ctx, &key, |key| {
+        with_whole_buffer(&ctx, &data, |data| {
+            with_whole_buffer(&ctx, &signature, |signature| {
+                hmac(&hash, key, data, Some(signature))
+            })
+        })
+    })???;
+    match out {
+        Some(MacOutput::Verified(ok)) => Ok(ok),
+        _ => Err(rquickjs::Exception::throw_type(
+            &ctx,
+            "internal: unknown HMAC hash",
+        )),
+    }
+}
+
 fn random_uuid() -> Result<String> {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).map_err(|_| rquickjs::Error::Unknown)?;
@@ -489,6 +590,9 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
 
     set_fn(&n, "fillRandom", fill_random)?;
     set_fn(&n, "randomUUID", random_uuid)?;
+    set_fn(&n, "digest", crypto_digest)?;
+    set_fn(&n, "hmacSign", crypto_hmac_sign)?;
+    set_fn(&n, "hmacVerify", crypto_hmac_verify)?;
 
     set_fn(&n, "promiseState", promise_state)?;
     set_fn(&n, "isArrayBuffer", is_array_buffer)?;

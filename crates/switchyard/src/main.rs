@@ -126,6 +126,10 @@ fn dev(args: DevArgs) -> ExitCode {
         }
     };
 
+    for warning in reports.iter().flat_map(|r| &r.warnings) {
+        eprintln!("{warning}");
+    }
+
     let server_options = ServerOptions {
         ip: args.ip,
         port: args.port,

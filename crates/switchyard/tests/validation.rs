@@ -140,7 +140,7 @@ fn a_broken_shared_module_is_reported_once_for_every_worker_that_needs_it() {
 fn unsupported_module_types_are_named() {
     let output = refuses(&["bad/tsx.toml"]);
     assert!(
-        output.contains("view.tsx: error: JSX (.jsx, .tsx) modules are not supported yet"),
+        output.contains("view.tsx: error: JSX (.jsx, .tsx) modules are not supported"),
         "{output}"
     );
 }

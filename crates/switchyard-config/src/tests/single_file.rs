@@ -1094,3 +1094,80 @@ fn bad_limits_are_errors_and_unknown_ones_warn() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn module_rules_parse_in_both_formats() {
+    let s = Scratch::new();
+    let toml = s.config(
+        "t/wrangler.toml",
+        &format!(
+            "{TOML_HEAD}\n[[rules]]\ntype = \"Text\"\nglobs = [\"**/*.md\"]\nfallthrough = \
+             true\n\n[[rules]]\ntype = \"Data\"\nglobs = [\"**/*.png\", \"**/*.ico\"]\n"
+        ),
+    );
+    let jsonc = s.config(
+        "j/wrangler.jsonc",
+        &format!(
+            "{JSON_HEAD}  \"rules\": [{{ \"type\": \"Text\", \"globs\": [\"**/*.md\"], \
+             \"fallthrough\": true }}, {{ \"type\": \"Data\", \"globs\": [\"**/*.png\", \
+             \"**/*.ico\"] }}],\n}}\n"
+        ),
+    );
+    for path in [toml, jsonc] {
+        let (config, warnings) = ok(&path);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(config.rules.len(), 2);
+        assert_eq!(config.rules[0].kind, crate::ModuleKind::Text);
+        assert_eq!(config.rules[0].globs, ["**/*.md"]);
+        assert!(config.rules[0].fallthrough);
+        assert_eq!(config.rules[1].kind, crate::ModuleKind::Data);
+        assert_eq!(config.rules[1].globs, ["**/*.png", "**/*.ico"]);
+        assert!(!config.rules[1].fallthrough);
+    }
+}
+
+#[test]
+fn bad_module_rules_name_the_entry_and_the_fix() {
+    let s = Scratch::new();
+    let path = s.config(
+        "t/wrangler.toml",
+        &format!(
+            "{TOML_HEAD}[[rules]]\ntype = \"Txt\"\nglobs = [\"**/*.md\"]\n\n[[rules]]\ntype = \
+             \"Data\"\n\n[[rules]]\ntype = \"PythonModule\"\nglobs = \"*.py\"\nfallthru = true\n"
+        ),
+    );
+    let errors = errors(&path);
+    assert!(
+        errors.iter().any(|e| e.starts_with(&at(&path, 5, 8))
+            && e.contains("`rules[0].type` is \"Txt\"")
+            && e.contains("did you mean \"Text\"?")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("`rules[1].globs`")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("PythonModule") && e.contains("Python modules are not supported")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("`rules[2].globs` must be an array of strings")),
+        "{errors:?}"
+    );
+    let path = s.config(
+        "w/wrangler.toml",
+        &format!("{TOML_HEAD}[[rules]]\ntype = \"Text\"\nglobs = [\"*.md\"]\nfallthrogh = true\n"),
+    );
+    let warnings = warnings(&path);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("`rules[0].fallthrogh`") && w.contains("`fallthrough`")),
+        "{warnings:?}"
+    );
+}

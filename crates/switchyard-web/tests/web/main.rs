@@ -4,6 +4,7 @@ mod common;
 
 mod clone;
 mod console;
+mod crypto;
 mod encoding;
 mod fetch;
 mod headers;

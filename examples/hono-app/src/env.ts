@@ -1,0 +1,7 @@
+export type Env = {
+  Bindings: {
+    JWT_SECRET: string;
+    ADMIN_TOKEN: string;
+    USERS: Fetcher;
+  };
+};
