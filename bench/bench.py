@@ -303,6 +303,33 @@ def many_workers(runtime, count):
     }
 
 
+def module_load():
+    """`switchyard check` on examples/hono-app: time to load a Hono app into a new isolate."""
+    example = ROOT / "examples" / "hono-app"
+    if not (example / "node_modules").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=example, check=True)
+    out = subprocess.run(
+        [str(SWITCHYARD), "check", "-c", "wrangler.toml", "-c", "users/wrangler.toml"],
+        cwd=example, capture_output=True, text=True, check=True,
+    ).stdout
+    workers = {}
+    name = None
+    for line in out.splitlines():
+        if not line.startswith(" ") and not line.startswith("switchyard"):
+            name = line.split(" ")[0]
+            workers[name] = {}
+        elif line.strip().startswith("modules:"):
+            workers[name]["modules"] = int(line.split()[1])
+        elif line.strip().startswith("size:"):
+            parts = line.split()
+            workers[name]["size"] = f"{parts[1]} {parts[2]}"
+        elif line.strip().startswith("load:"):
+            parts = line.split()
+            workers[name]["load_ms"] = float(parts[1])
+            workers[name]["first_load_ms"] = float(parts[7].lstrip("("))
+    return workers
+
+
 # === report ===
 
 
@@ -327,7 +354,7 @@ def main():
 
     runtimes = [Switchyard(args.threads), Workerd()]
     results = {"machine": {"cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M")}, "args": vars(args), "scenarios": {}}
-    names = args.only or list(SCENARIOS) + ["cold_start", "many_workers"]
+    names = args.only or list(SCENARIOS) + ["cold_start", "many_workers", "module_load"]
     for name in names:
         per_runtime = {r.name: [] for r in runtimes}
         if name in SCENARIOS:
@@ -355,6 +382,12 @@ def main():
             results["scenarios"][name] = {
                 "about": f"(g) {args.workers} workers loaded, each touched once",
                 "median": {r.name: many_workers(r if r.name == "workerd" else Switchyard(1), args.workers) for r in runtimes},
+            }
+        elif name == "module_load":
+            print("[module_load]", file=sys.stderr, flush=True)
+            results["scenarios"][name] = {
+                "about": "module graph of examples/hono-app loaded into a new isolate (switchyard check)",
+                "median": {"switchyard": module_load()},
             }
     for name, scenario in results["scenarios"].items():
         scenario["measured"] = results["machine"]["date"]
@@ -423,6 +456,14 @@ def render(results):
             out.append(
                 f"- {rt}: {v['rss_mb']:.0f} MB RSS, {v['kib_per_worker']:.0f} KiB per worker; first request to a "
                 f"worker {v['first_request_ms']:.2f} ms, second {v['second_request_ms']:.2f} ms"
+            )
+    if "module_load" in results["scenarios"]:
+        s = results["scenarios"]["module_load"]
+        out += ["", f"{s['about']}, median of 5 (Switchyard only: workerd loads a bundle, not a folder):", ""]
+        for worker, v in s["median"]["switchyard"].items():
+            out.append(
+                f"- {worker}: {v['modules']} modules, {v['size']}: {v['load_ms']:.2f} ms into a new isolate "
+                f"({v['first_load_ms']:.2f} ms the first time in the process)"
             )
     return "\n".join(out) + "\n"
 

@@ -3,8 +3,9 @@
 #   bench/run.sh                 full run (about 10 minutes): writes bench/results.md and .json
 #   bench/run.sh --smoke         a few seconds per scenario, to check the bench still works
 #   bench/run.sh --only router   selected scenarios (hello router chain5 json rpc0 rpc10 fetch10
-#                                body64k body4m cold_start many_workers), kept alongside the
-#                                others in results.md; other flags: see bench/bench.py --help
+#                                body64k body4m cold_start many_workers module_load), kept
+#                                alongside the others in results.md; other flags: see
+#                                bench/bench.py --help
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

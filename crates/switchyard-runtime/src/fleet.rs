@@ -209,6 +209,37 @@ impl Fleet {
         }
     }
 
+    /// How long creating a fresh isolate of `worker` and evaluating its modules takes now that
+    /// the process is warm (the median of `runs`), which is what every later thread, deploy or
+    /// recycled isolate pays. `None` for an unknown worker.
+    pub fn time_new_isolate(
+        &self,
+        worker: &str,
+        runs: usize,
+    ) -> Option<Result<Duration, StartupError>> {
+        let spec = self.workers.get(worker)?;
+        let mut times = Vec::with_capacity(runs.max(1));
+        for _ in 0..runs.max(1) {
+            let started = Instant::now();
+            match Isolate::new(spec.clone(), Weak::new()) {
+                Ok(isolate) => {
+                    times.push(started.elapsed());
+                    drop(isolate);
+                }
+                Err(error) => return Some(Err(error)),
+            }
+        }
+        times.sort();
+        Some(Ok(times[times.len() / 2]))
+    }
+
+    /// The loaded workers' specs, by name.
+    pub fn specs(&self) -> impl Iterator<Item = (&str, &Arc<WorkerSpec>)> {
+        self.workers
+            .iter()
+            .map(|(name, spec)| (name.as_str(), spec))
+    }
+
     pub fn entry(&self) -> &str {
         &self.entry
     }

@@ -333,8 +333,7 @@ impl Isolate {
     fn evaluate_main<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
         let graph = &self.spec.graph;
         let main = &graph.modules[&graph.entry];
-        let declared =
-            rquickjs::Module::declare(ctx.clone(), graph.entry.as_str(), main.code.as_str())?;
+        let declared = main.declare(ctx, graph.entry.as_str())?;
         let (module, promise) = declared.eval()?;
         // Top-level await settles through microtasks; I/O and timers are refused at start-up, so
         // a promise still pending here can never settle.

@@ -22,7 +22,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use oxc_resolver::{ResolveError, ResolveOptions, Resolver as PathResolver, TsconfigDiscovery};
 use rquickjs::loader::{ImportAttributes, Loader, Resolver};
@@ -72,6 +72,42 @@ pub struct CompiledModule {
     /// Specifier → the module name it resolves to, or why it does not resolve (a dynamic import
     /// that failed at load time rejects with this reason when it runs).
     resolved: HashMap<String, Result<String, String>>,
+    /// QuickJS bytecode, written by the first isolate that compiles the module, so later ones
+    /// (other threads, recycled isolates) skip parsing.
+    bytecode: OnceLock<Vec<u8>>,
+}
+
+impl CompiledModule {
+    /// Declare this module in `ctx` as `name`: from bytecode when an earlier isolate compiled it.
+    pub(crate) fn declare<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        name: &str,
+    ) -> rquickjs::Result<Module<'js, Declared>> {
+        declare_cached(ctx, name, &self.code, &self.bytecode)
+    }
+}
+
+/// Declare a module from bytecode if `cache` has it, else compile `code` and fill `cache`.
+fn declare_cached<'js>(
+    ctx: &Ctx<'js>,
+    name: &str,
+    code: &str,
+    cache: &OnceLock<Vec<u8>>,
+) -> rquickjs::Result<Module<'js, Declared>> {
+    if let Some(bytes) = cache.get() {
+        // SAFETY: `Module::load` needs valid QuickJS bytecode. These bytes were written by
+        // `Module::write` below, by this same engine build in this process, from this module's
+        // code under this name, and never change.
+        return unsafe { Module::load(ctx.clone(), bytes) };
+    }
+    let declared = Module::declare(ctx.clone(), name, code)?;
+    // Keep the source so `Function.prototype.toString` still shows it; debug info stays for
+    // stack traces.
+    if let Ok(bytes) = declared.write(rquickjs::module::WriteOptions::default()) {
+        let _ = cache.set(bytes);
+    }
+    Ok(declared)
 }
 
 /// All modules of one worker, keyed by module name (the absolute path as a string; a CommonJS
@@ -618,6 +654,7 @@ impl Walk {
                     map: file.map.clone(),
                     source_len: file.source_len,
                     resolved,
+                    bytecode: OnceLock::new(),
                 }),
             );
             if file.kind == ModuleKind::CommonJs {
@@ -635,6 +672,7 @@ impl Walk {
                         map: None,
                         source_len: 0,
                         resolved: HashMap::new(),
+                        bytecode: OnceLock::new(),
                     }),
                 );
             }
@@ -1027,12 +1065,15 @@ impl Loader for GraphLoader {
         name: &str,
         _attributes: Option<ImportAttributes<'js>>,
     ) -> rquickjs::Result<Module<'js, Declared>> {
-        let source = match name {
-            CLOUDFLARE_WORKERS => CLOUDFLARE_WORKERS_SOURCE,
-            MODULES_RUNTIME => MODULES_RUNTIME_SOURCE,
-            EMPTY_MODULE => "export default {};\n",
+        static CLOUDFLARE_WORKERS_BYTECODE: OnceLock<Vec<u8>> = OnceLock::new();
+        static MODULES_RUNTIME_BYTECODE: OnceLock<Vec<u8>> = OnceLock::new();
+        static EMPTY_BYTECODE: OnceLock<Vec<u8>> = OnceLock::new();
+        let (source, cache) = match name {
+            CLOUDFLARE_WORKERS => (CLOUDFLARE_WORKERS_SOURCE, &CLOUDFLARE_WORKERS_BYTECODE),
+            MODULES_RUNTIME => (MODULES_RUNTIME_SOURCE, &MODULES_RUNTIME_BYTECODE),
+            EMPTY_MODULE => ("export default {};\n", &EMPTY_BYTECODE),
             _ => match self.0.modules.get(name) {
-                Some(module) => module.code.as_str(),
+                Some(module) => return module.declare(ctx, name),
                 None => {
                     return Err(rquickjs::Error::new_loading_message(
                         name,
@@ -1041,7 +1082,7 @@ impl Loader for GraphLoader {
                 }
             },
         };
-        Module::declare(ctx.clone(), name, source)
+        declare_cached(ctx, name, source, cache)
     }
 }
 

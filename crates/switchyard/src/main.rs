@@ -31,6 +31,24 @@ enum Command {
     ///
     /// Example: switchyard dev -c wrangler.router.toml -c auth/wrangler.toml -c api/wrangler.jsonc
     Dev(DevArgs),
+
+    /// Validate workers without serving them, and report each one's module graph.
+    ///
+    /// Loads every config and every module the way `dev` does (so the same errors stop it),
+    /// evaluates each worker once, then prints per worker: the number of modules, their total
+    /// size and gzip size (what Cloudflare counts against the bundle size limit), the time to
+    /// load it into a new isolate, and any warnings. Exits non-zero if anything would stop `dev`.
+    ///
+    /// Example: switchyard check -c wrangler.toml -c users/wrangler.toml
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// A wrangler.toml, wrangler.jsonc or wrangler.json. Repeat for each worker; the first is the
+    /// entry worker.
+    #[arg(short = 'c', long = "config", value_name = "FILE", required = true)]
+    configs: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -71,6 +89,88 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Dev(args) => dev(args),
+        Command::Check(args) => check(args),
+    }
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let (world, warnings) = match switchyard_config::load_world(&args.configs) {
+        Ok(loaded) => loaded,
+        Err(errors) => {
+            eprintln!("{errors}");
+            eprintln!("switchyard check: failed: fix the config errors above");
+            return ExitCode::FAILURE;
+        }
+    };
+    for warning in &warnings {
+        eprintln!("{warning}");
+    }
+    let (fleet, reports) = match Fleet::load(&world, RuntimeOptions::default()) {
+        Ok(loaded) => loaded,
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("{error}");
+            }
+            eprintln!(
+                "switchyard check: failed: {} worker error(s) above",
+                errors.len()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut warning_count = warnings.len();
+    for (i, report) in reports.iter().enumerate() {
+        let Some((_, spec)) = fleet.specs().find(|(name, _)| *name == report.name) else {
+            continue;
+        };
+        let load = match fleet.time_new_isolate(&report.name, 5) {
+            Some(Ok(time)) => format!("{:.2} ms", time.as_secs_f64() * 1000.0),
+            Some(Err(error)) => format!("failed: {error}"),
+            None => "unknown".to_owned(),
+        };
+        println!(
+            "{}{}\n  modules: {}\n  size:    {} ({} gzip)\n  load:    {load} into a new isolate \
+             ({:.2} ms the first time)",
+            report.name,
+            if i == 0 { " (entry)" } else { "" },
+            report.modules,
+            human_size(report.source_bytes as u64),
+            human_size(gzip_size(&spec.graph)),
+            report.startup.as_secs_f64() * 1000.0,
+        );
+        for warning in &report.warnings {
+            println!("  {warning}");
+        }
+        warning_count += report.warnings.len();
+    }
+    println!(
+        "switchyard check: {} worker(s) OK, {warning_count} warning(s)",
+        reports.len()
+    );
+    ExitCode::SUCCESS
+}
+
+/// Size of the worker's files, concatenated and gzipped: close to the gzip size of the bundle
+/// wrangler would upload.
+fn gzip_size(graph: &switchyard_runtime::modules::ModuleGraph) -> u64 {
+    use std::io::Write;
+    let mut files: Vec<_> = graph.files().collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for file in files {
+        // Writing to a Vec cannot fail.
+        let _ = encoder.write_all(file.code.as_bytes());
+    }
+    encoder.finish().map_or(0, |out| out.len() as u64)
+}
+
+fn human_size(bytes: u64) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if bytes < 1024 * 1024 {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.2} MiB", bytes as f64 / (1024.0 * 1024.0))
     }
 }
 

@@ -182,3 +182,46 @@ fn io_and_timers_at_module_scope_are_refused_like_cloudflare() {
         );
     }
 }
+
+#[test]
+fn check_reports_each_workers_module_graph_and_warnings() {
+    let (code, output) = run(&[
+        "check",
+        "-c",
+        "packages/wrangler.toml",
+        "-c",
+        "basic/wrangler.toml",
+    ]);
+    assert_eq!(code, Some(0), "{output}");
+    assert!(
+        output.contains("packages (entry)\n  modules: 18\n"),
+        "{output}"
+    );
+    assert!(output.contains(" gzip)\n  load:    "), "{output}");
+    assert!(output.contains(" into a new isolate ("), "{output}");
+    assert!(
+        output.contains(
+            "has-optional/index.js:3:22: warning: require(\"encoding-that-is-not-installed\")"
+        ),
+        "{output}"
+    );
+    assert!(
+        output.contains("switchyard check: 2 worker(s) OK, 1 warning(s)"),
+        "{output}"
+    );
+    assert!(
+        !output.contains("ready on"),
+        "check never serves:\n{output}"
+    );
+}
+
+#[test]
+fn check_fails_on_what_would_stop_dev() {
+    let (code, output) = run(&["check", "-c", "bad/bad-import.toml"]);
+    assert_eq!(code, Some(1), "{output}");
+    assert!(
+        output.contains("bad-import.ts:1:24: error: cannot import \"./helpers/missing\""),
+        "{output}"
+    );
+    assert!(output.contains("switchyard check: failed"), "{output}");
+}
