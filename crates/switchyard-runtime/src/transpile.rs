@@ -209,7 +209,7 @@ fn javascript(source: &str, hint: FormatHint) -> Result<Transpiled, SyntaxError>
             {
                 scan_commonjs(&program, &scoping, &mut scan);
                 return Ok(Transpiled {
-                    code: source.to_owned(),
+                    code: define_node_env(source, &program),
                     map: None,
                     format: Format::CommonJs,
                     scan,
@@ -218,6 +218,7 @@ fn javascript(source: &str, hint: FormatHint) -> Result<Transpiled, SyntaxError>
             Format::Esm
         }
     };
+    let code = define_node_env(source, &program);
     match format {
         Format::Esm => {
             scan.imports = static_imports(&program);
@@ -232,11 +233,56 @@ fn javascript(source: &str, hint: FormatHint) -> Result<Transpiled, SyntaxError>
         }
     }
     Ok(Transpiled {
-        code: source.to_owned(),
+        code,
         map: None,
         format,
         scan,
     })
+}
+
+/// Replace `process.env.NODE_ENV` with `"production"`, as wrangler's bundler does (packages
+/// choose their production code paths by it, and `process` does not exist in Workers). The
+/// replacement is padded to the same length, so positions in stack traces do not move.
+fn define_node_env(source: &str, program: &Program<'_>) -> String {
+    const NEEDLE: &str = "process.env.NODE_ENV";
+    if !source.contains(NEEDLE) {
+        return source.to_owned();
+    }
+    struct Finder(Vec<(usize, usize)>);
+    impl<'a> Visit<'a> for Finder {
+        fn visit_static_member_expression(
+            &mut self,
+            it: &oxc_ast::ast::StaticMemberExpression<'a>,
+        ) {
+            if it.property.name == "NODE_ENV"
+                && let Expression::StaticMemberExpression(env) = &it.object
+                && env.property.name == "env"
+                && matches!(&env.object, Expression::Identifier(p) if p.name == "process")
+            {
+                self.0.push((it.span.start as usize, it.span.end as usize));
+                return;
+            }
+            walk::walk_static_member_expression(self, it);
+        }
+        fn visit_assignment_target(&mut self, _: &oxc_ast::ast::AssignmentTarget<'a>) {
+            // `process.env.NODE_ENV = …` stays as written (and fails, as it would on Workers).
+        }
+    }
+    let mut finder = Finder(Vec::new());
+    finder.visit_program(program);
+    let mut out = String::with_capacity(source.len());
+    let mut last = 0;
+    for (start, end) in finder.0 {
+        if end - start != NEEDLE.len() {
+            // Written with spaces or comments inside; leave it.
+            continue;
+        }
+        out.push_str(&source[last..start]);
+        out.push_str("\"production\"        ");
+        last = end;
+    }
+    out.push_str(&source[last..]);
+    out
 }
 
 fn scan_commonjs(program: &Program<'_>, scoping: &Scoping, scan: &mut Scan) {
@@ -521,6 +567,17 @@ mod tests {
         let out = transpile(Path::new("/w/a.js"), source, FormatHint::Detect).expect("parses");
         assert_eq!(out.code, source);
         assert!(out.map.is_none());
+    }
+
+    #[test]
+    fn process_env_node_env_becomes_production_in_place() {
+        let source = "if (process.env.NODE_ENV !== 'production') x();\nconst s = 'process.env.NODE_ENV';\nexport {};\n";
+        let out = transpile(Path::new("/w/a.js"), source, FormatHint::Detect).expect("parses");
+        assert_eq!(
+            out.code,
+            "if (\"production\"         !== 'production') x();\nconst s = 'process.env.NODE_ENV';\nexport {};\n"
+        );
+        assert_eq!(out.code.len(), source.len());
     }
 
     #[test]
