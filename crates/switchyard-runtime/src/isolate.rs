@@ -843,8 +843,13 @@ impl Isolate {
     /// Log the rejections no handler claimed once microtasks ran dry.
     fn report_rejections(&self, ctx: &Ctx<'_>) {
         let rejections = std::mem::take(&mut *self.state.rejections.borrow_mut());
-        for (_, reason) in rejections {
-            if let Ok(reason) = reason.restore(ctx) {
+        for (promise, reason) in rejections {
+            if let (Ok(promise), Ok(reason)) = (promise.restore(ctx), reason.restore(ctx)) {
+                // `addEventListener("unhandledrejection", e => e.preventDefault())` silences it.
+                if let Ok(false) = switchyard_web::unhandled_rejection(ctx, promise, reason.clone())
+                {
+                    continue;
+                }
                 let details = JsException::from_value(reason, &self.spec.graph);
                 log_line(
                     &self.state.worker,

@@ -917,7 +917,26 @@ ObjectDefineProperty(consoleObject, SymbolToStringTag, {
 });
 
 // Reports an exception nobody caught (queueMicrotask callbacks), like an uncaught error.
+let reportingException = false;
+
+// The HTML spec's "report an exception": an `error` event on globalThis first (a listener may
+// cancel it), then the console. A listener that throws while handling one is only logged.
 function reportException(e) {
+  if (!reportingException) {
+    reportingException = true;
+    try {
+      const event = new ErrorEvent("error", {
+        cancelable: true,
+        error: e,
+        message: isObject(e) && typeof e.message === "string" ? e.message : String(e),
+      });
+      if (!globalEvents.dispatchEvent(event)) return;
+    } catch {
+      // Fall through to the console.
+    } finally {
+      reportingException = false;
+    }
+  }
   let text;
   try {
     text = formatValue(newInspectContext(2), e, 0, true);

@@ -214,39 +214,13 @@ function normalizeMethod(value) {
 let isRequest;
 let requestInternals; // for makeRequest/requestParts/prepareRequest
 
-// Until AbortController/AbortSignal exist, requests without a signal get this one: it never
-// aborts, and its listener methods accept and ignore listeners, so code that reads
-// `request.signal.aborted` or subscribes to it keeps working.
-class AbortSignal {
-  constructor(key = undefined) {
-    if (key !== INTERNAL) illegalConstructor();
-  }
-  get aborted() {
-    return false;
-  }
-  get reason() {
-    return undefined;
-  }
-  get onabort() {
-    return null;
-  }
-  set onabort(_value) {}
-  throwIfAborted() {}
-  addEventListener(_type, _listener, _options = undefined) {}
-  removeEventListener(_type, _listener, _options = undefined) {}
-  dispatchEvent(_event) {
-    return true;
-  }
-}
-finishInterface(AbortSignal);
-const neverAbortedSignal = Object.freeze(new AbortSignal(INTERNAL));
-
 class Request {
   #method = "GET";
   #url = "";
   #headers;
   #redirect = "follow";
-  #signal = neverAbortedSignal;
+  // Made on first read: most requests never look at their signal.
+  #signal = null;
   #cf = undefined;
   #body = null;
 
@@ -260,7 +234,7 @@ class Request {
       this.#url = input.#url;
       this.#method = input.#method;
       this.#redirect = input.#redirect;
-      this.#signal = input.#signal;
+      if (input.#signal !== null) this.#signal = followingSignal(input.#signal);
       this.#cf = input.#cf;
     } else {
       const url = toUSVString(input);
@@ -300,7 +274,16 @@ class Request {
         this.#redirect = mode;
       }
       const signal = init.signal;
-      if (signal !== undefined) this.#signal = signal === null ? neverAbortedSignal : signal;
+      if (signal !== undefined && signal !== null) {
+        if (!isAbortSignal(signal)) {
+          throw new TypeError(
+            "Failed to construct 'Request': member signal is not of type AbortSignal.",
+          );
+        }
+        this.#signal = followingSignal(signal);
+      } else if (signal === null) {
+        this.#signal = null;
+      }
     }
 
     const headers = new Headers();
@@ -344,6 +327,8 @@ class Request {
   }
 
   get signal() {
+    if (!(#method in this)) illegalInvocation();
+    if (this.#signal === null) this.#signal = new AbortSignal(INTERNAL);
     return this.#signal;
   }
 
@@ -370,7 +355,7 @@ class Request {
     copy.#headers = new Headers(this.#headers);
     headersSetGuard(copy.#headers, headersGuardOf(this.#headers));
     copy.#redirect = this.#redirect;
-    copy.#signal = this.#signal;
+    if (this.#signal !== null) copy.#signal = followingSignal(this.#signal);
     copy.#cf = this.#cf;
     copy.#body = this.#body === null ? null : cloneBody(this.#body);
     return copy;

@@ -129,8 +129,22 @@ for (const cls of [
   CryptoKey,
   SubtleCrypto,
   Navigator,
+  Event,
+  EventTarget,
+  CustomEvent,
+  ErrorEvent,
+  PromiseRejectionEvent,
+  AbortController,
+  AbortSignal,
+  Performance,
 ]) {
   defineGlobal(cls.name, cls, false);
+}
+defineGlobal("performance", performance, true);
+defineGlobal("reportError", reportError, true);
+for (const name of ["addEventListener", "removeEventListener", "dispatchEvent"]) {
+  const method = EventTarget.prototype[name];
+  defineGlobal(name, { [name](...args) { return ReflectApply(method, globalEvents, args); } }[name], true);
 }
 defineGlobal("console", consoleObject, false);
 defineGlobal("structuredClone", structuredClone, true);
@@ -148,4 +162,15 @@ return {
   finalizeResponse,
   wireSerialize,
   wireDeserialize,
+  // An `unhandledrejection` event on globalThis; true when no listener cancelled it (so the
+  // embedder should log the rejection).
+  unhandledRejection(promise, reason) {
+    try {
+      return globalEvents.dispatchEvent(
+        new PromiseRejectionEvent("unhandledrejection", { cancelable: true, promise, reason }),
+      );
+    } catch {
+      return true;
+    }
+  },
 };

@@ -116,6 +116,7 @@ const BOOTSTRAP: &str = concat!(
     "done = true;\n",
     include_str!("../js/util.js"),
     include_str!("../js/encoding.js"),
+    include_str!("../js/events.js"),
     include_str!("../js/url.js"),
     include_str!("../js/headers.js"),
     include_str!("../js/streams.js"),
@@ -168,6 +169,7 @@ struct Internals {
     finalize_response: Persistent<Function<'static>>,
     wire_serialize: Persistent<Function<'static>>,
     wire_deserialize: Persistent<Function<'static>>,
+    unhandled_rejection: Persistent<Function<'static>>,
 }
 
 /// Runtime userdata mapping each installed context to its [`Internals`]. Userdata is per
@@ -224,6 +226,7 @@ pub fn install(ctx: &Ctx<'_>, options: WebOptions) -> Result<()> {
         finalize_response: get("finalizeResponse")?,
         wire_serialize: get("wireSerialize")?,
         wire_deserialize: get("wireDeserialize")?,
+        unhandled_rejection: get("unhandledRejection")?,
     };
     if ctx.userdata::<Registry>().is_none() {
         ctx.store_userdata(Registry::default())
@@ -306,6 +309,18 @@ pub fn prepare_request<'js>(
 pub fn finalize_response<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Result<Promise<'js>> {
     let f = get_fn(ctx, &internals(ctx)?.finalize_response)?;
     natives::as_promise(ctx, f.call((value,))?)
+}
+
+/// Fires an `unhandledrejection` event (a `PromiseRejectionEvent`) on `globalThis`. Returns
+/// whether the rejection should still be reported: false when a listener called
+/// `preventDefault()`.
+pub fn unhandled_rejection<'js>(
+    ctx: &Ctx<'js>,
+    promise: Value<'js>,
+    reason: Value<'js>,
+) -> Result<bool> {
+    let f = get_fn(ctx, &internals(ctx)?.unhandled_rejection)?;
+    f.call((promise, reason))
 }
 
 /// Extracts a prepared `Request` and marks its body used.

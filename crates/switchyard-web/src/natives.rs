@@ -462,6 +462,22 @@ fn crypto_hmac_verify<'js>(
     }
 }
 
+/// Milliseconds since the Unix epoch, monotonic within the process (read from one anchor), with
+/// microsecond resolution: `performance.now()` and `Event.timeStamp` are differences of these.
+fn now_ms() -> f64 {
+    use std::sync::OnceLock;
+    use std::time::{Instant, SystemTime, UNIX_EPOCH};
+    static ANCHOR: OnceLock<(Instant, f64)> = OnceLock::new();
+    let (instant, epoch_ms) = ANCHOR.get_or_init(|| {
+        let since_epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        (Instant::now(), since_epoch.as_secs_f64() * 1000.0)
+    });
+    let elapsed_us = instant.elapsed().as_micros() as f64;
+    epoch_ms + elapsed_us / 1000.0
+}
+
 fn random_uuid() -> Result<String> {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).map_err(|_| rquickjs::Error::Unknown)?;
@@ -590,6 +606,7 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
 
     set_fn(&n, "fillRandom", fill_random)?;
     set_fn(&n, "randomUUID", random_uuid)?;
+    set_fn(&n, "now", now_ms)?;
     set_fn(&n, "digest", crypto_digest)?;
     set_fn(&n, "hmacSign", crypto_hmac_sign)?;
     set_fn(&n, "hmacVerify", crypto_hmac_verify)?;

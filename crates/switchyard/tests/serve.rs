@@ -508,6 +508,25 @@ fn only_rejections_nobody_handles_are_reported() {
 }
 
 #[test]
+fn unhandledrejection_listeners_see_rejections_and_can_silence_them() {
+    let server = TestServer::start(&["timers/wrangler.toml"], &["--threads", "1"]);
+    let response = server.get("/unhandled-listener");
+    assert_eq!(
+        response.json(),
+        serde_json::json!([
+            "PromiseRejectionEvent:silenced-rejection:true",
+            "PromiseRejectionEvent:observed-rejection:true"
+        ])
+    );
+    let output = server.wait_for_output("observed-rejection");
+    assert!(
+        output.contains("Uncaught (in promise) Error: observed-rejection"),
+        "{output}"
+    );
+    assert!(!output.contains("silenced-rejection"), "{output}");
+}
+
+#[test]
 fn a_wrong_content_length_from_the_worker_is_replaced_by_the_real_one() {
     let server = TestServer::start(&["timers/wrangler.toml"], &[]);
     let response = server.get("/bad-length");

@@ -274,21 +274,27 @@ fn stream_bodies_read_as_text() {
 }
 
 #[test]
-fn signal_stub_and_passthrough() {
+fn request_signals_follow_the_given_signal() {
     let h = harness();
     let out = h.run(
         r#"
-        const r = new Request("https://a.test");
-        const mine = { aborted: true };
-        const s = new Request("https://a.test", { signal: mine });
-        r.signal.addEventListener("abort", () => {});
-        r.signal.throwIfAborted();
-        return [r.signal.aborted, r.signal.reason, Object.prototype.toString.call(r.signal), s.signal === mine,
-                new Request(s).signal === mine, typeof globalThis.AbortSignal];
+        const controller = new AbortController();
+        const r = new Request("https://a.test", { signal: controller.signal });
+        const copy = new Request(r);
+        const cloned = r.clone();
+        const plain = new Request("https://a.test");
+        const seen = [];
+        r.signal.onabort = () => seen.push("r");
+        copy.signal.addEventListener("abort", () => seen.push("copy"));
+        const before = [r.signal === controller.signal, r.signal.aborted, plain.signal.aborted, plain.signal === plain.signal];
+        controller.abort("stop");
+        let threw;
+        try { new Request("https://a.test", { signal: { aborted: true } }); } catch (e) { threw = e.name; }
+        return [before, r.signal.aborted, r.signal.reason, copy.signal.reason, cloned.signal.aborted, seen, threw];
         "#,
     );
     assert_eq!(
         out,
-        r#"[false,null,"[object AbortSignal]",true,true,"undefined"]"#
+        r#"[[false,false,false,true],true,"stop","stop",true,["r","copy"],"TypeError"]"#
     );
 }

@@ -6,6 +6,7 @@ mod clone;
 mod console;
 mod crypto;
 mod encoding;
+mod events;
 mod fetch;
 mod headers;
 mod misc;

@@ -65,6 +65,21 @@ export default {
       case "/unhandled":
         Promise.reject(new Error("nobody-handles-this"));
         return new Response("ok");
+      case "/unhandled-listener": {
+        // An `unhandledrejection` listener sees the rejection; preventDefault() keeps it out
+        // of the log.
+        const seen = [];
+        const listener = (event) => {
+          seen.push(`${event.constructor.name}:${event.reason.message}:${event.promise instanceof Promise}`);
+          if (event.reason.message === "silenced-rejection") event.preventDefault();
+        };
+        addEventListener("unhandledrejection", listener);
+        Promise.reject(new Error("silenced-rejection"));
+        Promise.reject(new Error("observed-rejection"));
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        removeEventListener("unhandledrejection", listener);
+        return Response.json(seen);
+      }
       case "/bad-length":
         return new Response("héllo wörld", { headers: { "content-length": "5" } });
       case "/throw-string":
