@@ -150,7 +150,7 @@ impl ModuleRule {
 
 /// Resource limits of one worker: `[limits]` in the config.
 ///
-/// `cpu_ms` is wrangler's key. `memory_mb` is Switchyard's own (Cloudflare fixes memory at
+/// `cpu_ms` and `subrequests` are wrangler's keys. `memory_mb` is Switchyard's own (Cloudflare fixes memory at
 /// 128 MB per isolate); wrangler warns about it as an unexpected field and otherwise ignores it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Limits {
@@ -158,6 +158,8 @@ pub struct Limits {
     pub cpu_ms: Option<u64>,
     /// Memory one isolate of this worker may use, in megabytes.
     pub memory_mb: Option<u64>,
+    /// `fetch()` calls one request may make (wrangler's `subrequests`).
+    pub subrequests: Option<u64>,
 }
 
 /// The largest `cpu_ms` accepted: Cloudflare's maximum, five minutes.

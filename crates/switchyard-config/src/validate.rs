@@ -508,8 +508,9 @@ impl Walk<'_> {
             let (max, unit) = match field.key.as_str() {
                 "cpu_ms" => (MAX_CPU_MS, "milliseconds of CPU time per request"),
                 "memory_mb" => (65_536, "megabytes per isolate"),
+                "subrequests" => (10_000_000, "fetch() calls per request"),
                 other => {
-                    let suggestion = keys::suggest(other, ["cpu_ms", "memory_mb"]);
+                    let suggestion = keys::suggest(other, ["cpu_ms", "memory_mb", "subrequests"]);
                     let message = unknown_message(&key_path, suggestion);
                     self.warn(field.key_span.start, message);
                     continue;
@@ -521,6 +522,7 @@ impl Walk<'_> {
             };
             match number {
                 Some(n) if field.key == "cpu_ms" => self.draft.limits.cpu_ms = Some(n),
+                Some(n) if field.key == "subrequests" => self.draft.limits.subrequests = Some(n),
                 Some(n) => self.draft.limits.memory_mb = Some(n),
                 None => self.wrong_type(
                     &key_path,

@@ -79,6 +79,10 @@ pub enum WorkerError {
     /// Something in Switchyard itself: 500.
     #[error("internal error: {0}")]
     Internal(String),
+    /// An outbound `fetch()` failed (network error, redirect refused, too large): the caller's
+    /// promise rejects with a TypeError carrying this message, as the Fetch Standard says.
+    #[error("{0}")]
+    Fetch(String),
 }
 
 impl WorkerError {
@@ -94,6 +98,7 @@ impl WorkerError {
                 };
                 (class, exception.message.clone())
             }
+            WorkerError::Fetch(message) => ("TypeError", message.clone()),
             other => ("Error", other.to_string()),
         };
         let constructor: rquickjs::function::Constructor = ctx.globals().get(class)?;

@@ -24,6 +24,9 @@ pub struct RuntimeOptions {
     pub default_memory: usize,
     /// CPU time evaluating a worker's modules may take: 1 s, as Cloudflare allows.
     pub startup_cpu: Duration,
+    /// `fetch()` calls a request may make when the worker's `[limits] subrequests` is unset:
+    /// 1000, Cloudflare's paid-plan figure.
+    pub default_subrequests: u64,
 }
 
 impl Default for RuntimeOptions {
@@ -33,6 +36,7 @@ impl Default for RuntimeOptions {
             default_cpu: Duration::from_secs(30),
             default_memory: 128 * 1024 * 1024,
             startup_cpu: Duration::from_secs(1),
+            default_subrequests: 1000,
         }
     }
 }
@@ -55,6 +59,8 @@ pub struct Limits {
     pub memory: usize,
     /// CPU time evaluating the modules may take.
     pub startup_cpu: Duration,
+    /// `fetch()` calls one request may make.
+    pub subrequests: u64,
 }
 
 impl Limits {
@@ -71,6 +77,10 @@ impl Limits {
                     (mb as usize).saturating_mul(1024 * 1024)
                 }),
             startup_cpu: options.startup_cpu,
+            subrequests: config
+                .limits
+                .subrequests
+                .unwrap_or(options.default_subrequests),
         }
     }
 }

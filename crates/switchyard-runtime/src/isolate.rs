@@ -85,6 +85,11 @@ pub(crate) struct IsolateState {
     /// Depth of the request that arrived last; binding calls made after every request has
     /// responded (from `waitUntil` work) count from it, so a cycle there still hits the cap.
     last_depth: Cell<u32>,
+    /// `fetch()` calls made since the isolate was last idle (no request in flight); see
+    /// `outbound_fetch` for how the limit applies.
+    subrequests: Cell<u64>,
+    /// Calls that can be cancelled (`fetch()` with an AbortSignal): their tasks.
+    cancellable: RefCell<HashMap<u64, tokio::task::AbortHandle>>,
     /// Promises rejected with no handler yet. Reported only if still unhandled once microtasks
     /// have run: `try { await f() } catch {}` briefly has an unhandled rejection too.
     rejections: RefCell<Vec<(Persistent<Value<'static>>, Persistent<Value<'static>>)>>,
@@ -143,6 +148,8 @@ impl Isolate {
             next_request: Cell::new(1),
             last_depth: Cell::new(0),
             rejections: RefCell::new(Vec::new()),
+            subrequests: Cell::new(0),
+            cancellable: RefCell::new(HashMap::new()),
             closed: Cell::new(false),
             booting: Cell::new(true),
             deadline: Cell::new(None),
@@ -443,6 +450,38 @@ impl Isolate {
         )?;
         let s = Rc::downgrade(state);
         native.set(
+            "outboundFetch",
+            Function::new(
+                ctx.clone(),
+                move |ctx: Ctx<'js>,
+                      request: Value<'js>,
+                      redirect: String,
+                      resolve: Function<'js>,
+                      reject: Function<'js>| {
+                    let isolate = s
+                        .upgrade()
+                        .and_then(|state| state.me.borrow().upgrade())
+                        .ok_or(rquickjs::Error::Unknown)?;
+                    outbound_fetch(&ctx, &isolate, request, &redirect, resolve, reject)
+                },
+            )?,
+        )?;
+        let s = Rc::downgrade(state);
+        native.set(
+            "cancelCall",
+            Function::new(ctx.clone(), move |call: f64| {
+                let Some(state) = s.upgrade() else {
+                    return;
+                };
+                let call = call as u64;
+                if let Some(task) = state.cancellable.borrow_mut().remove(&call) {
+                    task.abort();
+                }
+                state.calls.borrow_mut().remove(&call);
+            })?,
+        )?;
+        let s = Rc::downgrade(state);
+        native.set(
             "bindingFetch",
             Function::new(
                 ctx.clone(),
@@ -736,7 +775,7 @@ impl Isolate {
         resolve: Function<'js>,
         reject: Function<'js>,
         work: impl std::future::Future<Output = Result<Reply, WorkerError>> + 'static,
-    ) {
+    ) -> (u64, tokio::task::AbortHandle) {
         let state = &self.state;
         let call = state.next_call.get();
         state.next_call.set(call + 1);
@@ -748,7 +787,7 @@ impl Isolate {
             },
         );
         let caller = Rc::downgrade(state);
-        tokio::task::spawn_local(async move {
+        let task = tokio::task::spawn_local(async move {
             let result = work.await;
             if let Some(caller) = caller.upgrade() {
                 caller
@@ -758,6 +797,7 @@ impl Isolate {
                 caller.wake.notify_one();
             }
         });
+        (call, task.abort_handle())
     }
 
     /// Route the outcome of `promise` to the waiter `id`, as a Response or an RPC value.
@@ -942,10 +982,18 @@ impl Isolate {
     fn complete(&self, ctx: &Ctx<'_>, completion: Completion) {
         match completion {
             Completion::Binding { call, result } => {
+                self.state.cancellable.borrow_mut().remove(&call);
                 let Some(pending) = self.state.calls.borrow_mut().remove(&call) else {
                     return;
                 };
                 let outcome = match result {
+                    Ok(Reply::Fetched(fetched)) => switchyard_web::response_from_network(
+                        ctx,
+                        fetched.response,
+                        &fetched.url,
+                        fetched.redirected,
+                    )
+                    .and_then(|response| pending.resolve.restore(ctx)?.call::<_, ()>((response,))),
                     Ok(Reply::Http(response)) => switchyard_web::response_to_js(ctx, response)
                         .and_then(|response| {
                             pending.resolve.restore(ctx)?.call::<_, ()>((response,))
@@ -988,6 +1036,9 @@ impl Isolate {
             return;
         }
         if state.waiting.borrow().is_empty() {
+            if state.wait_until.get() == 0 {
+                state.subrequests.set(0);
+            }
             // No request and no `waitUntil` work left: as on Cloudflare, a finished request's
             // timers are cancelled rather than kept running for the isolate's life.
             if state.wait_until.get() == 0 && !state.timers.borrow().is_empty() {
@@ -1229,6 +1280,56 @@ fn binding_fetch<'js>(
         }
     });
     Ok(promise)
+}
+
+/// `fetch()` to the network. The subrequest limit is per request on Cloudflare; an isolate here
+/// may be running several requests' code interleaved with no way to tell whose continuation is
+/// running, so the count is kept per isolate from the moment it was last idle, and the limit
+/// scales with the requests in flight. One request alone gets exactly its limit.
+fn outbound_fetch<'js>(
+    ctx: &Ctx<'js>,
+    isolate: &Isolate,
+    request: Value<'js>,
+    redirect: &str,
+    resolve: Function<'js>,
+    reject: Function<'js>,
+) -> rquickjs::Result<f64> {
+    let state = &isolate.state;
+    let in_flight = state.waiting.borrow().len().max(1) as u64;
+    let used = state.subrequests.get();
+    if used >= state.limits.subrequests.saturating_mul(in_flight) {
+        log_line(
+            &state.worker,
+            LogLevel::Warn,
+            &format!(
+                "fetch() refused: the worker made {used} subrequests, its limit ([limits] \
+                 subrequests = {})",
+                state.limits.subrequests
+            ),
+        );
+        return Err(rquickjs::Exception::throw_message(
+            ctx,
+            "Too many subrequests.",
+        ));
+    }
+    state.subrequests.set(used + 1);
+    let request = switchyard_web::request_from_js(ctx, request)?;
+    let mode = crate::outbound::RedirectMode::parse(redirect);
+    let workers = state.workers.clone();
+    let max_body = state.limits.memory;
+    let (call, task) = isolate.call_elsewhere(ctx, resolve, reject, async move {
+        let Some(workers) = workers.upgrade() else {
+            return Err(WorkerError::Internal("the server is shutting down".into()));
+        };
+        let outbound = workers.outbound();
+        outbound
+            .fetch(request, mode, max_body)
+            .await
+            .map(Reply::Fetched)
+            .map_err(WorkerError::Fetch)
+    });
+    state.cancellable.borrow_mut().insert(call, task);
+    Ok(call as f64)
 }
 
 // === timers ===

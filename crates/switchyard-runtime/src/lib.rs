@@ -24,6 +24,7 @@ mod fleet;
 mod isolate;
 mod local;
 pub mod modules;
+mod outbound;
 mod sourcemap;
 pub mod transpile;
 

@@ -11,6 +11,7 @@ use switchyard_web::{HttpRequest, HttpResponse};
 use crate::error::WorkerError;
 use crate::fleet::Fleet;
 use crate::isolate::{CallTarget, Isolate, Reply, RpcCall};
+use crate::outbound::Outbound;
 
 /// One thread's view of the fleet: an isolate per worker, created on first use, and the entry
 /// point for requests arriving on this thread.
@@ -18,6 +19,8 @@ pub struct LocalWorkers {
     fleet: Arc<Fleet>,
     isolates: RefCell<HashMap<String, Rc<Isolate>>>,
     me: Weak<LocalWorkers>,
+    /// This thread's HTTP client for `fetch()`, made on first use.
+    outbound: std::cell::OnceCell<Rc<Outbound>>,
 }
 
 impl LocalWorkers {
@@ -26,7 +29,15 @@ impl LocalWorkers {
             fleet,
             isolates: RefCell::new(HashMap::new()),
             me: me.clone(),
+            outbound: std::cell::OnceCell::new(),
         })
+    }
+
+    /// This thread's HTTP client, shared by its isolates (one connection pool per thread).
+    pub(crate) fn outbound(&self) -> Rc<Outbound> {
+        self.outbound
+            .get_or_init(|| Rc::new(Outbound::new()))
+            .clone()
     }
 
     pub fn fleet(&self) -> &Arc<Fleet> {

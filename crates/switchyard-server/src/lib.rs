@@ -363,7 +363,7 @@ fn error_response(error: &WorkerError) -> Response<Full<Bytes>> {
                 after.as_secs_f64()
             )
         }
-        WorkerError::Unavailable { .. } | WorkerError::Internal(_) => {
+        WorkerError::Unavailable { .. } | WorkerError::Internal(_) | WorkerError::Fetch(_) => {
             eprintln!("switchyard: {error}");
             "Error: internal server error\n".to_owned()
         }

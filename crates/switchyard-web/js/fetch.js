@@ -453,6 +453,7 @@ class Response {
   #headers;
   #type = "default";
   #url = "";
+  #redirected = false;
   #body = null;
 
   constructor(body = null, init = undefined) {
@@ -543,7 +544,7 @@ class Response {
   }
 
   get redirected() {
-    return false;
+    return this.#redirected;
   }
 
   get status() {
@@ -581,6 +582,7 @@ class Response {
     headersSetGuard(copy.#headers, headersGuardOf(this.#headers));
     copy.#type = this.#type;
     copy.#url = this.#url;
+    copy.#redirected = this.#redirected;
     copy.#body = this.#body === null ? null : cloneBody(this.#body);
     return copy;
   }
@@ -627,6 +629,12 @@ class Response {
       },
       undrainedStream(res) {
         return bodyNeedsDrain(res.#body) ? res.#body.stream : undefined;
+      },
+      // A response from the network: where it finally came from.
+      setUrl(res, url, redirected) {
+        res.#url = url;
+        res.#redirected = redirected;
+        return res;
       },
       parts(res) {
         if (!isResponse(res)) throw new TypeError("Expected a Response object.");

@@ -156,6 +156,7 @@ defineGlobal("self", globalThis, true);
 return {
   makeRequest: requestInternals.make,
   makeResponse: responseInternals.make,
+  setResponseUrl: responseInternals.setUrl,
   requestParts: requestInternals.parts,
   responseParts: responseInternals.parts,
   prepareRequest,

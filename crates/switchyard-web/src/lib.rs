@@ -163,6 +163,7 @@ fn bootstrap_function<'js>(ctx: &Ctx<'js>) -> Result<Function<'js>> {
 struct Internals {
     make_request: Persistent<Function<'static>>,
     make_response: Persistent<Function<'static>>,
+    set_response_url: Persistent<Function<'static>>,
     request_parts: Persistent<Function<'static>>,
     response_parts: Persistent<Function<'static>>,
     prepare_request: Persistent<Function<'static>>,
@@ -220,6 +221,7 @@ pub fn install(ctx: &Ctx<'_>, options: WebOptions) -> Result<()> {
     let internals = Internals {
         make_request: get("makeRequest")?,
         make_response: get("makeResponse")?,
+        set_response_url: get("setResponseUrl")?,
         request_parts: get("requestParts")?,
         response_parts: get("responseParts")?,
         prepare_request: get("prepareRequest")?,
@@ -309,6 +311,19 @@ pub fn prepare_request<'js>(
 pub fn finalize_response<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Result<Promise<'js>> {
     let f = get_fn(ctx, &internals(ctx)?.finalize_response)?;
     natives::as_promise(ctx, f.call((value,))?)
+}
+
+/// A response that came from the network: sets `response.url` (the final URL) and
+/// `response.redirected`.
+pub fn response_from_network<'js>(
+    ctx: &Ctx<'js>,
+    res: HttpResponse,
+    url: &str,
+    redirected: bool,
+) -> Result<Value<'js>> {
+    let response = response_to_js(ctx, res)?;
+    let f = get_fn(ctx, &internals(ctx)?.set_response_url)?;
+    f.call((response, url, redirected))
 }
 
 /// Fires an `unhandledrejection` event (a `PromiseRejectionEvent`) on `globalThis`. Returns

@@ -86,6 +86,8 @@ pub(crate) enum Reply {
     Value(RpcWire),
     /// The call threw or its promise rejected: the reason, for the caller to reject with.
     Threw(RpcWire),
+    /// A response from the network, for `fetch()`.
+    Fetched(crate::outbound::Fetched),
 }
 
 /// Where an outgoing call goes.

@@ -28,6 +28,33 @@ export default function (native) {
     Object.defineProperty(globalThis, name, { value: fn, writable: true, configurable: true, enumerable: true });
   }
 
+  // === fetch() to the network ===
+  // The request is built and its body read by the Web API layer; Rust sends it (redirects,
+  // TLS, pooling) and settles the promise. An AbortSignal cancels the Rust task and rejects
+  // with the signal's reason.
+  function fetch(input, init = undefined) {
+    native.assertInHandler();
+    return native.prepareRequest(input, init).then(
+      (request) =>
+        new Promise((resolve, reject) => {
+          const signal = request.signal;
+          signal.throwIfAborted();
+          let call;
+          const onAbort = () => {
+            native.cancelCall(call);
+            reject(signal.reason);
+          };
+          const settle = (fn) => (value) => {
+            signal.removeEventListener("abort", onAbort);
+            fn(value);
+          };
+          call = native.outboundFetch(request, request.redirect, settle(resolve), settle(reject));
+          signal.addEventListener("abort", onAbort);
+        }),
+    );
+  }
+  Object.defineProperty(globalThis, "fetch", { value: fetch, writable: true, configurable: true, enumerable: true });
+
   // === ExecutionContext ===
   function waitUntil(promise) {
     native.waitUntilStart();

@@ -1,0 +1,254 @@
+//! `fetch()` to the outside world: HTTP/1.1 and HTTP/2 (by ALPN) over TCP or TLS (rustls with
+//! the webpki roots), with the Fetch Standard's redirect handling.
+//!
+//! One client per server thread (connections are pooled per thread, like isolates). Bodies are
+//! buffered whole for now, bounded by the worker's memory limit; streaming arrives with the
+//! Streams work.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use switchyard_web::{HttpRequest, HttpResponse};
+
+/// The Fetch Standard's limit on redirects followed by one fetch.
+const MAX_REDIRECTS: usize = 20;
+
+/// `request.redirect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectMode {
+    Follow,
+    Manual,
+    Error,
+}
+
+impl RedirectMode {
+    pub fn parse(mode: &str) -> RedirectMode {
+        match mode {
+            "manual" => RedirectMode::Manual,
+            "error" => RedirectMode::Error,
+            _ => RedirectMode::Follow,
+        }
+    }
+}
+
+/// A response from the network, with the URL it finally came from.
+#[derive(Debug)]
+pub struct Fetched {
+    pub response: HttpResponse,
+    pub url: String,
+    pub redirected: bool,
+}
+
+/// An HTTP client for one thread.
+pub struct Outbound {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+impl std::fmt::Debug for Outbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Outbound")
+    }
+}
+
+impl Default for Outbound {
+    fn default() -> Self {
+        Outbound::new()
+    }
+}
+
+impl Outbound {
+    pub fn new() -> Outbound {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(Duration::from_secs(30)));
+        http.set_nodelay(true);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build(connector);
+        Outbound { client }
+    }
+
+    /// Fetch `request`, following redirects as `redirect` says. Errors are the messages of the
+    /// TypeError `fetch()` rejects with.
+    pub async fn fetch(
+        &self,
+        mut request: HttpRequest,
+        redirect: RedirectMode,
+        max_body: usize,
+    ) -> Result<Fetched, String> {
+        let mut url = parse_url(&request.url)?;
+        let mut redirected = false;
+        for _ in 0..=MAX_REDIRECTS {
+            let response = self.send(&request, &url, max_body).await?;
+            let location = response
+                .headers
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            let is_redirect = matches!(response.status.as_u16(), 301 | 302 | 303 | 307 | 308);
+            let (true, Some(location)) = (is_redirect, location) else {
+                return Ok(Fetched {
+                    response,
+                    url: url.to_string(),
+                    redirected,
+                });
+            };
+            match redirect {
+                RedirectMode::Manual => {
+                    return Ok(Fetched {
+                        response,
+                        url: url.to_string(),
+                        redirected,
+                    });
+                }
+                RedirectMode::Error => {
+                    return Err(format!(
+                        "fetch to {url} was redirected (status {}) and its redirect mode is \"error\"",
+                        response.status.as_u16()
+                    ));
+                }
+                RedirectMode::Follow => {}
+            }
+            let next = url.join(location).map_err(|_| {
+                format!("fetch to {url} was redirected to an invalid URL: {location}")
+            })?;
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err(format!(
+                    "fetch to {url} was redirected to {next}, which is not an http(s) URL"
+                ));
+            }
+            let status = response.status;
+            // The Fetch Standard's HTTP-redirect fetch: 303 (for anything but HEAD), and 301/302
+            // for POST, turn into a GET without a body.
+            if (status == StatusCode::SEE_OTHER && request.method != Method::HEAD)
+                || (matches!(status.as_u16(), 301 | 302) && request.method == Method::POST)
+            {
+                request.method = Method::GET;
+                request.body = Bytes::new();
+                for name in [
+                    header::CONTENT_ENCODING,
+                    header::CONTENT_LANGUAGE,
+                    header::CONTENT_LOCATION,
+                    header::CONTENT_TYPE,
+                    header::CONTENT_LENGTH,
+                ] {
+                    request.headers.remove(name);
+                }
+            }
+            if next.origin() != url.origin() {
+                request.headers.remove(header::AUTHORIZATION);
+            }
+            request.headers.remove(header::HOST);
+            url = next;
+            redirected = true;
+        }
+        Err(format!(
+            "fetch to {} was redirected more than {MAX_REDIRECTS} times",
+            request.url
+        ))
+    }
+
+    async fn send(
+        &self,
+        request: &HttpRequest,
+        url: &url::Url,
+        max_body: usize,
+    ) -> Result<HttpResponse, String> {
+        let uri: Uri = url
+            .as_str()
+            .parse()
+            .map_err(|e| format!("cannot fetch {url}: {e}"))?;
+        let mut builder = Request::builder().method(request.method.clone()).uri(uri);
+        let headers = builder
+            .headers_mut()
+            .ok_or_else(|| format!("cannot fetch {url}: invalid request"))?;
+        copy_request_headers(&request.headers, headers);
+        let outgoing = builder
+            .body(Full::new(request.body.clone()))
+            .map_err(|e| format!("cannot fetch {url}: {e}"))?;
+        let response = self
+            .client
+            .request(outgoing)
+            .await
+            .map_err(|e| network_error(url, &e))?;
+        let (parts, body) = response.into_parts();
+        let body = Limited::new(body, max_body)
+            .collect()
+            .await
+            .map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    format!(
+                        "the response from {url} is larger than the worker's memory limit \
+                         ({max_body} bytes)"
+                    )
+                } else {
+                    format!("Network connection lost while reading the response from {url}: {e}")
+                }
+            })?
+            .to_bytes();
+        Ok(HttpResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
+fn parse_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("invalid URL {text}: {e}"))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(format!(
+            "fetch cannot load {text}: the \"{other}:\" scheme is not supported (only http: and \
+             https:)"
+        )),
+    }
+}
+
+/// Request headers as the worker set them, minus the ones hyper manages for the connection.
+fn copy_request_headers(from: &HeaderMap, to: &mut HeaderMap) {
+    for (name, value) in from {
+        if matches!(
+            *name,
+            header::CONNECTION | header::TRANSFER_ENCODING | header::HOST
+        ) || name.as_str() == "keep-alive"
+        {
+            continue;
+        }
+        to.append(name.clone(), value.clone());
+    }
+    if !to.contains_key(header::USER_AGENT) {
+        // What Cloudflare sends when a worker sets none.
+        to.insert(
+            header::USER_AGENT,
+            HeaderValue::from_static("Cloudflare-Workers"),
+        );
+    }
+}
+
+fn network_error(url: &url::Url, error: &hyper_util::client::legacy::Error) -> String {
+    use std::error::Error;
+    let mut cause = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        cause = inner.to_string();
+        source = inner.source();
+    }
+    if error.is_connect() {
+        format!("Network connection lost: cannot connect to {url}: {cause}")
+    } else {
+        format!("Network connection lost: fetch to {url} failed: {cause}")
+    }
+}

@@ -1,0 +1,246 @@
+//! fetch() to the network, against a local upstream server started by the test: redirects in
+//! every mode, method and header rewriting on redirect, AbortSignal, the subrequest limit and
+//! network errors.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::Duration;
+
+use serde_json::json;
+use support::TestServer;
+
+/// A small HTTP/1.1 server on 127.0.0.1:0, one thread per connection, `Connection: close`.
+fn upstream() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = serve(stream, addr);
+            });
+        }
+    });
+    addr
+}
+
+fn serve(stream: TcpStream, addr: SocketAddr) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_owned();
+    let target = parts.next().unwrap_or("/").to_owned();
+    let mut headers = serde_json::Map::new();
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header)?;
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            let name = name.trim().to_ascii_lowercase();
+            let value = value.trim().to_owned();
+            if name == "content-length" {
+                length = value.parse().unwrap_or(0);
+            }
+            headers.insert(name, json!(value));
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let path = target.split('?').next().unwrap_or("/").to_owned();
+    let mut stream = stream;
+    let mut respond = |status: &str, extra: &str, body: &str| {
+        let head = format!(
+            "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(body.as_bytes())
+    };
+    match path.as_str() {
+        "/text" => respond(
+            "200 OK",
+            &format!(
+                "content-type: text/plain\r\nx-saw-from: {}\r\n",
+                headers.get("x-from").and_then(|v| v.as_str()).unwrap_or("")
+            ),
+            "hello from upstream",
+        ),
+        "/echo" | "/temporary-target" => {
+            let echo = json!({"method": method, "path": target, "headers": headers, "body": body});
+            respond(
+                "200 OK",
+                "content-type: application/json\r\n",
+                &echo.to_string(),
+            )
+        }
+        "/loop" => respond("302 Found", "location: /loop\r\n", ""),
+        "/see-other" => respond("303 See Other", "location: /echo\r\n", ""),
+        "/temporary" => respond(
+            "307 Temporary Redirect",
+            "location: /temporary-target\r\n",
+            "",
+        ),
+        "/cross" => respond(
+            "302 Found",
+            &format!("location: http://localhost:{}/echo\r\n", addr.port()),
+            "",
+        ),
+        "/redirect-to-echo" => respond("301 Moved Permanently", "location: /echo\r\n", ""),
+        "/slow" => {
+            std::thread::sleep(Duration::from_secs(3));
+            respond("200 OK", "", "finally")
+        }
+        other => match other
+            .strip_prefix("/redirect/")
+            .and_then(|n| n.parse::<u32>().ok())
+        {
+            Some(0) => respond("200 OK", "", "landed"),
+            Some(n) => respond(
+                "302 Found",
+                &format!("location: /redirect/{}\r\n", n - 1),
+                "",
+            ),
+            None => respond("404 Not Found", "", "no such path"),
+        },
+    }
+}
+
+fn get(server: &TestServer, path: &str, upstream: SocketAddr) -> support::HttpResponse {
+    let origin = format!("http://{upstream}");
+    server.request("GET", path, &[("x-upstream", &origin)], b"")
+}
+
+fn start() -> (TestServer, SocketAddr) {
+    let server = TestServer::start(&["outbound/wrangler.toml"], &["--threads", "1"]);
+    (server, upstream())
+}
+
+#[test]
+fn a_fetch_reaches_the_network_with_the_workers_headers() {
+    let (server, up) = start();
+    let response = get(&server, "/get", up);
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(
+        response.json(),
+        json!({"status": 200, "url": format!("http://{up}/text"), "redirected": false,
+               "location": null, "body": "hello from upstream", "type": "text/plain"})
+    );
+    let response = get(&server, "/parallel", up);
+    assert_eq!(
+        response.json(),
+        json!(["/echo?n=1", "/echo?n=2", "/echo?n=3"])
+    );
+}
+
+#[test]
+fn redirects_follow_stop_or_fail_as_the_mode_says() {
+    let (server, up) = start();
+    assert_eq!(
+        get(&server, "/redirects", up).json(),
+        json!({"status": 200, "url": format!("http://{up}/redirect/0"), "redirected": true,
+               "location": null, "body": "landed"})
+    );
+    assert_eq!(
+        get(&server, "/manual", up).json(),
+        json!({"status": 302, "url": format!("http://{up}/redirect/1"), "redirected": false,
+               "location": "/redirect/0", "body": ""})
+    );
+    let text = get(&server, "/error-mode", up).text();
+    assert!(
+        text.starts_with("TypeError: fetch to http://")
+            && text.contains("redirect mode is \"error\""),
+        "{text}"
+    );
+    let text = get(&server, "/too-many", up).text();
+    assert!(
+        text.starts_with("TypeError:") && text.contains("redirected more than 20 times"),
+        "{text}"
+    );
+}
+
+#[test]
+fn redirects_rewrite_the_method_and_headers_as_the_fetch_standard_says() {
+    let (server, up) = start();
+    // 303 after a POST: a GET without the body or its headers.
+    let echo = get(&server, "/post-303", up).json();
+    assert_eq!(echo["method"], "GET");
+    assert_eq!(echo["body"], "");
+    assert!(echo["headers"].get("content-type").is_none(), "{echo}");
+    // 307 keeps the method and the body.
+    let echo = get(&server, "/post-307", up).json();
+    assert_eq!(
+        (echo["method"].as_str(), echo["body"].as_str()),
+        (Some("POST"), Some("kept"))
+    );
+    // A redirect to another origin drops Authorization, keeps the rest.
+    let echo = get(&server, "/cross-origin", up).json();
+    assert!(echo["headers"].get("authorization").is_none(), "{echo}");
+    assert_eq!(echo["headers"]["x-kept"], "yes");
+    assert_eq!(echo["headers"]["host"], format!("localhost:{}", up.port()));
+    // Same origin keeps it.
+    let echo = get(&server, "/same-origin-auth", up).json();
+    assert_eq!(echo["headers"]["authorization"], "Bearer secret");
+    assert_eq!(echo["headers"]["user-agent"], "Cloudflare-Workers");
+}
+
+#[test]
+fn an_abort_signal_cancels_a_fetch() {
+    let (server, up) = start();
+    let response = get(&server, "/abort", up);
+    assert_eq!(
+        response.json(),
+        json!([
+            "AbortError: This operation was aborted",
+            "TimeoutError: The operation was aborted due to timeout",
+            "rejected with \"early\""
+        ]),
+        "an already-aborted signal rejects with its reason, whatever it is"
+    );
+}
+
+#[test]
+fn the_subrequest_limit_refuses_the_fetch_past_it_and_resets_per_request() {
+    let (server, up) = start();
+    let expect = json!([200, 200, 200, 200, 200, "Too many subrequests."]);
+    assert_eq!(get(&server, "/limit", up).json(), expect);
+    // A new request gets its own allowance.
+    assert_eq!(get(&server, "/limit", up).json(), expect);
+    let output = server.wait_for_output("fetch() refused");
+    assert!(
+        output.contains("[outbound] warn: fetch() refused: the worker made 5 subrequests, its limit ([limits] subrequests = 5)"),
+        "{output}"
+    );
+}
+
+#[test]
+fn network_errors_reject_with_type_errors_that_say_what_failed() {
+    let (server, up) = start();
+    let errors = get(&server, "/errors", up).json();
+    let errors: Vec<&str> = errors
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(
+        errors[0].starts_with(
+            "TypeError: Network connection lost: cannot connect to http://127.0.0.1:1/"
+        ),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].starts_with("TypeError: fetch cannot load ftp://example.com/file: the \"ftp:\" scheme is not supported"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[2].starts_with("TypeError:") && errors[2].contains("not a url"),
+        "{errors:?}"
+    );
+}
