@@ -448,6 +448,19 @@ impl Isolate {
                 _ => Ok(()),
             })?,
         )?;
+        native.set(
+            "compileScript",
+            Function::new(
+                ctx.clone(),
+                |ctx: Ctx<'js>, source: String, filename: String| {
+                    let mut options = rquickjs::context::EvalOptions::default();
+                    options.global = true;
+                    options.strict = false;
+                    options.filename = Some(filename);
+                    ctx.eval_with_options::<Value<'js>, _>(source, options)
+                },
+            )?,
+        )?;
         let s = Rc::downgrade(state);
         native.set(
             "outboundFetch",
@@ -497,20 +510,13 @@ impl Isolate {
 
         rpc::install_natives(ctx, &native, state)?;
 
-        let declared = match RUNTIME_BYTECODE.get() {
-            // SAFETY: `Module::load` needs valid QuickJS bytecode. These bytes were written by
-            // `Module::write` below, by this same engine build in this process, and never change.
-            Some(bytes) => unsafe { rquickjs::Module::load(ctx.clone(), bytes)? },
-            None => {
-                let declared = rquickjs::Module::declare(ctx.clone(), RUNTIME_MODULE, RUNTIME_JS)?;
-                let bytes = declared.write(rquickjs::module::WriteOptions {
-                    strip_source: true,
-                    ..rquickjs::module::WriteOptions::default()
-                })?;
-                let _ = RUNTIME_BYTECODE.set(bytes);
-                declared
-            }
-        };
+        let declared = crate::modules::declare_cached(
+            ctx,
+            RUNTIME_MODULE,
+            RUNTIME_JS,
+            &RUNTIME_BYTECODE,
+            true,
+        )?;
         let (module, evaluated) = declared.eval()?;
         evaluated.finish::<()>()?;
         let factory: Function = module.get("default")?;

@@ -84,16 +84,17 @@ impl CompiledModule {
         ctx: &Ctx<'js>,
         name: &str,
     ) -> rquickjs::Result<Module<'js, Declared>> {
-        declare_cached(ctx, name, &self.code, &self.bytecode)
+        declare_cached(ctx, name, &self.code, &self.bytecode, false)
     }
 }
 
 /// Declare a module from bytecode if `cache` has it, else compile `code` and fill `cache`.
-fn declare_cached<'js>(
+pub(crate) fn declare_cached<'js>(
     ctx: &Ctx<'js>,
     name: &str,
     code: &str,
     cache: &OnceLock<Vec<u8>>,
+    strip_source: bool,
 ) -> rquickjs::Result<Module<'js, Declared>> {
     if let Some(bytes) = cache.get() {
         // SAFETY: `Module::load` needs valid QuickJS bytecode. These bytes were written by
@@ -102,9 +103,13 @@ fn declare_cached<'js>(
         return unsafe { Module::load(ctx.clone(), bytes) };
     }
     let declared = Module::declare(ctx.clone(), name, code)?;
-    // Keep the source so `Function.prototype.toString` still shows it; debug info stays for
-    // stack traces.
-    if let Ok(bytes) = declared.write(rquickjs::module::WriteOptions::default()) {
+    // User code keeps its source so `Function.prototype.toString` still shows it (each isolate
+    // then holds a copy); Switchyard's own modules drop it. Debug info stays for stack traces.
+    let options = rquickjs::module::WriteOptions {
+        strip_source,
+        ..rquickjs::module::WriteOptions::default()
+    };
+    if let Ok(bytes) = declared.write(options) {
         let _ = cache.set(bytes);
     }
     Ok(declared)
@@ -126,10 +131,11 @@ pub struct ModuleGraph {
 pub enum LoadError {
     /// `main` or an imported file could not be read.
     Read { path: PathBuf, message: String },
-    /// A file type the loader does not handle (JSX, WebAssembly, …).
+    /// A file type the loader does not handle (JSX, WebAssembly, …): `what` completes "… are
+    /// not supported".
     Unsupported {
         path: PathBuf,
-        kind: &'static str,
+        what: String,
         help: String,
     },
     /// The parser rejected a file.
@@ -159,9 +165,9 @@ impl fmt::Display for LoadError {
                     display_path(path)
                 )
             }
-            LoadError::Unsupported { path, kind, help } => write!(
+            LoadError::Unsupported { path, what, help } => write!(
                 f,
-                "{}: error: {kind} modules are not supported\n  help: {help}",
+                "{}: error: {what} are not supported\n  help: {help}",
                 display_path(path)
             ),
             LoadError::Syntax {
@@ -209,7 +215,9 @@ impl ModuleGraph {
 
     /// Load `main` and everything it imports; `rules` are the worker's `[[rules]]`.
     pub fn load_with_rules(main: &Path, rules: &[ModuleRule]) -> Result<ModuleGraph, LoadError> {
-        let main = normalize(main);
+        // The resolver returns real paths; `main` must be one too, or a file reached both ways
+        // (through a symlinked directory) would be loaded twice.
+        let main = std::fs::canonicalize(main).unwrap_or_else(|_| normalize(main));
         let base = main.parent().unwrap_or(Path::new("/")).to_path_buf();
         let mut walk = Walk::new(base, rules);
         let mut pending = vec![main.clone()];
@@ -329,6 +337,8 @@ struct ParsedFile {
     dynamic_imports: Vec<Edge>,
     requires: Vec<Edge>,
     scan: Scan,
+    /// CommonJS that must run in sloppy mode (see [`transpile::Transpiled::sloppy`]).
+    sloppy: bool,
 }
 
 impl ParsedFile {
@@ -368,14 +378,17 @@ impl Walk {
             extensions: [".ts", ".mts", ".js", ".mjs", ".cjs", ".cts", ".json"]
                 .map(String::from)
                 .to_vec(),
-            // `import "./x.js"` in a TypeScript project means `./x.ts`.
+            // `import "./x.js"` in a TypeScript project means `./x.ts`, when there is no x.js.
             extension_alias: vec![
-                (".js".into(), vec![".ts".into(), ".js".into()]),
-                (".mjs".into(), vec![".mts".into(), ".mjs".into()]),
-                (".cjs".into(), vec![".cts".into(), ".cjs".into()]),
+                (".js".into(), vec![".js".into(), ".ts".into()]),
+                (".mjs".into(), vec![".mjs".into(), ".mts".into()]),
+                (".cjs".into(), vec![".cjs".into(), ".cts".into()]),
             ],
             tsconfig: Some(TsconfigDiscovery::Auto),
-            builtin_modules: true,
+            // Off: a package named like a Node built-in (`buffer`, `events`, `util`) that is
+            // installed must win, and a `browser` map may map a built-in to `false`, as with
+            // esbuild. Built-in names are recognised after resolution fails.
+            builtin_modules: false,
             node_path: false,
             ..ResolveOptions::default()
         };
@@ -400,9 +413,9 @@ impl Walk {
                 .any(|glob| fast_glob::glob_match(glob, &relative))
                 .then_some(*kind)
         });
-        let unsupported = |kind: &'static str, help: &str| LoadError::Unsupported {
+        let unsupported = |what: &str, help: &str| LoadError::Unsupported {
             path: path.to_path_buf(),
-            kind,
+            what: what.to_owned(),
             help: help.to_owned(),
         };
         let wasm_help = "WebAssembly is not available in Switchyard yet; `WebAssembly` is \
@@ -412,7 +425,9 @@ impl Walk {
             Some(RuleKind::CommonJs) => return Ok((ModuleKind::CommonJs, FormatHint::CommonJs)),
             Some(RuleKind::Text) => return Ok((ModuleKind::Text, FormatHint::Detect)),
             Some(RuleKind::Data) => return Ok((ModuleKind::Data, FormatHint::Detect)),
-            Some(RuleKind::CompiledWasm) => return Err(unsupported("WebAssembly", wasm_help)),
+            Some(RuleKind::CompiledWasm) => {
+                return Err(unsupported("WebAssembly modules", wasm_help));
+            }
             None => {}
         }
         let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -423,15 +438,20 @@ impl Walk {
             "json" => (ModuleKind::Json, FormatHint::Detect),
             "jsx" | "tsx" => {
                 return Err(unsupported(
-                    "JSX (.jsx, .tsx)",
+                    "JSX (.jsx, .tsx) modules",
                     "compile JSX to JavaScript first, or write the markup as strings or with a \
                      tagged-template library",
                 ));
             }
-            "wasm" => return Err(unsupported("WebAssembly", wasm_help)),
+            "wasm" => return Err(unsupported("WebAssembly modules", wasm_help)),
             _ => {
+                let what = if extension.is_empty() {
+                    "imports of files without an extension".to_owned()
+                } else {
+                    format!("imports of .{extension} files")
+                };
                 return Err(unsupported(
-                    "files of this type",
+                    &what,
                     &format!(
                         "Switchyard loads JavaScript (.js, .mjs, .cjs), TypeScript (.ts, .mts, \
                          .cts) and JSON; to import this file as a string or as bytes, add a \
@@ -463,6 +483,7 @@ impl Walk {
             dynamic_imports: Vec::new(),
             requires: Vec::new(),
             scan: Scan::default(),
+            sloppy: false,
         };
         if kind == ModuleKind::Data {
             let bytes = std::fs::read(path).map_err(read_error)?;
@@ -473,12 +494,11 @@ impl Walk {
             return Ok(data_file(kind, code, bytes.len()));
         }
         let source = std::fs::read_to_string(path).map_err(read_error)?;
-        let literal = serde_json::to_string(&source).unwrap_or_default();
         match kind {
             ModuleKind::Text => {
                 return Ok(data_file(
                     kind,
-                    format!("export default {literal};\n"),
+                    format!("export default {};\n", json_string(&source)),
                     source.len(),
                 ));
             }
@@ -491,9 +511,14 @@ impl Walk {
                         message: format!("invalid JSON: {e}"),
                     });
                 }
+                // Named exports (`import { version } from "./package.json"`) are added when the
+                // graph is emitted, for the names importers ask for.
                 return Ok(data_file(
                     kind,
-                    format!("export default JSON.parse({literal});\n"),
+                    format!(
+                        "const {RT}_json = JSON.parse({});\nexport default {RT}_json;\n",
+                        json_string(&source)
+                    ),
                     source.len(),
                 ));
             }
@@ -571,6 +596,7 @@ impl Walk {
             dynamic_imports,
             requires,
             scan,
+            sloppy: transpiled.sloppy,
         })
     }
 
@@ -587,13 +613,37 @@ impl Walk {
         if specifier.starts_with("switchyard:") {
             return Err("no such built-in module".to_owned());
         }
+        if specifier.starts_with("node:") {
+            return Err(builtin_reason(importer, specifier));
+        }
+        if let Some(scheme) = ["http:", "https:", "data:", "file:"]
+            .iter()
+            .find(|scheme| specifier.starts_with(*scheme))
+        {
+            return Err(format!(
+                "{scheme} imports are not supported; install the package with npm and import it \
+                 by name, or copy the file into the project"
+            ));
+        }
         let resolver = if require { &self.cjs } else { &self.esm };
         match resolver.resolve_file(importer, specifier) {
             Ok(resolution) => Ok(Target::File(resolution.path().to_path_buf())),
             Err(ResolveError::Ignored(_)) => Ok(Target::Empty),
-            Err(ResolveError::Builtin { resolved, .. }) => Err(builtin_reason(importer, &resolved)),
+            Err(ResolveError::NotFound(_)) if is_builtin(specifier) => {
+                Err(builtin_reason(importer, specifier))
+            }
+            Err(ResolveError::NotFound(_)) if specifier.starts_with('#') => Err(format!(
+                "no entry of the \"imports\" field in the nearest package.json matches \
+                 \"{specifier}\""
+            )),
+            Err(ResolveError::NotFound(_)) if is_bare(specifier) && !is_package_name(specifier) => {
+                Err(format!(
+                    "no file, package, tsconfig.json \"paths\" entry or package.json \"imports\" \
+                 entry matches \"{specifier}\""
+                ))
+            }
             Err(ResolveError::NotFound(_)) if is_bare(specifier) => {
-                Err(package_reason(importer, specifier))
+                Err(package_reason(importer, specifier, require))
             }
             Err(ResolveError::NotFound(_)) => {
                 let wanted =
@@ -643,6 +693,7 @@ impl Walk {
             let name = path.display().to_string();
             let code = match file.kind {
                 ModuleKind::CommonJs => self.define_module(&name, file),
+                ModuleKind::Json => json_module(&file.code, wanted.get(path.as_path())),
                 _ => file.code.clone(),
             };
             modules.insert(
@@ -688,19 +739,27 @@ impl Walk {
     /// the first line, so line numbers in stack traces stay the file's own.
     fn define_module(&self, name: &str, file: &ParsedFile) -> String {
         let mut code = String::with_capacity(file.code.len() + 256);
-        code.push_str(&format!(
-            "{RT}.define({}, function (exports, require, module, __filename, __dirname) {{",
-            json_string(name)
-        ));
         // A `#!` line is a comment only at the very start of a file.
-        match file.code.strip_prefix("#!") {
-            Some(rest) => {
-                code.push_str("//");
-                code.push_str(rest);
-            }
-            None => code.push_str(&file.code),
+        let source = match file.code.strip_prefix("#!") {
+            Some(rest) => format!("//{rest}"),
+            None => file.code.clone(),
+        };
+        if file.sloppy {
+            // Sloppy-mode code cannot sit inside an ES module: it is compiled as a script, with
+            // its file name, when first required.
+            code.push_str(&format!(
+                "{RT}.defineScript({}, {}, {{",
+                json_string(name),
+                json_string(&source)
+            ));
+        } else {
+            code.push_str(&format!(
+                "{RT}.define({}, function (exports, require, module, __filename, __dirname) {{",
+                json_string(name)
+            ));
+            code.push_str(&source);
+            code.push_str("\n}, {");
         }
-        code.push_str("\n}, {");
         let mut imports = format!("\nimport * as {RT} from \"{MODULES_RUNTIME}\";\n");
         for (i, edge) in file.requires.iter().enumerate() {
             code.push_str(&json_string(&edge.specifier));
@@ -722,7 +781,7 @@ impl Walk {
                         }
                         Some(ModuleKind::Esm) => {
                             namespace(&mut imports, &target);
-                            code.push_str(&format!("() => __switchyard_dep{i}"));
+                            code.push_str(&format!("() => {RT}.esm(__switchyard_dep{i})"));
                         }
                         _ => {
                             namespace(&mut imports, &target);
@@ -732,7 +791,7 @@ impl Walk {
                 }
                 Target::CloudflareWorkers => {
                     namespace(&mut imports, CLOUDFLARE_WORKERS);
-                    code.push_str(&format!("() => __switchyard_dep{i}"));
+                    code.push_str(&format!("() => {RT}.esm(__switchyard_dep{i})"));
                 }
                 Target::Empty => code.push_str("() => ({})"),
                 Target::Missing(reason) => {
@@ -781,10 +840,41 @@ struct BTreeNames<'a>(std::collections::BTreeSet<&'a str>);
 
 impl<'a> BTreeNames<'a> {
     fn insert(&mut self, name: &'a str) {
-        if name != "default" && name != "*" && is_identifier_name(name) {
+        if name != "default" && name != "*" {
             self.0.insert(name);
         }
     }
+}
+
+/// A JSON module: the parsed value as the default export, and the top-level properties that
+/// importers name (`import { version } from "./package.json"`), as bundlers allow.
+fn json_module(code: &str, wanted: Option<&HashSet<&str>>) -> String {
+    let mut names = BTreeNames::default();
+    for name in wanted.into_iter().flatten() {
+        names.insert(name);
+    }
+    let mut out = code.to_owned();
+    out.push_str(&named_exports(&format!("{RT}_json"), &names.0));
+    out
+}
+
+/// `export { … as "name" }` for each name, read from `object` once, when the module runs.
+/// String export names accept any property name, including ones that are not identifiers.
+fn named_exports(object: &str, names: &std::collections::BTreeSet<&str>) -> String {
+    if names.is_empty() {
+        return String::new();
+    }
+    let mut code = String::new();
+    let mut list = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        code.push_str(&format!(
+            "const __switchyard_e{i} = {object}?.[{}];\n",
+            json_string(name)
+        ));
+        list.push(format!("__switchyard_e{i} as {}", json_string(name)));
+    }
+    code.push_str(&format!("export {{ {} }};\n", list.join(", ")));
+    code
 }
 
 /// The ES module `import` sees for a CommonJS file: runs it once and exports `module.exports`
@@ -796,17 +886,7 @@ fn facade_module(define: &str, names: &std::collections::BTreeSet<&str>) -> Stri
         "import * as {RT} from \"{MODULES_RUNTIME}\";\nimport {define};\nconst __switchyard_m = \
          {RT}.load({define});\nexport default {RT}.interop(__switchyard_m);\n"
     );
-    if !names.is_empty() {
-        let mut list = Vec::with_capacity(names.len());
-        for (i, name) in names.iter().enumerate() {
-            code.push_str(&format!(
-                "const __switchyard_e{i} = __switchyard_m?.[{}];\n",
-                json_string(name)
-            ));
-            list.push(format!("__switchyard_e{i} as {name}"));
-        }
-        code.push_str(&format!("export {{ {} }};\n", list.join(", ")));
-    }
+    code.push_str(&named_exports("__switchyard_m", names));
     code
 }
 
@@ -873,8 +953,32 @@ fn owning_package(path: &Path) -> Option<String> {
     Some(package_name(&text[at..]).to_owned())
 }
 
-fn builtin_reason(importer: &Path, resolved: &str) -> String {
-    let module = resolved.strip_prefix("node:").unwrap_or(resolved);
+/// Whether `specifier` names a Node.js built-in module (`fs`, `node:fs`, `fs/promises`).
+fn is_builtin(specifier: &str) -> bool {
+    specifier.starts_with("node:") || nodejs_built_in_modules::BUILTINS.contains(&specifier)
+}
+
+/// Whether `specifier` starts with a valid npm package name (`name` or `@scope/name`).
+fn is_package_name(specifier: &str) -> bool {
+    let name = package_name(specifier);
+    let valid = |part: &str| {
+        !part.is_empty()
+            && !part.starts_with('.')
+            && part
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-._~".contains(c))
+    };
+    match name.strip_prefix('@') {
+        Some(scoped) => match scoped.split_once('/') {
+            Some((scope, rest)) => valid(scope) && valid(rest),
+            None => false,
+        },
+        None => valid(name),
+    }
+}
+
+fn builtin_reason(importer: &Path, specifier: &str) -> String {
+    let module = specifier.strip_prefix("node:").unwrap_or(specifier);
     let mut reason = format!(
         "\"node:{module}\" is a Node.js built-in module, which Switchyard does not provide"
     );
@@ -889,16 +993,17 @@ fn builtin_reason(importer: &Path, resolved: &str) -> String {
     reason
 }
 
-fn package_reason(importer: &Path, specifier: &str) -> String {
+fn package_reason(importer: &Path, specifier: &str, require: bool) -> String {
     let package = package_name(specifier);
     let installed = importer
         .ancestors()
         .skip(1)
         .any(|dir| dir.join("node_modules").join(package).is_dir());
     if installed {
+        let kind = if require { "require" } else { "import" };
         return format!(
             "the package \"{package}\" is installed but has no file for \"{specifier}\" under \
-             the conditions Switchyard resolves with (workerd, worker, browser, import, module, \
+             the conditions Switchyard resolves with (workerd, worker, browser, {kind}, module, \
              default)"
         );
     }
@@ -966,14 +1071,6 @@ fn package_reason(importer: &Path, specifier: &str) -> String {
              dependency; run `npm install {package}` in {project} if the code that needs it runs"
         ),
     }
-}
-
-fn is_identifier_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
-        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
 }
 
 fn json_string(text: &str) -> String {
@@ -1082,7 +1179,7 @@ impl Loader for GraphLoader {
                 }
             },
         };
-        declare_cached(ctx, name, source, cache)
+        declare_cached(ctx, name, source, cache, true)
     }
 }
 
@@ -1250,7 +1347,7 @@ mod tests {
         assert_eq!(facade.kind, ModuleKind::Facade);
         for name in ["extra", "defined", "helper"] {
             assert!(
-                facade.code.contains(&format!(" as {name}")),
+                facade.code.contains(&format!(" as \"{name}\"")),
                 "{name}:\n{}",
                 facade.code
             );
@@ -1280,7 +1377,7 @@ mod tests {
         let dep_facade = &graph.modules[&format!("{}?esm", dir.join("dep.js").display())];
         for name in ["named", "listed", "fromMore"] {
             assert!(
-                dep_facade.code.contains(&format!(" as {name}")),
+                dep_facade.code.contains(&format!(" as \"{name}\"")),
                 "{name}:\n{}",
                 dep_facade.code
             );
@@ -1305,7 +1402,10 @@ mod tests {
         let err = ModuleGraph::load(&dir.join("index.js"))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("notes.md: error: files of this type"), "{err}");
+        assert!(
+            err.contains("notes.md: error: imports of .md files are not supported"),
+            "{err}"
+        );
         assert!(err.contains("type = \"Text\""), "{err}");
         let rule = ModuleRule {
             kind: RuleKind::Text,
@@ -1349,6 +1449,57 @@ mod tests {
             "{}",
             module("j.json").code
         );
+    }
+
+    #[test]
+    fn unresolvable_specifiers_say_which_mechanism_failed() {
+        let dir = project(&[("package.json", "{}")]);
+        let cases = [
+            (
+                "#internal/x",
+                "no entry of the \"imports\" field in the nearest package.json matches",
+            ),
+            (
+                "@/lib/x",
+                "no file, package, tsconfig.json \"paths\" entry or package.json \"imports\" entry matches \"@/lib/x\"",
+            ),
+            ("https://esm.sh/hono", "https: imports are not supported"),
+            ("node:fs", "\"node:fs\" is a Node.js built-in module"),
+            (
+                "fs/promises",
+                "\"node:fs/promises\" is a Node.js built-in module",
+            ),
+            ("cloudflare:sockets", "not \"cloudflare:sockets\" yet"),
+        ];
+        for (specifier, expected) in cases {
+            std::fs::write(
+                dir.join("index.js"),
+                format!("import x from '{specifier}';\n"),
+            )
+            .unwrap();
+            let err = ModuleGraph::load(&dir.join("index.js"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{specifier}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_main_reached_through_a_symlink_is_loaded_once() {
+        let dir = project(&[
+            (
+                "real/index.js",
+                "import { app } from './app.js';\nimport './routes.js';\nexport default app;\n",
+            ),
+            ("real/app.js", "export const app = { routes: [] };\n"),
+            (
+                "real/routes.js",
+                "import { app } from './app.js';\napp.routes.push(1);\n",
+            ),
+        ]);
+        std::os::unix::fs::symlink(dir.join("real"), dir.join("link")).unwrap();
+        let graph = ModuleGraph::load(&dir.join("link/index.js")).expect("loads");
+        assert_eq!(graph.file_count(), 3, "{:?}", graph.modules.keys());
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub struct Transpiled {
     pub map: Option<LineMap>,
     pub format: Format,
     pub scan: Scan,
+    /// CommonJS that only parses in sloppy mode (legacy octal literals, `with`, reserved words
+    /// of strict mode as names): it must not be wrapped in an ES module, which is strict.
+    pub sloppy: bool,
 }
 
 /// Which module system a JavaScript file is written for.
@@ -123,6 +126,10 @@ fn typescript(path: &Path, source: &str, hint: FormatHint) -> Result<Transpiled,
     if let Some(error) = parsed.diagnostics.errors().next() {
         return Err(syntax_error(source, error));
     }
+    // Same length, same positions: the rewritten text compiles with the same source map.
+    if let Some(rewritten) = define_node_env(source, &parsed.program) {
+        return typescript(path, &rewritten, hint);
+    }
     let mut program = parsed.program;
     // Enum lowering needs the member values the semantic pass computes only when asked.
     let semantic = SemanticBuilder::new().with_enum_eval(true).build(&program);
@@ -163,6 +170,7 @@ fn typescript(path: &Path, source: &str, hint: FormatHint) -> Result<Transpiled,
         map,
         format: Format::Esm,
         scan,
+        sloppy: false,
     })
 }
 
@@ -182,11 +190,29 @@ fn javascript(source: &str, hint: FormatHint) -> Result<Transpiled, SyntaxError>
             if hint == FormatHint::Esm {
                 return Err(error);
             }
-            let as_script = Parser::new(&allocator, source, SourceType::cjs()).parse();
+            let as_script = Parser::new(&allocator, source, SourceType::cjs())
+                .with_options(oxc_parser::ParseOptions {
+                    allow_return_outside_function: true,
+                    ..oxc_parser::ParseOptions::default()
+                })
+                .parse();
             if as_script.diagnostics.errors().next().is_some() {
                 return Err(error);
             }
-            as_script
+            let program = as_script.program;
+            let scoping = SemanticBuilder::new()
+                .build(&program)
+                .semantic
+                .into_scoping();
+            let mut scan = Scan::default();
+            scan_commonjs(&program, &scoping, &mut scan);
+            return Ok(Transpiled {
+                code: define_node_env(source, &program).unwrap_or_else(|| source.to_owned()),
+                map: None,
+                format: Format::CommonJs,
+                scan,
+                sloppy: true,
+            });
         }
     };
     let program = parsed.program;
@@ -209,16 +235,17 @@ fn javascript(source: &str, hint: FormatHint) -> Result<Transpiled, SyntaxError>
             {
                 scan_commonjs(&program, &scoping, &mut scan);
                 return Ok(Transpiled {
-                    code: define_node_env(source, &program),
+                    code: define_node_env(source, &program).unwrap_or_else(|| source.to_owned()),
                     map: None,
                     format: Format::CommonJs,
                     scan,
+                    sloppy: false,
                 });
             }
             Format::Esm
         }
     };
-    let code = define_node_env(source, &program);
+    let code = define_node_env(source, &program).unwrap_or_else(|| source.to_owned());
     match format {
         Format::Esm => {
             scan.imports = static_imports(&program);
@@ -237,16 +264,18 @@ fn javascript(source: &str, hint: FormatHint) -> Result<Transpiled, SyntaxError>
         map: None,
         format,
         scan,
+        sloppy: false,
     })
 }
 
 /// Replace `process.env.NODE_ENV` with `"production"`, as wrangler's bundler does (packages
 /// choose their production code paths by it, and `process` does not exist in Workers). The
-/// replacement is padded to the same length, so positions in stack traces do not move.
-fn define_node_env(source: &str, program: &Program<'_>) -> String {
+/// replacement is padded to the same length, so positions in stack traces and source maps do
+/// not move. `None` when there is nothing to replace.
+fn define_node_env(source: &str, program: &Program<'_>) -> Option<String> {
     const NEEDLE: &str = "process.env.NODE_ENV";
     if !source.contains(NEEDLE) {
-        return source.to_owned();
+        return None;
     }
     struct Finder(Vec<(usize, usize)>);
     impl<'a> Visit<'a> for Finder {
@@ -264,12 +293,23 @@ fn define_node_env(source: &str, program: &Program<'_>) -> String {
             }
             walk::walk_static_member_expression(self, it);
         }
-        fn visit_assignment_target(&mut self, _: &oxc_ast::ast::AssignmentTarget<'a>) {
-            // `process.env.NODE_ENV = …` stays as written (and fails, as it would on Workers).
+        fn visit_assignment_target(&mut self, it: &oxc_ast::ast::AssignmentTarget<'a>) {
+            // `process.env.NODE_ENV = …` stays as written (and fails, as it would on Workers);
+            // `config[process.env.NODE_ENV] = …` is replaced inside.
+            if let Some(member) = it.as_member_expression()
+                && let oxc_ast::ast::MemberExpression::StaticMemberExpression(m) = member
+                && m.property.name == "NODE_ENV"
+            {
+                return;
+            }
+            walk::walk_assignment_target(self, it);
         }
     }
     let mut finder = Finder(Vec::new());
     finder.visit_program(program);
+    if finder.0.is_empty() {
+        return None;
+    }
     let mut out = String::with_capacity(source.len());
     let mut last = 0;
     for (start, end) in finder.0 {
@@ -282,7 +322,7 @@ fn define_node_env(source: &str, program: &Program<'_>) -> String {
         last = end;
     }
     out.push_str(&source[last..]);
-    out
+    Some(out)
 }
 
 fn scan_commonjs(program: &Program<'_>, scoping: &Scoping, scan: &mut Scan) {

@@ -42,7 +42,7 @@ function digestName(value) {
   return upper;
 }
 
-function hmacParams(algorithm) {
+function hmacParams(algorithm, lengthError = "OperationError") {
   const [name, dict] = algorithmName(algorithm);
   if (name.toUpperCase() !== "HMAC") throw notSupported(name);
   if (dict.hash === undefined) {
@@ -53,7 +53,7 @@ function hmacParams(algorithm) {
   if (dict.length !== undefined) {
     length = Number(dict.length);
     if (!Number.isInteger(length) || length <= 0) {
-      throw createDOMException("HMAC key length must be a positive whole number of bits.", "OperationError");
+      throw createDOMException("HMAC key length must be a positive whole number of bits.", lengthError);
     }
   }
   return { hash, length };
@@ -132,7 +132,7 @@ function base64UrlEncode(buffer) {
 }
 
 function base64UrlDecode(text) {
-  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text)) {
+  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {
     throw createDOMException("The JWK member 'k' is not valid base64url.", "DataError");
   }
   const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
@@ -203,7 +203,7 @@ class SubtleCrypto {
     return promised(() => {
       requireArgs(arguments.length, 5, "Failed to execute 'importKey' on 'SubtleCrypto'");
       format = toDOMString(format);
-      const { hash, length } = hmacParams(algorithm);
+      const { hash, length } = hmacParams(algorithm, "DataError");
       const usages = checkUsages(keyUsages, HMAC_USAGES);
       let bytes;
       if (format === "raw") {
@@ -225,6 +225,13 @@ class SubtleCrypto {
         }
         if (keyData.ext === false && extractable) {
           throw createDOMException("The JWK is not extractable ('ext' is false).", "DataError");
+        }
+        if (keyData.key_ops !== undefined) {
+          const ops = ArrayIsArray(keyData.key_ops) ? keyData.key_ops : [];
+          const missing = usages.find((usage) => !ops.includes(usage));
+          if (missing !== undefined) {
+            throw createDOMException(`The JWK 'key_ops' member does not allow '${missing}'.`, "DataError");
+          }
         }
       } else if (format === "spki" || format === "pkcs8") {
         throw createDOMException(`An HMAC key cannot be imported in '${format}' format.`, "NotSupportedError");
@@ -292,6 +299,21 @@ class SubtleCrypto {
       const expected = copyBufferSource(signature, where);
       return native.hmacVerify(key.algorithm.hash.name, bytes, copyBufferSource(data, where), expected);
     });
+  }
+
+  // workerd's extension: compare two equal-length buffers in time that depends only on length.
+  timingSafeEqual(a, b) {
+    if (!(#brand in this)) illegalInvocation();
+    requireArgs(arguments.length, 2, "Failed to execute 'timingSafeEqual' on 'SubtleCrypto'");
+    const where = "Failed to execute 'timingSafeEqual' on 'SubtleCrypto'";
+    const left = new Uint8Array(copyBufferSource(a, where));
+    const right = new Uint8Array(copyBufferSource(b, where));
+    if (left.length !== right.length) {
+      throw new RangeError(`${where}: the two buffers must have the same byte length.`);
+    }
+    let difference = 0;
+    for (let i = 0; i < left.length; i++) difference |= left[i] ^ right[i];
+    return difference === 0;
   }
 }
 for (const method of ["encrypt", "decrypt", "deriveBits", "deriveKey", "wrapKey", "unwrapKey"]) {

@@ -119,13 +119,19 @@ fn check(args: CheckArgs) -> ExitCode {
         }
     };
     let mut warning_count = warnings.len();
+    let mut failed = 0;
     for (i, report) in reports.iter().enumerate() {
         let Some((_, spec)) = fleet.specs().find(|(name, _)| *name == report.name) else {
             continue;
         };
         let load = match fleet.time_new_isolate(&report.name, 5) {
             Some(Ok(time)) => format!("{:.2} ms", time.as_secs_f64() * 1000.0),
-            Some(Err(error)) => format!("failed: {error}"),
+            Some(Err(error)) => {
+                // Only possible if a later isolate fails where the first one succeeded (it
+                // loads the bytecode the first one wrote): a bug worth failing CI over.
+                failed += 1;
+                format!("failed: {error}")
+            }
             None => "unknown".to_owned(),
         };
         println!(
@@ -142,6 +148,10 @@ fn check(args: CheckArgs) -> ExitCode {
             println!("  {warning}");
         }
         warning_count += report.warnings.len();
+    }
+    if failed > 0 {
+        eprintln!("switchyard check: failed: {failed} worker(s) could not be loaded again");
+        return ExitCode::FAILURE;
     }
     println!(
         "switchyard check: {} worker(s) OK, {warning_count} warning(s)",

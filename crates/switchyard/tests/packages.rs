@@ -41,6 +41,18 @@ fn every_kind_of_import_evaluates_with_the_values_node_and_bundlers_give() {
         "dataOwnProto": true,
         "blob": [0, 1, 254, 255],
         "blobIsArrayBuffer": true,
+        // A string export name (not an identifier).
+        "weird": "string export",
+        // A named import from JSON, as bundlers allow.
+        "packageVersion": "0.0.7",
+        // An installed package named like a Node built-in wins over the built-in.
+        "events": ["emitted"],
+        // Sloppy-mode CommonJS runs as a script: octal, `with`, reserved words, top-level return.
+        "sloppy": {"mode": 493, "got": "from with", "word": "a reserved word in strict mode", "self": true},
+        // require() of an ES module has __esModule, so TypeScript's __importDefault works.
+        "greeting": "hello from cjs / 7 / esm named",
+        // process.env.NODE_ENV reads "production", in TypeScript too.
+        "mode": "production",
     });
     assert_eq!(body, expect);
 }

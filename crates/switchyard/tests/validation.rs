@@ -194,7 +194,7 @@ fn check_reports_each_workers_module_graph_and_warnings() {
     ]);
     assert_eq!(code, Some(0), "{output}");
     assert!(
-        output.contains("packages (entry)\n  modules: 18\n"),
+        output.contains("packages (entry)\n  modules: 23\n"),
         "{output}"
     );
     assert!(output.contains(" gzip)\n  load:    "), "{output}");

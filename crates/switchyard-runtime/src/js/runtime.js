@@ -303,6 +303,8 @@ export default function (native) {
     DurableObject,
     WorkflowEntrypoint,
     RpcTarget,
+    // For switchyard:modules: sloppy-mode CommonJS, compiled as a script under its file name.
+    compileScript: native.compileScript,
   };
   Object.defineProperty(globalThis, Symbol.for("switchyard.internal"), { value: internal, configurable: true });
 

@@ -102,11 +102,16 @@ fn bad_arguments_reject_with_the_spec_exceptions() {
           await name(crypto.subtle.encrypt({ name: 'AES-GCM' }, key, enc.encode('x'))),
           await name(crypto.subtle.importKey('jwk', { kty: 'oct', k: 'a2V5', alg: 'HS512' }, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
           typeof crypto.subtle.digest('SHA-1', new Uint8Array(0)).then,
+          await name(crypto.subtle.importKey('raw', enc.encode('k'), { name: 'HMAC', hash: 'SHA-256', length: 0 }, false, ['sign'])),
+          await name(crypto.subtle.importKey('jwk', { kty: 'oct', k: 'a2V5', key_ops: ['verify'] }, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
+          await name(crypto.subtle.importKey('jwk', { kty: 'oct', k: 'a' }, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
+          crypto.subtle.timingSafeEqual(enc.encode('abc'), enc.encode('abc')),
+          crypto.subtle.timingSafeEqual(enc.encode('abc'), enc.encode('abd')),
         ];",
     );
     assert_eq!(
         out,
-        r#"["NotSupportedError","TypeError","SyntaxError","SyntaxError","DataError","TypeError","InvalidAccessError","InvalidAccessError","NotSupportedError","DataError","function"]"#
+        r#"["NotSupportedError","TypeError","SyntaxError","SyntaxError","DataError","TypeError","InvalidAccessError","InvalidAccessError","NotSupportedError","DataError","function","DataError","DataError","DataError",true,false]"#
     );
     let err = h.throws("new CryptoKey()");
     assert!(err.starts_with("TypeError"), "{err}");

@@ -1,5 +1,5 @@
 // Every shape of import a real project uses, resolved from the committed node_modules fixture.
-import cjs, { add, version } from "cjs-lib";
+import cjs, { add, version, "weird-name" as weird } from "cjs-lib";
 import babel, { named as babelNamed } from "babel-lib";
 import { shout } from "@acme/strings";
 import { pad } from "@acme/strings/pad";
@@ -12,6 +12,12 @@ import page from "./page.html";
 import notes from "./notes.md";
 import data from "./data.json";
 import blob from "./blob.bin";
+import { version as packageVersion } from "../package.json";
+import { EventEmitter } from "events";
+import sloppy from "legacy-sloppy";
+import { greeting } from "ts-helper-user";
+
+const mode: string = process.env.NODE_ENV;
 
 export default {
   async fetch(request: Request): Promise<Response> {
@@ -42,6 +48,16 @@ export default {
       dataOwnProto: Object.hasOwn(data, "__proto__"),
       blob: [...new Uint8Array(blob)],
       blobIsArrayBuffer: blob instanceof ArrayBuffer,
+      weird,
+      packageVersion,
+      events: (() => {
+        const seen: string[] = [];
+        new EventEmitter().on("x", (v: string) => seen.push(v)).emit("x", "emitted");
+        return seen;
+      })(),
+      sloppy,
+      greeting,
+      mode,
     });
   },
 };
