@@ -32,6 +32,7 @@ pub use error::{JsException, LimitKind, StartupError, WorkerError};
 pub use fleet::{Fleet, Limits, RuntimeOptions, WorkerReport, WorkerSpec};
 pub use isolate::{Isolate, MAX_CHAIN_DEPTH};
 pub use local::LocalWorkers;
+pub use outbound::{EXTRA_CA_CERTS, tls_config};
 pub use switchyard_web::{HttpRequest, HttpResponse};
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! buffered whole for now, bounded by the worker's memory limit; streaming arrives with the
 //! Streams work.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -63,14 +64,67 @@ impl Default for Outbound {
     }
 }
 
+/// The environment variable naming a PEM file of extra trusted CA certificates, as Node's
+/// `NODE_EXTRA_CA_CERTS`: for a corporate proxy's CA, or a local test server.
+pub const EXTRA_CA_CERTS: &str = "SWITCHYARD_EXTRA_CA_CERTS";
+
+/// The TLS client configuration: the webpki roots (Mozilla's list, built in, so no system store
+/// is needed) plus the certificates in [`EXTRA_CA_CERTS`]. Read once per process.
+pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            use rustls::pki_types::CertificateDer;
+            use rustls::pki_types::pem::PemObject;
+            let mut roots = rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            };
+            if let Some(path) = std::env::var_os(EXTRA_CA_CERTS).filter(|p| !p.is_empty()) {
+                let shown = std::path::Path::new(&path).display().to_string();
+                let certs = CertificateDer::pem_file_iter(&path)
+                    .map_err(|e| format!("{EXTRA_CA_CERTS}={shown}: cannot read it: {e}"))?;
+                let mut added = 0;
+                for cert in certs {
+                    let cert = cert.map_err(|e| {
+                        format!("{EXTRA_CA_CERTS}={shown}: not a PEM certificate file: {e}")
+                    })?;
+                    roots.add(cert).map_err(|e| {
+                        format!("{EXTRA_CA_CERTS}={shown}: a certificate was refused: {e}")
+                    })?;
+                    added += 1;
+                }
+                if added == 0 {
+                    return Err(format!(
+                        "{EXTRA_CA_CERTS}={shown}: no certificates in it (expected PEM blocks \
+                         starting with -----BEGIN CERTIFICATE-----)"
+                    ));
+                }
+            }
+            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS setup failed: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+            Ok(Arc::new(config))
+        })
+        .clone()
+}
+
 impl Outbound {
     pub fn new() -> Outbound {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(Duration::from_secs(30)));
         http.set_nodelay(true);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
+        // Checked at start-up (`switchyard dev` refuses a bad extra CA file), so an error here
+        // can only mean that check was skipped: fall back to the built-in roots.
+        let builder = match tls_config() {
+            Ok(tls) => hyper_rustls::HttpsConnectorBuilder::new().with_tls_config((*tls).clone()),
+            Err(_) => hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots(),
+        };
+        let connector = builder
             .https_or_http()
             .enable_http1()
             .enable_http2()

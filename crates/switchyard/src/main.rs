@@ -218,6 +218,11 @@ fn dev(args: DevArgs) -> ExitCode {
         );
         return ExitCode::FAILURE;
     };
+    // A bad SWITCHYARD_EXTRA_CA_CERTS would otherwise only show as failing HTTPS fetches.
+    if let Err(error) = switchyard_runtime::tls_config() {
+        eprintln!("switchyard: {error}");
+        return ExitCode::FAILURE;
+    }
     let options = RuntimeOptions {
         request_timeout,
         ..RuntimeOptions::default()

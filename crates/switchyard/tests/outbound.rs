@@ -244,3 +244,121 @@ fn network_errors_reject_with_type_errors_that_say_what_failed() {
         "{errors:?}"
     );
 }
+
+/// An HTTPS upstream on 127.0.0.1:0 (HTTP/1.1 and HTTP/2 by ALPN) with a certificate from a CA
+/// made for the test; returns its address and the CA's PEM file.
+fn https_upstream() -> (SocketAddr, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca)
+        .unwrap();
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let ca_file = std::env::temp_dir().join(format!(
+        "switchyard-test-ca-{}-{}.pem",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+
+    let mut config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![leaf.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+    )
+    .unwrap();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let service = hyper::service::service_fn(
+                        |request: hyper::Request<hyper::body::Incoming>| async move {
+                            let text = format!("{:?} {}", request.version(), request.uri().path());
+                            Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                                http_body_util::Full::new(bytes::Bytes::from(text)),
+                            ))
+                        },
+                    );
+                    let _ = hyper_util::server::conn::auto::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    )
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+                });
+            }
+        });
+    });
+    (addr, ca_file)
+}
+
+#[test]
+fn https_upstreams_are_verified_and_speak_http2() {
+    let (addr, ca_file) = https_upstream();
+    let origin = format!("https://localhost:{}", addr.port());
+    let ca = ca_file.display().to_string();
+    // Trusted through SWITCHYARD_EXTRA_CA_CERTS: TLS verifies and ALPN picks HTTP/2.
+    let server = TestServer::start_with_env(
+        &support::workers_dir(),
+        &["outbound/wrangler.toml"],
+        &["--threads", "1"],
+        &[("SWITCHYARD_EXTRA_CA_CERTS", &ca)],
+    );
+    let response = server.request("GET", "/tls", &[("x-upstream-tls", &origin)], b"");
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.text(), "200 HTTP/2.0 /version");
+
+    // Without the CA the certificate is refused, and the error says so.
+    let server = TestServer::start(&["outbound/wrangler.toml"], &["--threads", "1"]);
+    let response = server.request("GET", "/tls", &[("x-upstream-tls", &origin)], b"");
+    assert_eq!(response.status, 500);
+    let output = server.wait_for_output("Network connection lost");
+    assert!(
+        output.contains("TypeError: Network connection lost: cannot connect to https://localhost:")
+            && output.contains("certificate"),
+        "{output}"
+    );
+}
+
+#[test]
+fn a_bad_extra_ca_file_stops_the_server_from_starting() {
+    let missing = std::env::temp_dir().join("switchyard-no-such-ca.pem");
+    let output = std::process::Command::new(support::binary())
+        .args(["dev", "--port", "0", "-c"])
+        .arg(support::workers_dir().join("outbound/wrangler.toml"))
+        .env("SWITCHYARD_EXTRA_CA_CERTS", &missing)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        text.contains("SWITCHYARD_EXTRA_CA_CERTS=") && text.contains("cannot read it"),
+        "{text}"
+    );
+}

@@ -37,7 +37,18 @@ impl TestServer {
     }
 
     pub fn start_in(dir: &Path, configs: &[&str], extra: &[&str]) -> TestServer {
+        Self::start_with_env(dir, configs, extra, &[])
+    }
+
+    /// Like [`TestServer::start_in`], with environment variables for the server process.
+    pub fn start_with_env(
+        dir: &Path,
+        configs: &[&str],
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> TestServer {
         let mut command = Command::new(binary());
+        command.envs(env.iter().copied());
         command.arg("dev").args(["--port", "0"]);
         if !extra.contains(&"--threads") {
             command.args(["--threads", "2"]);

@@ -80,6 +80,11 @@ export default {
           await failure(fetch("ftp://example.com/file")),
           await failure(fetch("not a url")),
         ]);
+      case "/tls": {
+        // The test's HTTPS upstream answers with the HTTP version it saw.
+        const response = await fetch(`${request.headers.get("x-upstream-tls")}/version`);
+        return new Response(`${response.status} ${await response.text()}`);
+      }
       case "/parallel": {
         const bodies = await Promise.all([1, 2, 3].map((n) => fetch(`${base}/echo?n=${n}`).then((r) => r.json())));
         return Response.json(bodies.map((b) => b.path));
