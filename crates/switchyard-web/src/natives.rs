@@ -239,6 +239,124 @@ fn decode_stream<'js>(
 }
 
 // ---------------------------------------------------------------------------------------------
+// CompressionStream / DecompressionStream
+
+/// One compression or decompression stream's state: a flate2 writer over a Vec that collects
+/// the output, drained after every chunk.
+#[derive(Trace, JsLifetime)]
+#[rquickjs::class]
+pub(crate) struct Codec {
+    #[qjs(skip_trace)]
+    inner: Option<CodecInner>,
+}
+
+enum CodecInner {
+    GzipEncode(flate2::write::GzEncoder<Vec<u8>>),
+    ZlibEncode(flate2::write::ZlibEncoder<Vec<u8>>),
+    RawEncode(flate2::write::DeflateEncoder<Vec<u8>>),
+    GzipDecode(flate2::write::MultiGzDecoder<Vec<u8>>),
+    ZlibDecode(flate2::write::ZlibDecoder<Vec<u8>>),
+    RawDecode(flate2::write::DeflateDecoder<Vec<u8>>),
+}
+
+impl CodecInner {
+    fn new(format: &str, decompress: bool) -> Option<CodecInner> {
+        use flate2::Compression;
+        use flate2::write::*;
+        let level = Compression::default();
+        Some(match (format, decompress) {
+            ("gzip", false) => CodecInner::GzipEncode(GzEncoder::new(Vec::new(), level)),
+            ("deflate", false) => CodecInner::ZlibEncode(ZlibEncoder::new(Vec::new(), level)),
+            ("deflate-raw", false) => CodecInner::RawEncode(DeflateEncoder::new(Vec::new(), level)),
+            ("gzip", true) => CodecInner::GzipDecode(MultiGzDecoder::new(Vec::new())),
+            ("deflate", true) => CodecInner::ZlibDecode(ZlibDecoder::new(Vec::new())),
+            ("deflate-raw", true) => CodecInner::RawDecode(DeflateDecoder::new(Vec::new())),
+            _ => return None,
+        })
+    }
+
+    /// Feed `input`; returns the output produced so far.
+    fn push(&mut self, input: &[u8]) -> std::io::Result<Vec<u8>> {
+        use std::io::Write;
+        macro_rules! run {
+            ($w:expr) => {{
+                $w.write_all(input)?;
+                $w.flush()?;
+                Ok(std::mem::take($w.get_mut()))
+            }};
+        }
+        match self {
+            CodecInner::GzipEncode(w) => run!(w),
+            CodecInner::ZlibEncode(w) => run!(w),
+            CodecInner::RawEncode(w) => run!(w),
+            CodecInner::GzipDecode(w) => run!(w),
+            CodecInner::ZlibDecode(w) => run!(w),
+            CodecInner::RawDecode(w) => run!(w),
+        }
+    }
+
+    /// End of input: the rest of the output. A decoder whose input stopped early fails.
+    fn finish(self) -> std::io::Result<Vec<u8>> {
+        match self {
+            CodecInner::GzipEncode(w) => w.finish(),
+            CodecInner::ZlibEncode(w) => w.finish(),
+            CodecInner::RawEncode(w) => w.finish(),
+            CodecInner::GzipDecode(w) => w.finish(),
+            CodecInner::ZlibDecode(w) => w.finish(),
+            CodecInner::RawDecode(w) => w.finish(),
+        }
+    }
+}
+
+/// `format` is "gzip", "deflate" or "deflate-raw"; `null` for anything else.
+fn codec_new<'js>(ctx: Ctx<'js>, format: String, decompress: bool) -> Result<Value<'js>> {
+    match CodecInner::new(&format, decompress) {
+        Some(inner) => Ok(Class::instance(ctx, Codec { inner: Some(inner) })?.into_value()),
+        None => Ok(null(&ctx)),
+    }
+}
+
+/// Feeds the bytes of `buffer[offset..offset+len]`; returns the output as a Uint8Array, or a
+/// string describing why the data is not valid compressed data.
+fn codec_push<'js>(
+    ctx: Ctx<'js>,
+    codec: Class<'js, Codec>,
+    buffer: Value<'js>,
+    offset: f64,
+    len: f64,
+) -> Result<Value<'js>> {
+    let input = match (index(offset), index(len)) {
+        (Some(offset), Some(len)) => {
+            with_buffer(&ctx, &buffer, offset, len, <[u8]>::to_vec).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    let mut codec = codec.try_borrow_mut()?;
+    let Some(inner) = codec.inner.as_mut() else {
+        return Ok(JsString::from_str(ctx, "the stream has already finished")?.into_value());
+    };
+    match inner.push(&input) {
+        Ok(out) => Ok(TypedArray::<u8>::new(ctx, out)?.into_value()),
+        Err(error) => {
+            codec.inner = None;
+            Ok(JsString::from_str(ctx, &error.to_string())?.into_value())
+        }
+    }
+}
+
+/// Ends the input: the last output, or a string saying why the data was incomplete.
+fn codec_finish<'js>(ctx: Ctx<'js>, codec: Class<'js, Codec>) -> Result<Value<'js>> {
+    let mut codec = codec.try_borrow_mut()?;
+    let Some(inner) = codec.inner.take() else {
+        return Ok(JsString::from_str(ctx, "the stream has already finished")?.into_value());
+    };
+    match inner.finish() {
+        Ok(out) => Ok(TypedArray::<u8>::new(ctx, out)?.into_value()),
+        Err(error) => Ok(JsString::from_str(ctx, &error.to_string())?.into_value()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // URL
 
 /// `[href, protocol, username, password, host, hostname, port, pathname, search, hash]`, the
@@ -596,6 +714,9 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
     set_fn(&n, "encodeInto", encode_into)?;
     set_fn(&n, "decode", decode)?;
     set_fn(&n, "newDecoder", new_decoder)?;
+    set_fn(&n, "codecNew", codec_new)?;
+    set_fn(&n, "codecPush", codec_push)?;
+    set_fn(&n, "codecFinish", codec_finish)?;
     set_fn(&n, "decodeStream", decode_stream)?;
 
     set_fn(&n, "urlParse", url_parse)?;

@@ -14,3 +14,4 @@ mod rust_api;
 mod streams;
 mod url;
 mod wire;
+mod writable;
