@@ -17,13 +17,14 @@ use std::time::{Duration, Instant};
 
 use rquickjs::function::{Opt, This};
 use rquickjs::{Context, Ctx, Function, Object, Persistent, Promise, Runtime, Value};
-use switchyard_web::{HttpRequest, HttpResponse, LogLevel, WebOptions};
+use switchyard_web::{Body, HttpRequest, HttpResponse, LogLevel, WebOptions};
 use tokio::sync::{Notify, oneshot};
 
 use crate::error::{JsException, LimitKind, StartupError, WorkerError};
 use crate::fleet::WorkerSpec;
 use crate::local::LocalWorkers;
 
+mod body;
 mod rpc;
 
 pub(crate) use rpc::{CallTarget, Reply, RpcCall};
@@ -509,6 +510,7 @@ impl Isolate {
         )?;
 
         rpc::install_natives(ctx, &native, state)?;
+        body::install_natives(ctx, &native, state)?;
 
         let declared = crate::modules::declare_cached(
             ctx,
@@ -824,8 +826,13 @@ impl Isolate {
                 return;
             };
             let result = match answer {
-                Answer::Http => switchyard_web::response_from_js(&ctx, value)
-                    .map(Reply::Http)
+                Answer::Http => switchyard_web::response_from_js_streaming(&ctx, value)
+                    .and_then(|(mut response, stream)| {
+                        if let Some(stream) = stream {
+                            response.body = Body::Stream(isolate.pump_to_rust(&ctx, stream)?);
+                        }
+                        Ok(Reply::Http(response))
+                    })
                     .map_err(|error| {
                         state.uncaught(JsException::from_error(&ctx, error, &isolate.spec.graph))
                     }),
@@ -993,6 +1000,20 @@ impl Isolate {
                     return;
                 };
                 let outcome = match result {
+                    Ok(Reply::Chunk(chunk)) => (|| {
+                        let value = match chunk {
+                            Some(bytes) => {
+                                rquickjs::TypedArray::<u8>::new(ctx.clone(), bytes.to_vec())?
+                                    .into_value()
+                            }
+                            None => Value::new_null(ctx.clone()),
+                        };
+                        pending.resolve.restore(ctx)?.call::<_, ()>((value,))
+                    })(),
+                    Ok(Reply::Written(accepted)) => pending
+                        .resolve
+                        .restore(ctx)
+                        .and_then(|f| f.call::<_, ()>((accepted,))),
                     Ok(Reply::Fetched(fetched)) => switchyard_web::response_from_network(
                         ctx,
                         fetched.response,
@@ -1322,14 +1343,13 @@ fn outbound_fetch<'js>(
     let request = switchyard_web::request_from_js(ctx, request)?;
     let mode = crate::outbound::RedirectMode::parse(redirect);
     let workers = state.workers.clone();
-    let max_body = state.limits.memory;
     let (call, task) = isolate.call_elsewhere(ctx, resolve, reject, async move {
         let Some(workers) = workers.upgrade() else {
             return Err(WorkerError::Internal("the server is shutting down".into()));
         };
         let outbound = workers.outbound();
         outbound
-            .fetch(request, mode, max_body)
+            .fetch(request, mode)
             .await
             .map(Reply::Fetched)
             .map_err(WorkerError::Fetch)

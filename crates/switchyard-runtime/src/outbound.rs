@@ -1,9 +1,8 @@
 //! `fetch()` to the outside world: HTTP/1.1 and HTTP/2 (by ALPN) over TCP or TLS (rustls with
 //! the webpki roots), with the Fetch Standard's redirect handling.
 //!
-//! One client per server thread (connections are pooled per thread, like isolates). Bodies are
-//! buffered whole for now, bounded by the worker's memory limit; streaming arrives with the
-//! Streams work.
+//! One client per server thread (connections are pooled per thread, like isolates). Response
+//! bodies stream: the worker reads them as they arrive, or passes them on untouched.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -11,12 +10,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, StatusCode, Uri};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use switchyard_web::{HttpRequest, HttpResponse};
+use switchyard_web::{Body, BodyStream, HttpRequest, HttpResponse};
 
 /// The Fetch Standard's limit on redirects followed by one fetch.
 const MAX_REDIRECTS: usize = 20;
@@ -141,12 +140,11 @@ impl Outbound {
         &self,
         mut request: HttpRequest,
         redirect: RedirectMode,
-        max_body: usize,
     ) -> Result<Fetched, String> {
         let mut url = parse_url(&request.url)?;
         let mut redirected = false;
         for _ in 0..=MAX_REDIRECTS {
-            let response = self.send(&request, &url, max_body).await?;
+            let response = self.send(&request, &url).await?;
             let location = response
                 .headers
                 .get(header::LOCATION)
@@ -214,12 +212,7 @@ impl Outbound {
         ))
     }
 
-    async fn send(
-        &self,
-        request: &HttpRequest,
-        url: &url::Url,
-        max_body: usize,
-    ) -> Result<HttpResponse, String> {
+    async fn send(&self, request: &HttpRequest, url: &url::Url) -> Result<HttpResponse, String> {
         let uri: Uri = url
             .as_str()
             .parse()
@@ -238,24 +231,10 @@ impl Outbound {
             .await
             .map_err(|e| network_error(url, &e))?;
         let (parts, body) = response.into_parts();
-        let body = Limited::new(body, max_body)
-            .collect()
-            .await
-            .map_err(|e| {
-                if e.is::<http_body_util::LengthLimitError>() {
-                    format!(
-                        "the response from {url} is larger than the worker's memory limit \
-                         ({max_body} bytes)"
-                    )
-                } else {
-                    format!("Network connection lost while reading the response from {url}: {e}")
-                }
-            })?
-            .to_bytes();
         Ok(HttpResponse {
             status: parts.status,
             headers: parts.headers,
-            body,
+            body: Body::Stream(BodyStream::from_http(body)),
         })
     }
 }

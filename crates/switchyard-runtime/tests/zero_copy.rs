@@ -67,9 +67,13 @@ fn bodies_cross_bindings_without_copying() {
         response.headers.get("x-back").map(|v| v.as_bytes()),
         Some(&b"1"[..])
     );
-    assert_eq!(response.body.len(), 4 * 1024 * 1024);
+    let body = response
+        .body
+        .as_bytes()
+        .expect("a body forwarded untouched stays whole");
+    assert_eq!(body.len(), 4 * 1024 * 1024);
     assert_eq!(
-        response.body.as_ptr(),
+        body.as_ptr(),
         sent,
         "the body was copied on its way through the binding"
     );

@@ -27,13 +27,14 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use switchyard_runtime::{Fleet, HttpRequest, HttpResponse, LocalWorkers, WorkerError};
+use switchyard_web::{Body, BodyError, BodyStream};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -252,7 +253,7 @@ async fn handle(
     context: Rc<RequestContext>,
     request: Request<Incoming>,
     peer: SocketAddr,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<ResponseBody>, Infallible> {
     let (parts, body) = request.into_parts();
     let declared = parts
         .headers
@@ -327,10 +328,61 @@ fn request_url(uri: &http::Uri, headers: &http::HeaderMap, local: SocketAddr) ->
     Some(url)
 }
 
-fn into_hyper(response: HttpResponse, is_head: bool) -> Response<Full<Bytes>> {
-    // A HEAD response carries no body; whatever the worker returned is not sent.
-    let body = if is_head { Bytes::new() } else { response.body };
-    let mut out = Response::new(Full::new(body));
+/// A response body for hyper: all in hand, or streamed as the worker (or the network, or
+/// another worker) produces it. A stream that fails midway ends the response early: hyper then
+/// closes the connection, so the client sees a truncated body rather than a complete wrong one.
+pub enum ResponseBody {
+    Full(Option<Bytes>),
+    Stream(BodyStream),
+}
+
+impl ResponseBody {
+    fn full(bytes: Bytes) -> ResponseBody {
+        ResponseBody::Full((!bytes.is_empty()).then_some(bytes))
+    }
+}
+
+impl hyper::body::Body for ResponseBody {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, BodyError>>> {
+        match self.get_mut() {
+            ResponseBody::Full(bytes) => {
+                std::task::Poll::Ready(bytes.take().map(|b| Ok(hyper::body::Frame::data(b))))
+            }
+            ResponseBody::Stream(stream) => stream
+                .poll_chunk(cx)
+                .map(|next| next.map(|chunk| chunk.map(hyper::body::Frame::data))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, ResponseBody::Full(None))
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match self {
+            ResponseBody::Full(bytes) => {
+                hyper::body::SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
+            ResponseBody::Stream(_) => hyper::body::SizeHint::default(),
+        }
+    }
+}
+
+fn into_hyper(response: HttpResponse, is_head: bool) -> Response<ResponseBody> {
+    // A HEAD response carries no body; whatever the worker returned is not sent (a stream is
+    // dropped, which cancels it).
+    let body = match response.body {
+        _ if is_head => ResponseBody::full(Bytes::new()),
+        Body::Bytes(bytes) => ResponseBody::full(bytes),
+        Body::Stream(stream) => ResponseBody::Stream(stream),
+    };
+    let mut out = Response::new(body);
     *out.status_mut() = response.status;
     *out.headers_mut() = response.headers;
     // hyper frames the body from its real length; a stale Content-Length or Transfer-Encoding
@@ -346,7 +398,7 @@ fn into_hyper(response: HttpResponse, is_head: bool) -> Response<Full<Bytes>> {
 }
 
 /// What a client sees when a worker fails. Details go to the server's log, not to the client.
-fn error_response(error: &WorkerError) -> Response<Full<Bytes>> {
+fn error_response(error: &WorkerError) -> Response<ResponseBody> {
     let body = match error {
         WorkerError::Exception { .. } | WorkerError::NeverResponded { .. } => {
             "Error 1101: Worker threw exception\n".to_owned()
@@ -371,15 +423,15 @@ fn error_response(error: &WorkerError) -> Response<Full<Bytes>> {
     plain(StatusCode::INTERNAL_SERVER_ERROR, &body)
 }
 
-fn too_large(limit: u64) -> Response<Full<Bytes>> {
+fn too_large(limit: u64) -> Response<ResponseBody> {
     plain(
         StatusCode::PAYLOAD_TOO_LARGE,
         &format!("Payload Too Large: request bodies are limited to {limit} bytes\n"),
     )
 }
 
-fn plain(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::copy_from_slice(body.as_bytes())));
+fn plain(status: StatusCode, body: &str) -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::full(Bytes::copy_from_slice(body.as_bytes())));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,

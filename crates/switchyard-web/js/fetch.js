@@ -62,11 +62,11 @@ function transferBody(body) {
 }
 
 // Two bodies that read the same bytes. Sources are immutable (strings, Rust Bytes), so they
-// are shared; only user streams need a real tee.
+// are shared; user streams and streamed sources (readable once) need a real tee.
 function cloneBody(body) {
-  if (body.stream === null) return newBody(body.source);
-  const source = peekBodySource(body.stream);
-  if (source !== undefined) return newBody(source);
+  if (body.stream === null && !isStreamHandle(body.source)) return newBody(body.source);
+  const source = peekBodySource(bodyStream(body));
+  if (source !== undefined && !isStreamHandle(source)) return newBody(source);
   const [branch1, branch2] = body.stream.tee();
   body.stream = branch1;
   return newStreamBody(branch2);
@@ -118,10 +118,13 @@ function consumeBody(body, kind) {
     source = "";
   } else if (bodyUnusable(body)) {
     return PromiseReject(new TypeError(BODY_USED_MESSAGE));
-  } else if (body.stream === null) {
+  } else if (body.stream === null && !isStreamHandle(body.source)) {
     source = body.source;
     body.source = undefined;
     body.used = true;
+  } else if (isStreamHandle(body.stream === null ? body.source : peekBodySource(body.stream))) {
+    // A streamed body is read chunk by chunk.
+    return then(readAllChunks(bodyStream(body)), (chunks) => convertChunks(chunks, kind));
   } else {
     source = takeBodySource(body.stream);
     if (source === undefined) {
@@ -135,20 +138,25 @@ function consumeBody(body, kind) {
   }
 }
 
-// True for a usable body whose bytes only a user stream can give.
+// True for a usable body whose bytes only a stream can give: a user stream, or a body that
+// arrives from Rust in pieces.
 function bodyNeedsDrain(body) {
-  return (
-    body !== null &&
-    body.stream !== null &&
-    !bodyUnusable(body) &&
-    peekBodySource(body.stream) === undefined
-  );
+  if (body === null || bodyUnusable(body)) return false;
+  if (body.stream === null) return isStreamHandle(body.source);
+  const source = peekBodySource(body.stream);
+  return source === undefined || isStreamHandle(source);
 }
 
-// Drains a user stream body (see bodyNeedsDrain) into a Rust handle, so Rust can extract it
+// A user stream that is the body as it stands (not a body source turned into a stream).
+function bodyUserStream(body) {
+  if (body === null || body.stream === null || bodyUnusable(body)) return undefined;
+  return peekBodySource(body.stream) === undefined ? body.stream : undefined;
+}
+
+// Drains a stream body (see bodyNeedsDrain) into a Rust handle, so Rust can extract it
 // synchronously. Resolves to the new body record.
 function drainBody(body) {
-  return then(readAllChunks(body.stream), (chunks) => newBody(native.bodyFromChunks(chunks)));
+  return then(readAllChunks(bodyStream(body)), (chunks) => newBody(native.bodyFromChunks(chunks)));
 }
 
 // Takes the source for Rust, marking the body used. null for a null body.
@@ -404,7 +412,7 @@ class Request {
       },
       // A user stream body not yet drained, which RPC streams instead of buffering.
       undrainedStream(req) {
-        return bodyNeedsDrain(req.#body) ? req.#body.stream : undefined;
+        return bodyNeedsDrain(req.#body) ? bodyStream(req.#body) : undefined;
       },
       parts(req) {
         if (!isRequest(req)) throw new TypeError("Expected a Request object.");
@@ -628,7 +636,10 @@ class Response {
         return res;
       },
       undrainedStream(res) {
-        return bodyNeedsDrain(res.#body) ? res.#body.stream : undefined;
+        return bodyNeedsDrain(res.#body) ? bodyStream(res.#body) : undefined;
+      },
+      body(res) {
+        return res.#body;
       },
       // A response from the network: where it finally came from.
       setUrl(res, url, redirected) {
@@ -641,6 +652,10 @@ class Response {
         if (res.#type === "error") {
           throw new TypeError("Return value from serve handler must not be an error response (like Response.error())");
         }
+        // A user stream goes to Rust as the stream itself, which the embedder pumps chunk by
+        // chunk; a streamed source from Rust goes back whole, untouched.
+        const stream = bodyUserStream(res.#body);
+        if (stream !== undefined) return [res.#status, headersToFlat(res.#headers), stream];
         const source = takeSourceForRust(res.#body, "Response");
         return [res.#status, headersToFlat(res.#headers), source];
       },
@@ -673,8 +688,10 @@ function prepareRequest(input, init) {
   return requestInternals.drain(req);
 }
 
+// A handler's result: a Response whose body is usable. Stream bodies are not read here; the
+// embedder streams them (see responseParts).
 function finalizeResponse(value) {
-  if (isResponse(value)) return responseInternals.drain(value);
+  if (isResponse(value)) return checkResponseBody(value);
   return then(PromiseResolve(value), finalizeResolved);
 }
 
@@ -682,5 +699,12 @@ function finalizeResolved(res) {
   if (!isResponse(res)) {
     throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
   }
-  return responseInternals.drain(res);
+  return checkResponseBody(res);
+}
+
+function checkResponseBody(res) {
+  const body = responseInternals.body(res);
+  return body !== null && bodyUnusable(body)
+    ? PromiseReject(new TypeError(BODY_USED_MESSAGE))
+    : PromiseResolve(res);
 }

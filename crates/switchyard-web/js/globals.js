@@ -174,6 +174,9 @@ return {
   finalizeResponse,
   wireSerialize,
   wireDeserialize,
+  setStreamReader(reader) {
+    streamReader = reader;
+  },
   // An `unhandledrejection` event on globalThis; true when no listener cancelled it (so the
   // embedder should log the rejection).
   unhandledRejection(promise, reason) {

@@ -45,7 +45,8 @@ function newStreamRecord() {
     storedError: undefined,
     disturbed: false,
     controller: undefined,
-    bodySource: undefined, // string | BodyBytes handle, for body streams until read
+    bodySource: undefined, // string | BodyBytes handle | StreamHandle, for body streams until read
+    handle: undefined, // the StreamHandle being read, once reading started
     object: undefined,
   };
 }
@@ -94,9 +95,16 @@ function streamClose(stream) {
   }
 }
 
+function dropHandle(stream) {
+  const handle = stream.handle ?? stream.bodySource;
+  if (isStreamHandle(handle)) native.dropStreamHandle(handle);
+  stream.handle = undefined;
+}
+
 function streamError(stream, e) {
   stream.state = "errored";
   stream.storedError = e;
+  dropHandle(stream);
   stream.bodySource = undefined;
   const reader = stream.reader;
   if (reader === undefined) return;
@@ -114,6 +122,7 @@ function streamCancel(stream, reason) {
   if (stream.state === "closed") return PromiseResolve(undefined);
   if (stream.state === "errored") return PromiseReject(stream.storedError);
   streamClose(stream);
+  dropHandle(stream);
   stream.bodySource = undefined;
   const controller = stream.controller;
   resetQueue(controller);
@@ -330,10 +339,32 @@ function bodySourceToChunk(source) {
     : new Uint8Array(native.bodyArrayBuffer(source));
 }
 
+// Set by the embedder (`setStreamReader`): handle -> promise of the next chunk, or null at the
+// end. Streamed bodies exist only where an embedder provides one.
+let streamReader = () =>
+  PromiseReject(new TypeError("This body is streamed, and nothing here can read it."));
+
+function isStreamHandle(value) {
+  return isObject(value) && native.isStreamHandle(value);
+}
+
 function bodyStreamPull(controller) {
   const stream = controller.stream;
   const source = stream.bodySource;
   stream.bodySource = undefined;
+  if (isStreamHandle(source)) stream.handle = source;
+  if (stream.handle !== undefined) {
+    // One chunk per pull: the Rust side is read only as fast as JavaScript reads.
+    return then(streamReader(stream.handle), (chunk) => {
+      if (stream.state !== "readable") return;
+      if (chunk === null) {
+        stream.handle = undefined;
+        controllerClose(controller);
+      } else {
+        controllerEnqueue(controller, chunk);
+      }
+    });
+  }
   if (source !== undefined) {
     const chunk = bodySourceToChunk(source);
     if (chunk.byteLength > 0) controllerEnqueue(controller, chunk);
@@ -788,8 +819,14 @@ ObjectDefineProperty(ReadableStreamAsyncIterator.prototype, SymbolToStringTag, {
 
 // ReadableStreamDefaultTee (cloneForBranch2 = false).
 function teeStream(stream) {
-  // A body stream nobody touched: both branches share the source, no bytes are read.
-  if (!stream.disturbed && stream.reader === undefined && stream.bodySource !== undefined) {
+  // A body stream nobody touched: both branches share the source, no bytes are read. (Not a
+  // streamed source: it can be read only once.)
+  if (
+    !stream.disturbed &&
+    stream.reader === undefined &&
+    stream.bodySource !== undefined &&
+    !isStreamHandle(stream.bodySource)
+  ) {
     const source = stream.bodySource;
     stream.bodySource = undefined;
     acquireReader(stream);

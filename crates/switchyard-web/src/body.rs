@@ -24,6 +24,13 @@ impl BodyBytes {
         Ok(Class::instance(ctx.clone(), BodyBytes { bytes })?.into_value())
     }
 
+    /// Whether `value` is a handle.
+    pub(crate) fn is_handle(value: &Value<'_>) -> bool {
+        value
+            .as_object()
+            .is_some_and(|o| Class::<BodyBytes>::from_object(o).is_some())
+    }
+
     /// The `Bytes` behind a handle, if `value` is one.
     pub(crate) fn from_js(value: &Value<'_>) -> Option<Bytes> {
         let object = value.as_object()?;

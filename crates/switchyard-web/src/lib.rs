@@ -44,6 +44,7 @@
 
 mod body;
 mod natives;
+mod stream;
 pub mod wire;
 
 use std::cell::RefCell;
@@ -59,6 +60,7 @@ use rquickjs::{
 };
 
 use body::{BodyBytes, body_source_to_bytes};
+pub use stream::{Body, BodyError, BodySender, BodyStream, StreamHandle, TrySendError};
 
 /// A request crossing between Rust and JS.
 #[derive(Debug, Clone)]
@@ -70,12 +72,12 @@ pub struct HttpRequest {
     pub body: Bytes,
 }
 
-/// A response crossing between Rust and JS.
-#[derive(Debug, Clone)]
+/// A response crossing between Rust and JS. Its body may still be arriving ([`Body::Stream`]).
+#[derive(Debug)]
 pub struct HttpResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
-    pub body: Bytes,
+    pub body: Body,
 }
 
 /// The console method a line came from (`trace`, `dir`, `table`, ... map to `Log`).
@@ -173,6 +175,7 @@ struct Internals {
     wire_serialize: Persistent<Function<'static>>,
     wire_deserialize: Persistent<Function<'static>>,
     unhandled_rejection: Persistent<Function<'static>>,
+    set_stream_reader: Persistent<Function<'static>>,
 }
 
 /// Runtime userdata mapping each installed context to its [`Internals`]. Userdata is per
@@ -231,6 +234,7 @@ pub fn install(ctx: &Ctx<'_>, options: WebOptions) -> Result<()> {
         wire_serialize: get("wireSerialize")?,
         wire_deserialize: get("wireDeserialize")?,
         unhandled_rejection: get("unhandledRejection")?,
+        set_stream_reader: get("setStreamReader")?,
     };
     if ctx.userdata::<Registry>().is_none() {
         ctx.store_userdata(Registry::default())
@@ -288,7 +292,10 @@ pub fn request_to_js<'js>(ctx: &Ctx<'js>, req: HttpRequest) -> Result<Value<'js>
 pub fn response_to_js<'js>(ctx: &Ctx<'js>, res: HttpResponse) -> Result<Value<'js>> {
     let f = get_fn(ctx, &internals(ctx)?.make_response)?;
     let headers = headers_to_js(ctx, &res.headers)?;
-    let body = body_to_js(ctx, res.body)?;
+    let body = match res.body {
+        Body::Bytes(bytes) => body_to_js(ctx, bytes)?,
+        Body::Stream(stream) => StreamHandle::into_js(ctx, stream)?,
+    };
     let reason = res.status.canonical_reason().unwrap_or("");
     f.call((res.status.as_u16(), reason, headers, body))
 }
@@ -359,20 +366,70 @@ pub fn request_from_js<'js>(ctx: &Ctx<'js>, req: Value<'js>) -> Result<HttpReque
 }
 
 /// Extracts a finalized `Response` and marks its body used. `Response.error()` is a
-/// `TypeError`.
-pub fn response_from_js<'js>(ctx: &Ctx<'js>, res: Value<'js>) -> Result<HttpResponse> {
+/// `TypeError`. A body that is a JavaScript `ReadableStream` is returned as the second value
+/// (the response's body is then empty): the embedder pumps it into a [`BodyStream`]. A body
+/// that came from Rust as a stream and was not touched is taken back whole.
+pub fn response_from_js_streaming<'js>(
+    ctx: &Ctx<'js>,
+    res: Value<'js>,
+) -> Result<(HttpResponse, Option<Value<'js>>)> {
     let f = get_fn(ctx, &internals(ctx)?.response_parts)?;
     let parts: Array = f.call((res,))?;
     let status: u16 = parts.get(0)?;
     let headers = headers_from_js(ctx, &parts.get(1)?)?;
-    let body = body_source_to_bytes(ctx, parts.get(2)?)?;
+    let source: Value = parts.get(2)?;
     let status = StatusCode::from_u16(status)
         .map_err(|_| Exception::throw_range(ctx, "Invalid response status"))?;
-    Ok(HttpResponse {
-        status,
-        headers,
-        body,
-    })
+    let mut stream = None;
+    let body = if let Some(cell) = StreamHandle::cell_of(&source) {
+        match cell.borrow_mut().take() {
+            Some(taken) => Body::Stream(taken),
+            None => {
+                return Err(Exception::throw_type(
+                    ctx,
+                    "Response body stream has already been read",
+                ));
+            }
+        }
+    } else if source.is_object() && !BodyBytes::is_handle(&source) {
+        stream = Some(source);
+        Body::empty()
+    } else {
+        Body::Bytes(body_source_to_bytes(ctx, source)?)
+    };
+    Ok((
+        HttpResponse {
+            status,
+            headers,
+            body,
+        },
+        stream,
+    ))
+}
+
+/// Like [`response_from_js_streaming`] for a response whose body must be in hand: a
+/// `ReadableStream` body is an error.
+pub fn response_from_js<'js>(ctx: &Ctx<'js>, res: Value<'js>) -> Result<HttpResponse> {
+    match response_from_js_streaming(ctx, res)? {
+        (response, None) => Ok(response),
+        (_, Some(_)) => Err(Exception::throw_type(
+            ctx,
+            "Response body is a stream that has not been read (internal error)",
+        )),
+    }
+}
+
+/// A copy of the bytes a `Uint8Array` views (empty if its buffer was detached).
+pub fn copy_u8_array(view: &rquickjs::TypedArray<'_, u8>) -> Bytes {
+    body::with_u8_array(view, Bytes::copy_from_slice).unwrap_or_default()
+}
+
+/// Lets the body machinery read streamed bodies: `reader(handle)` must return a promise of the
+/// next chunk (a `Uint8Array`) or `null` at the end, reading the [`BodyStream`] behind the
+/// [`StreamHandle`]. Without one, reading such a body rejects.
+pub fn set_stream_reader<'js>(ctx: &Ctx<'js>, reader: Function<'js>) -> Result<()> {
+    let f = get_fn(ctx, &internals(ctx)?.set_stream_reader)?;
+    f.call((reader,))
 }
 
 fn body_to_js<'js>(ctx: &Ctx<'js>, body: Bytes) -> Result<Value<'js>> {

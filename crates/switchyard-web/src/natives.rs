@@ -714,6 +714,15 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
     set_fn(&n, "encodeInto", encode_into)?;
     set_fn(&n, "decode", decode)?;
     set_fn(&n, "newDecoder", new_decoder)?;
+    set_fn(&n, "isStreamHandle", |value: Value<'js>| {
+        crate::stream::StreamHandle::is_handle(&value)
+    })?;
+    // A cancelled body stream: drop the Rust stream so its producer stops.
+    set_fn(&n, "dropStreamHandle", |value: Value<'js>| {
+        if let Some(cell) = crate::stream::StreamHandle::cell_of(&value) {
+            cell.borrow_mut().take();
+        }
+    })?;
     set_fn(&n, "codecNew", codec_new)?;
     set_fn(&n, "codecPush", codec_push)?;
     set_fn(&n, "codecFinish", codec_finish)?;

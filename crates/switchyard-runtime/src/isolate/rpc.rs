@@ -88,6 +88,10 @@ pub(crate) enum Reply {
     Threw(RpcWire),
     /// A response from the network, for `fetch()`.
     Fetched(crate::outbound::Fetched),
+    /// The next chunk of a streamed body (`None` at its end), for a JS read.
+    Chunk(Option<bytes::Bytes>),
+    /// Whether a chunk a JS pump wrote was accepted (false: the reader is gone).
+    Written(bool),
 }
 
 /// Where an outgoing call goes.

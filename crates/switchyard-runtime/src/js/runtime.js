@@ -55,6 +55,43 @@ export default function (native) {
   }
   Object.defineProperty(globalThis, "fetch", { value: fetch, writable: true, configurable: true, enumerable: true });
 
+  // A worker's streamed response body, read chunk by chunk into Rust (the client's connection or
+  // another worker) as it is produced. It counts as work in flight, like waitUntil, so the
+  // isolate's timers keep running until the body ends. A reader that goes away (the client
+  // disconnected) cancels the stream.
+  async function pumpToRust(stream, sink) {
+    native.waitUntilStart();
+    let reader;
+    try {
+      reader = stream.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) {
+          native.sinkClose(sink);
+          return;
+        }
+        let bytes;
+        if (value instanceof Uint8Array) bytes = value;
+        else if (ArrayBuffer.isView(value)) bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+        else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value);
+        else throw new TypeError("This ReadableStream did not return bytes.");
+        let accepted = native.sinkWrite(sink, bytes);
+        if (accepted !== true && accepted !== false) accepted = await accepted;
+        if (!accepted) {
+          native.sinkClose(sink);
+          await reader.cancel(new Error("the response's reader went away")).catch(() => {});
+          return;
+        }
+      }
+    } catch (error) {
+      native.sinkError(sink, String(error?.message ?? error));
+      native.reportError("response body stream", error);
+      reader?.cancel(error).catch(() => {});
+    } finally {
+      native.waitUntilEnd();
+    }
+  }
+
   // === ExecutionContext ===
   function waitUntil(promise) {
     native.waitUntilStart();
@@ -324,5 +361,7 @@ export default function (native) {
       }
     },
     setEnv: (env) => { internal.env = env; },
+    pumpToRust,
   };
 }
+
