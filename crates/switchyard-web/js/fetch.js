@@ -190,11 +190,29 @@ function extractBody(init) {
       return [newStreamBody(init), null];
     }
     if (isURLSearchParams(init)) return [newBody(init.toString()), CONTENT_TYPE_FORM];
+    if (isBlob(init)) {
+      const bytes = blobBytes(init);
+      const type = init.type;
+      return [
+        newBody(native.bodyFromBuffer(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+        type === "" ? null : type,
+      ];
+    }
+    if (isFormData(init)) {
+      const [bytes, contentType] = serializeFormData(init);
+      return [newBody(native.bodyFromBuffer(bytes.buffer, bytes.byteOffset, bytes.byteLength)), contentType];
+    }
     if (isArrayBuffer(init)) {
       return [newBody(native.bodyFromBuffer(init, 0, init.byteLength)), null];
     }
   }
   return [newBody(toUSVString(init)), CONTENT_TYPE_TEXT];
+}
+
+// A body's Blob type: its Content-Type, lowercased, or "" (the Fetch Standard's "MIME type").
+function blobContentType(headers) {
+  const value = headers.get("content-type");
+  return value === null ? "" : blobTypeOf(value);
 }
 
 function addContentType(headers, contentType) {
@@ -383,6 +401,16 @@ class Request {
 
   bytes() {
     return isRequest(this) ? consumeBody(this.#body, KIND_BYTES) : rejectIllegal();
+  }
+
+  blob() {
+    if (!isRequest(this)) return rejectIllegal();
+    return then(consumeBody(this.#body, KIND_BYTES), (bytes) => makeBlob(bytes, blobContentType(this.#headers)));
+  }
+
+  formData() {
+    if (!isRequest(this)) return rejectIllegal();
+    return then(consumeBody(this.#body, KIND_BYTES), (bytes) => formDataFromBytes(bytes, this.#headers.get("content-type")));
   }
 
   [inspectSymbol]() {
@@ -609,6 +637,16 @@ class Response {
 
   bytes() {
     return isResponse(this) ? consumeBody(this.#body, KIND_BYTES) : rejectIllegal();
+  }
+
+  blob() {
+    if (!isResponse(this)) return rejectIllegal();
+    return then(consumeBody(this.#body, KIND_BYTES), (bytes) => makeBlob(bytes, blobContentType(this.#headers)));
+  }
+
+  formData() {
+    if (!isResponse(this)) return rejectIllegal();
+    return then(consumeBody(this.#body, KIND_BYTES), (bytes) => formDataFromBytes(bytes, this.#headers.get("content-type")));
   }
 
   [inspectSymbol]() {

@@ -124,6 +124,7 @@ const BOOTSTRAP: &str = concat!(
     include_str!("../js/streams.js"),
     include_str!("../js/writable.js"),
     include_str!("../js/transform.js"),
+    include_str!("../js/blob.js"),
     include_str!("../js/fetch.js"),
     include_str!("../js/clone.js"),
     include_str!("../js/wire.js"),

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod blob;
 mod clone;
 mod console;
 mod crypto;
