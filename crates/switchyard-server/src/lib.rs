@@ -56,6 +56,9 @@ pub struct ServerOptions {
     /// How long a client may take to send a request's line and headers before the connection is
     /// closed (slowloris).
     pub header_timeout: Duration,
+    /// How long a client may take to send a request body before it gets 408 and the connection
+    /// is closed (a slow upload ties up a connection and a body buffer).
+    pub body_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -67,6 +70,7 @@ impl Default for ServerOptions {
             max_body_size: 100 * 1000 * 1000,
             shutdown_grace: Duration::from_secs(30),
             header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -199,6 +203,7 @@ async fn accept_loop(
     let context = Rc::new(RequestContext {
         workers: workers.clone(),
         max_body_size: options.max_body_size,
+        body_timeout: options.body_timeout,
         local_addr,
     });
     let mut builder = http1::Builder::new();
@@ -246,6 +251,7 @@ async fn accept_loop(
 struct RequestContext {
     workers: Rc<LocalWorkers>,
     max_body_size: u64,
+    body_timeout: Duration,
     local_addr: SocketAddr,
 }
 
@@ -263,10 +269,22 @@ async fn handle(
     if declared.is_some_and(|len| len > context.max_body_size) {
         return Ok(too_large(context.max_body_size));
     }
-    let body = match Limited::new(body, context.max_body_size as usize)
-        .collect()
-        .await
-    {
+    let collecting = Limited::new(body, context.max_body_size as usize).collect();
+    let Ok(collected) = tokio::time::timeout(context.body_timeout, collecting).await else {
+        let mut response = plain(
+            StatusCode::REQUEST_TIMEOUT,
+            &format!(
+                "Request Timeout: the request body was not received within {} s\n",
+                context.body_timeout.as_secs_f64()
+            ),
+        );
+        // The rest of the body may still be on its way: this connection cannot be reused.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return Ok(response);
+    };
+    let body = match collected {
         Ok(collected) => collected.to_bytes(),
         Err(error) if error.is::<http_body_util::LengthLimitError>() => {
             return Ok(too_large(context.max_body_size));

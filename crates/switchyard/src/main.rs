@@ -83,6 +83,11 @@ struct DevArgs {
     /// has its connection closed.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     header_timeout: f64,
+
+    /// Seconds a client may take to send a request body; a slower upload gets 408 and its
+    /// connection is closed.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    body_timeout: f64,
 }
 
 fn main() -> ExitCode {
@@ -218,6 +223,17 @@ fn dev(args: DevArgs) -> ExitCode {
         );
         return ExitCode::FAILURE;
     };
+    let Some(body_timeout) = Duration::try_from_secs_f64(args.body_timeout)
+        .ok()
+        .filter(|t| !t.is_zero())
+    else {
+        eprintln!(
+            "switchyard: --body-timeout {} is not a usable number of seconds: use a positive \
+             number such as 60 or 0.5",
+            args.body_timeout
+        );
+        return ExitCode::FAILURE;
+    };
     // A bad SWITCHYARD_EXTRA_CA_CERTS would otherwise only show as failing HTTPS fetches.
     if let Err(error) = switchyard_runtime::tls_config() {
         eprintln!("switchyard: {error}");
@@ -253,6 +269,7 @@ fn dev(args: DevArgs) -> ExitCode {
             .map_or_else(|| ServerOptions::default().threads, usize::from),
         max_body_size: args.max_body_size,
         header_timeout,
+        body_timeout,
         ..ServerOptions::default()
     };
     let threads = server_options.threads;

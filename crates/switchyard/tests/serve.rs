@@ -660,6 +660,30 @@ fn a_client_too_slow_to_send_its_headers_is_disconnected() {
 }
 
 #[test]
+fn a_client_too_slow_to_send_its_body_gets_408_and_is_disconnected() {
+    use std::io::{Read, Write};
+    let server = TestServer::start(&["basic/wrangler.toml"], &["--body-timeout", "0.3"]);
+    // Promise 100 bytes, send 10, then stall.
+    let mut slow = std::net::TcpStream::connect(server.addr).unwrap();
+    slow.write_all(b"POST /echo HTTP/1.1\r\nHost: a\r\ncontent-length: 100\r\n\r\n0123456789")
+        .unwrap();
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut response = Vec::new();
+    let read = slow.read_to_end(&mut response);
+    assert!(read.is_ok(), "the server kept the slow connection open: {read:?}");
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 408 Request Timeout"), "{response}");
+    assert!(response.contains("not received within 0.3 s"), "{response}");
+    // Others are served meanwhile and after.
+    assert_eq!(server.get("/env").status, 200);
+    let (status, output) =
+        support::run(&["dev", "-c", "basic/wrangler.toml", "--body-timeout=-1"]);
+    assert_eq!(status, Some(1), "{output}");
+    assert!(output.contains("--body-timeout -1 is not a usable number of seconds"), "{output}");
+}
+
+#[test]
 fn a_header_timeout_that_is_not_a_duration_is_refused() {
     let (status, output) =
         support::run(&["dev", "-c", "basic/wrangler.toml", "--header-timeout", "0"]);
