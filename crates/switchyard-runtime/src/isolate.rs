@@ -102,6 +102,9 @@ pub(crate) struct IsolateState {
     deadline: Cell<Option<Instant>>,
     /// Set when a limit was exceeded: the isolate is then discarded.
     exceeded: Cell<Option<LimitKind>>,
+    /// The QuickJS runtime, for the interrupt handler's GC threshold clamp (see
+    /// `clamp_gc_threshold`); null until boot.
+    raw_runtime: Cell<*mut rquickjs::qjs::JSRuntime>,
     limits: crate::fleet::Limits,
     /// `env`, the module namespace and the runtime.js helpers, kept for every request.
     env: RefCell<Option<Persistent<Object<'static>>>>,
@@ -155,6 +158,7 @@ impl Isolate {
             booting: Cell::new(true),
             deadline: Cell::new(None),
             exceeded: Cell::new(None),
+            raw_runtime: Cell::new(std::ptr::null_mut()),
             limits: spec.limits,
             env: RefCell::new(None),
             exports: RefCell::new(None),
@@ -169,6 +173,7 @@ impl Isolate {
             let Some(state) = interrupt_state.upgrade() else {
                 return false;
             };
+            clamp_gc_threshold(state.raw_runtime.get(), state.limits.memory);
             match state.deadline.get() {
                 Some(deadline) if Instant::now() >= deadline => {
                     let budget = if state.booting.get() {
@@ -292,12 +297,16 @@ impl Isolate {
 
     /// Install the Web APIs and runtime glue, build `env`, evaluate the modules, check the handlers.
     fn boot<'js>(&self, ctx: &Ctx<'js>) -> Result<(), StartupError> {
+        // SAFETY: reading the runtime pointer of a live context has no preconditions.
+        let raw_runtime = unsafe { rquickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr()) };
+        self.state.raw_runtime.set(raw_runtime);
+        clamp_gc_threshold(raw_runtime, self.state.limits.memory);
         let spec = &self.spec;
         let worker = spec.config.name.to_string();
         let threw = |ctx: &Ctx<'js>, error: rquickjs::Error| {
             let exception = JsException::from_error(ctx, error, &spec.graph);
             // Lets `Isolate::new` report running out of memory as the limit it is.
-            self.state.note_limit(&exception);
+            self.state.note_limit(ctx, &exception);
             StartupError::Threw {
                 worker: worker.clone(),
                 message: exception.to_string(),
@@ -771,7 +780,7 @@ impl Isolate {
             .and_then(|promise| self.settle_into(ctx, promise, id, answer))
             .map_err(|e| {
                 self.state
-                    .uncaught(JsException::from_error(ctx, e, &self.spec.graph))
+                    .uncaught(ctx, JsException::from_error(ctx, e, &self.spec.graph))
             })
     }
 
@@ -834,7 +843,10 @@ impl Isolate {
                         Ok(Reply::Http(response))
                     })
                     .map_err(|error| {
-                        state.uncaught(JsException::from_error(&ctx, error, &isolate.spec.graph))
+                        state.uncaught(
+                            &ctx,
+                            JsException::from_error(&ctx, error, &isolate.spec.graph),
+                        )
                     }),
                 Answer::Rpc => match isolate.value_to_wire(&ctx, value, "result") {
                     Ok(wire) => Ok(Reply::Value(wire)),
@@ -855,7 +867,7 @@ impl Isolate {
             };
             let result = match answer {
                 Answer::Http => {
-                    Err(state.uncaught(JsException::from_value(reason, &isolate.spec.graph)))
+                    Err(state.uncaught(&ctx, JsException::from_value(reason, &isolate.spec.graph)))
                 }
                 Answer::Rpc => isolate.rpc_rejection(&ctx, reason),
             };
@@ -870,7 +882,7 @@ impl Isolate {
     /// Cloudflare, where the exception propagates to the caller), or the limit the isolate hit.
     fn rpc_rejection<'js>(&self, ctx: &Ctx<'js>, reason: Value<'js>) -> Result<Reply, WorkerError> {
         let exception = JsException::from_value(reason.clone(), &self.spec.graph);
-        if self.state.note_limit(&exception) {
+        if self.state.note_limit(ctx, &exception) {
             return Err(WorkerError::LimitExceeded {
                 worker: self.state.worker.clone(),
                 limit: self
@@ -973,7 +985,7 @@ impl Isolate {
                     && let Err(error) = callback.call::<_, ()>(())
                 {
                     let details = JsException::from_error(&ctx, error, &self.spec.graph);
-                    if !self.state.note_limit(&details) {
+                    if !self.state.note_limit(&ctx, &details) {
                         log_line(
                             &self.state.worker,
                             LogLevel::Error,
@@ -1131,8 +1143,8 @@ impl Drop for Isolate {
 
 impl IsolateState {
     /// Log an exception that ends a request and turn it into the request's error.
-    fn uncaught(&self, exception: JsException) -> WorkerError {
-        if self.note_limit(&exception) {
+    fn uncaught(&self, ctx: &Ctx<'_>, exception: JsException) -> WorkerError {
+        if self.note_limit(ctx, &exception) {
             return WorkerError::LimitExceeded {
                 worker: self.worker.clone(),
                 limit: self
@@ -1157,16 +1169,57 @@ impl IsolateState {
     /// Whether `exception` is the engine stopping the worker at a limit (the interrupt handler's
     /// uncatchable error, or running out of memory); records the limit if so. Such exceptions are
     /// reported once as the limit, not as the worker's own errors.
-    fn note_limit(&self, exception: &JsException) -> bool {
+    fn note_limit(&self, ctx: &Ctx<'_>, exception: &JsException) -> bool {
         if self.exceeded.get().is_some() {
             return true;
         }
-        if exception.name == "InternalError" && exception.message == "out of memory" {
+        let out_of_memory = (exception.name == "InternalError"
+            && exception.message == "out of memory")
+            // QuickJS throws `null` when memory is so short that it cannot even allocate the
+            // error object. A `throw null` of the worker's own is told apart by the heap: it
+            // is not within 10% of the limit then.
+            || (exception.name.is_empty()
+                && exception.message == "null"
+                && heap_size(ctx) >= self.limits.memory / 10 * 9);
+        if out_of_memory {
             self.exceeded
                 .set(Some(LimitKind::Memory(self.limits.memory)));
             return true;
         }
         false
+    }
+}
+
+/// QuickJS collects garbage when allocation passes 1.5× the heap that survived the last
+/// collection. With live data above two thirds of the memory limit that point is past the limit,
+/// and an allocation would fail with garbage still uncollected. Keeping the threshold at 7/8 of
+/// the limit makes QuickJS collect first. Called when the isolate boots and from the interrupt
+/// handler (every few thousand instructions), since each collection raises it again.
+fn clamp_gc_threshold(runtime: *mut rquickjs::qjs::JSRuntime, limit: usize) {
+    if runtime.is_null() {
+        return;
+    }
+    let cap = (limit - limit / 8) as u64;
+    // SAFETY: `runtime` is this isolate's runtime, set at boot; both callers run on its thread
+    // while it executes JavaScript (boot, and the interrupt handler QuickJS itself invokes), so
+    // it is alive. The two calls read and write one field of it.
+    unsafe {
+        if rquickjs::qjs::JS_GetGCThreshold(runtime) > cap {
+            rquickjs::qjs::JS_SetGCThreshold(runtime, cap);
+        }
+    }
+}
+
+/// Bytes QuickJS has allocated for `ctx`'s runtime. Walks the heap: only for rare checks.
+fn heap_size(ctx: &Ctx<'_>) -> usize {
+    // SAFETY: `ctx` is a live context on this thread, inside its runtime's `with`, so the
+    // runtime pointer is valid; JS_ComputeMemoryUsage only reads allocator and object counts
+    // into the zeroed struct it is given.
+    unsafe {
+        let runtime = rquickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr());
+        let mut usage = std::mem::zeroed::<rquickjs::qjs::JSMemoryUsage>();
+        rquickjs::qjs::JS_ComputeMemoryUsage(runtime, &mut usage);
+        usize::try_from(usage.malloc_size).unwrap_or(0)
     }
 }
 

@@ -42,6 +42,31 @@ fn an_entry_worker_over_its_limits_gets_503_and_a_fresh_isolate() {
 }
 
 #[test]
+fn garbage_is_collected_before_the_memory_limit_is_hit() {
+    // 22 MB live of 32: QuickJS's own policy would collect only past 33 MB, after the limit.
+    let server = TestServer::start(&["limits/wrangler.near.toml"], &["--threads", "1"]);
+    let response = server.get("/");
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.text(), "survived 64000 garbage buffers");
+}
+
+#[test]
+fn memory_exhausted_to_the_last_byte_is_the_memory_limit_not_an_exception() {
+    let server = TestServer::start(&["limits/wrangler.near.toml"], &["--threads", "1"]);
+    let response = server.get("/exhaust");
+    assert_eq!(response.status, 503, "{}", response.text());
+    let output = server.wait_for_output("memory limit");
+    assert!(
+        output.contains("[near] error: exceeded its memory limit (32 MB)"),
+        "{output}"
+    );
+    // A `throw null` of the worker's own stays an exception.
+    let response = server.get("/throw-null");
+    assert_eq!(response.status, 500);
+    assert_eq!(response.text(), "Error 1101: Worker threw exception\n");
+}
+
+#[test]
 fn a_loop_in_a_timer_is_stopped_too() {
     let server = TestServer::start(&["limits/wrangler.bad.toml"], &["--threads", "1"]);
     assert_eq!(server.get("/bad/loop-in-timer").status, 503);

@@ -671,16 +671,24 @@ fn a_client_too_slow_to_send_its_body_gets_408_and_is_disconnected() {
         .unwrap();
     let mut response = Vec::new();
     let read = slow.read_to_end(&mut response);
-    assert!(read.is_ok(), "the server kept the slow connection open: {read:?}");
+    assert!(
+        read.is_ok(),
+        "the server kept the slow connection open: {read:?}"
+    );
     let response = String::from_utf8_lossy(&response);
-    assert!(response.starts_with("HTTP/1.1 408 Request Timeout"), "{response}");
+    assert!(
+        response.starts_with("HTTP/1.1 408 Request Timeout"),
+        "{response}"
+    );
     assert!(response.contains("not received within 0.3 s"), "{response}");
     // Others are served meanwhile and after.
     assert_eq!(server.get("/env").status, 200);
-    let (status, output) =
-        support::run(&["dev", "-c", "basic/wrangler.toml", "--body-timeout=-1"]);
+    let (status, output) = support::run(&["dev", "-c", "basic/wrangler.toml", "--body-timeout=-1"]);
     assert_eq!(status, Some(1), "{output}");
-    assert!(output.contains("--body-timeout -1 is not a usable number of seconds"), "{output}");
+    assert!(
+        output.contains("--body-timeout -1 is not a usable number of seconds"),
+        "{output}"
+    );
 }
 
 #[test]
