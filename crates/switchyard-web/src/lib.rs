@@ -43,6 +43,7 @@
 //! ```
 
 mod body;
+mod crypto;
 mod natives;
 mod stream;
 pub mod wire;

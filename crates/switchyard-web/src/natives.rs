@@ -694,7 +694,7 @@ fn level(n: i32) -> LogLevel {
     }
 }
 
-fn set_fn<'js, P, F>(object: &Object<'js>, name: &str, f: F) -> Result<()>
+pub(crate) fn set_fn<'js, P, F>(object: &Object<'js>, name: &str, f: F) -> Result<()>
 where
     F: rquickjs::function::IntoJsFunc<'js, P> + 'js,
 {
@@ -740,6 +740,7 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
     set_fn(&n, "digest", crypto_digest)?;
     set_fn(&n, "hmacSign", crypto_hmac_sign)?;
     set_fn(&n, "hmacVerify", crypto_hmac_verify)?;
+    crate::crypto::install(&n)?;
 
     set_fn(&n, "promiseState", promise_state)?;
     set_fn(&n, "isArrayBuffer", is_array_buffer)?;
