@@ -15,8 +15,10 @@ fi
 # The framework examples install their packages from npm, as a Workers project does.
 if ! command -v npm >/dev/null 2>&1; then
   echo "==> installing Node.js and npm (for the examples' npm packages)"
+  sudo=""
+  if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then sudo="sudo"; fi
   if command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq nodejs npm >/dev/null
   else
     echo "scripts/test.sh: npm is not installed; install Node.js (https://nodejs.org)" >&2
     exit 1

@@ -190,17 +190,21 @@ function extractBody(init) {
       return [newStreamBody(init), null];
     }
     if (isURLSearchParams(init)) return [newBody(init.toString()), CONTENT_TYPE_FORM];
-    if (isBlob(init)) {
-      const bytes = blobBytes(init);
-      const type = init.type;
-      return [
-        newBody(native.bodyFromBuffer(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
-        type === "" ? null : type,
-      ];
-    }
-    if (isFormData(init)) {
-      const [bytes, contentType] = serializeFormData(init);
-      return [newBody(native.bodyFromBuffer(bytes.buffer, bytes.byteOffset, bytes.byteLength)), contentType];
+    // A Blob or FormData can only exist once their extra is loaded.
+    if (extraLoaded("blob")) {
+      const blobs = extra("blob");
+      if (blobs.isBlob(init)) {
+        const bytes = blobs.blobBytes(init);
+        const type = init.type;
+        return [
+          newBody(native.bodyFromBuffer(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+          type === "" ? null : type,
+        ];
+      }
+      if (blobs.isFormData(init)) {
+        const [bytes, contentType] = blobs.serializeFormData(init);
+        return [newBody(native.bodyFromBuffer(bytes.buffer, bytes.byteOffset, bytes.byteLength)), contentType];
+      }
     }
     if (isArrayBuffer(init)) {
       return [newBody(native.bodyFromBuffer(init, 0, init.byteLength)), null];
@@ -212,7 +216,15 @@ function extractBody(init) {
 // A body's Blob type: its Content-Type, lowercased, or "" (the Fetch Standard's "MIME type").
 function blobContentType(headers) {
   const value = headers.get("content-type");
-  return value === null ? "" : blobTypeOf(value);
+  return value === null ? "" : extra("blob").blobTypeOf(value);
+}
+
+function bodyBlob(body, headers) {
+  return then(consumeBody(body, KIND_BYTES), (bytes) => extra("blob").makeBlob(bytes, blobContentType(headers)));
+}
+
+function bodyFormData(body, headers) {
+  return then(consumeBody(body, KIND_BYTES), (bytes) => extra("blob").formDataFromBytes(bytes, headers.get("content-type")));
 }
 
 function addContentType(headers, contentType) {
@@ -405,12 +417,12 @@ class Request {
 
   blob() {
     if (!isRequest(this)) return rejectIllegal();
-    return then(consumeBody(this.#body, KIND_BYTES), (bytes) => makeBlob(bytes, blobContentType(this.#headers)));
+    return bodyBlob(this.#body, this.#headers);
   }
 
   formData() {
     if (!isRequest(this)) return rejectIllegal();
-    return then(consumeBody(this.#body, KIND_BYTES), (bytes) => formDataFromBytes(bytes, this.#headers.get("content-type")));
+    return bodyFormData(this.#body, this.#headers);
   }
 
   [inspectSymbol]() {
@@ -641,12 +653,12 @@ class Response {
 
   blob() {
     if (!isResponse(this)) return rejectIllegal();
-    return then(consumeBody(this.#body, KIND_BYTES), (bytes) => makeBlob(bytes, blobContentType(this.#headers)));
+    return bodyBlob(this.#body, this.#headers);
   }
 
   formData() {
     if (!isResponse(this)) return rejectIllegal();
-    return then(consumeBody(this.#body, KIND_BYTES), (bytes) => formDataFromBytes(bytes, this.#headers.get("content-type")));
+    return bodyFormData(this.#body, this.#headers);
   }
 
   [inspectSymbol]() {

@@ -59,7 +59,7 @@ class Crypto {
 
   get subtle() {
     if (!(#brand in this)) illegalInvocation();
-    return subtle;
+    return extra("crypto").subtle;
   }
 }
 finishInterface(Crypto);
@@ -121,27 +121,11 @@ for (const cls of [
   ReadableStream,
   ReadableStreamDefaultReader,
   ReadableStreamDefaultController,
-  WritableStream,
-  WritableStreamDefaultWriter,
-  WritableStreamDefaultController,
-  TransformStream,
-  TransformStreamDefaultController,
-  ByteLengthQueuingStrategy,
-  CountQueuingStrategy,
-  TextEncoderStream,
-  TextDecoderStream,
-  CompressionStream,
-  DecompressionStream,
-  Blob,
-  File,
-  FormData,
   URL,
   URLSearchParams,
   TextEncoder,
   TextDecoder,
   Crypto,
-  CryptoKey,
-  SubtleCrypto,
   Navigator,
   Event,
   EventTarget,
@@ -153,6 +137,19 @@ for (const cls of [
   Performance,
 ]) {
   defineGlobal(cls.name, cls, false);
+}
+for (const [group, names] of [
+  ["crypto", ["CryptoKey", "SubtleCrypto"]],
+  ["streams", [
+    "WritableStream", "WritableStreamDefaultWriter", "WritableStreamDefaultController",
+    "TransformStream", "TransformStreamDefaultController", "ByteLengthQueuingStrategy",
+    "CountQueuingStrategy", "TextEncoderStream", "TextDecoderStream", "CompressionStream",
+    "DecompressionStream",
+  ]],
+  ["blob", ["Blob", "File", "FormData"]],
+  ["messaging", ["MessageChannel", "MessagePort", "MessageEvent"]],
+]) {
+  for (const name of names) defineLazyGlobal(name, group);
 }
 defineGlobal("performance", performance, true);
 defineGlobal("reportError", reportError, true);

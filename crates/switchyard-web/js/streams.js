@@ -588,6 +588,14 @@ class ReadableStream {
     return teeStream(this.#s);
   }
 
+  pipeTo(destination, options = undefined) {
+    return ReflectApply(extra("streams").pipeTo, this, arguments);
+  }
+
+  pipeThrough(transform, options = undefined) {
+    return ReflectApply(extra("streams").pipeThrough, this, arguments);
+  }
+
   values(options = undefined) {
     const stream = this.#s;
     options = dictionary(options, "Failed to execute 'values' on 'ReadableStream'");

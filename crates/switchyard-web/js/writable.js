@@ -839,8 +839,8 @@ function pipeStreams(source, dest, preventClose, preventAbort, preventCancel, si
   return result.promise;
 }
 
-ObjectDefineProperty(ReadableStream.prototype, "pipeTo", {
-  value: function pipeTo(destination, options = undefined) {
+// ReadableStream.prototype.pipeTo and pipeThrough (the core's methods call these).
+function pipeTo(destination, options = undefined) {
     const where = "Failed to execute 'pipeTo' on 'ReadableStream'";
     const source = streamRecordOf(this);
     if (source === undefined) return PromiseReject(new TypeError("Illegal invocation"));
@@ -861,14 +861,9 @@ ObjectDefineProperty(ReadableStream.prototype, "pipeTo", {
       return PromiseReject(new TypeError(`${where}: Cannot pipe to a locked stream.`));
     }
     return pipeStreams(source, dest, ...parsed);
-  },
-  writable: true,
-  enumerable: true,
-  configurable: true,
-});
+}
 
-ObjectDefineProperty(ReadableStream.prototype, "pipeThrough", {
-  value: function pipeThrough(transform, options = undefined) {
+function pipeThrough(transform, options = undefined) {
     const where = "Failed to execute 'pipeThrough' on 'ReadableStream'";
     const source = streamRecordOf(this);
     if (source === undefined) illegalInvocation();
@@ -887,8 +882,4 @@ ObjectDefineProperty(ReadableStream.prototype, "pipeThrough", {
     if (dest.writer !== undefined) throw new TypeError(`${where}: Cannot pipe to a locked stream.`);
     markHandled(pipeStreams(source, dest, ...parsed));
     return readable;
-  },
-  writable: true,
-  enumerable: true,
-  configurable: true,
-});
+}

@@ -108,54 +108,221 @@ pub struct WebOptions {
     pub map_stack: Option<StackMapper>,
 }
 
-/// The JS bootstrap: a module whose default export installs everything. Every js/*.js file is
-/// a fragment of that one function body, so they share private helpers while nothing but what
+/// The JS bootstrap's core: a module whose default export installs everything. Every file is a
+/// fragment of that one function body, so they share private helpers while nothing but what
 /// `globals.js` defines reaches `globalThis`. The function refuses to run twice, in case worker
 /// code manages to import the module by name.
-const BOOTSTRAP: &str = concat!(
-    "let done = false;\n",
-    "export default function (native, globalThis) {\n",
-    "if (done) throw new TypeError(\"Illegal invocation\");\n",
-    "done = true;\n",
+const CORE: &[&str] = &[
     include_str!("../js/util.js"),
     include_str!("../js/encoding.js"),
     include_str!("../js/events.js"),
     include_str!("../js/url.js"),
     include_str!("../js/headers.js"),
     include_str!("../js/streams.js"),
-    include_str!("../js/writable.js"),
-    include_str!("../js/transform.js"),
-    include_str!("../js/blob.js"),
+    include_str!("../js/extras.js"),
     include_str!("../js/fetch.js"),
     include_str!("../js/clone.js"),
     include_str!("../js/wire.js"),
-    include_str!("../js/crypto.js"),
     include_str!("../js/console.js"),
     include_str!("../js/globals.js"),
-    "\n}\n"
-);
+];
 const BOOTSTRAP_NAME: &str = "switchyard:web/bootstrap";
+
+/// Parts of the Web API a context loads on first use: each is its own module, compiled to
+/// bytecode once per process. Loading bytecode costs memory in every isolate, so an isolate
+/// that never touches `crypto.subtle` or `WritableStream` does not pay for them (~270 KiB).
+/// An extra's code sees the core's helpers through the `kit` its default export receives.
+struct Extra {
+    name: &'static str,
+    files: &'static [&'static str],
+    exports: &'static [&'static str],
+}
+
+const EXTRAS: &[Extra] = &[
+    Extra {
+        name: "crypto",
+        files: &[include_str!("../js/crypto.js")],
+        exports: &["SubtleCrypto", "CryptoKey", "subtle"],
+    },
+    Extra {
+        name: "streams",
+        files: &[
+            include_str!("../js/writable.js"),
+            include_str!("../js/transform.js"),
+        ],
+        exports: &[
+            "WritableStream",
+            "WritableStreamDefaultWriter",
+            "WritableStreamDefaultController",
+            "TransformStream",
+            "TransformStreamDefaultController",
+            "ByteLengthQueuingStrategy",
+            "CountQueuingStrategy",
+            "TextEncoderStream",
+            "TextDecoderStream",
+            "CompressionStream",
+            "DecompressionStream",
+            "pipeTo",
+            "pipeThrough",
+        ],
+    },
+    Extra {
+        name: "blob",
+        files: &[include_str!("../js/blob.js")],
+        exports: &[
+            "Blob",
+            "File",
+            "FormData",
+            "isBlob",
+            "blobBytes",
+            "makeBlob",
+            "blobTypeOf",
+            "isFormData",
+            "serializeFormData",
+            "formDataFromBytes",
+        ],
+    },
+    Extra {
+        name: "messaging",
+        files: &[include_str!("../js/messaging.js")],
+        exports: &["MessageChannel", "MessagePort", "MessageEvent"],
+    },
+];
+
+/// Names declared at the top level of `source`: `function f`, `class C`, `const x`, `let a, b`
+/// at the start of a line (the fragments do not indent their top level).
+fn top_level_names(source: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    for line in source.lines() {
+        let rest = ["async function ", "function ", "class ", "const ", "let "]
+            .iter()
+            .find_map(|keyword| line.strip_prefix(keyword));
+        let Some(rest) = rest else { continue };
+        if rest.starts_with('{') || rest.starts_with('[') {
+            continue;
+        }
+        let declared = rest.split(['=', ';', '(', '{']).next().unwrap_or("");
+        for name in declared.split(',') {
+            let name = name.split("//").next().unwrap_or("").trim();
+            if !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+            {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+fn core_names() -> &'static [&'static str] {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names: Vec<&'static str> = CORE.iter().flat_map(|f| top_level_names(f)).collect();
+        names.extend(["native", "globalThis"]);
+        names.sort_unstable();
+        names.dedup();
+        names
+    })
+}
+
+/// The core module's source: the fragments, and `makeKit()`, which gathers every top-level
+/// name for the extras.
+fn bootstrap_source() -> &'static str {
+    static SOURCE: OnceLock<String> = OnceLock::new();
+    SOURCE.get_or_init(|| {
+        let mut source = String::from(
+            "let done = false;\nexport default function (native, globalThis) {\nif (done) throw \
+             new TypeError(\"Illegal invocation\");\ndone = true;\n",
+        );
+        for file in CORE {
+            source.push_str(file);
+        }
+        // Only what some extra uses: every name here is bytecode in every context.
+        let mut kit: Vec<&str> = EXTRAS.iter().flat_map(extra_imports).collect();
+        kit.sort_unstable();
+        kit.dedup();
+        source.push_str("\nfunction makeKit() {\nreturn { ");
+        source.push_str(&kit.join(", "));
+        source.push_str(" };\n}\n}\n");
+        source
+    })
+}
+
+/// The core names `extra` uses (as a word, not a property) and does not declare itself.
+fn extra_imports(extra: &Extra) -> Vec<&'static str> {
+    let declared: Vec<&str> = extra
+        .files
+        .iter()
+        .flat_map(|f| top_level_names(f))
+        .collect();
+    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    let uses = |name: &str| {
+        extra.files.iter().any(|file| {
+            file.match_indices(name).any(|(at, _)| {
+                let before = file[..at].chars().next_back();
+                let after = file[at + name.len()..].chars().next();
+                !before.is_some_and(|c| is_word(c) || c == '.' || c == '#')
+                    && !after.is_some_and(is_word)
+            })
+        })
+    };
+    core_names()
+        .iter()
+        .copied()
+        .filter(|name| !declared.contains(name) && uses(name))
+        .collect()
+}
+
+/// An extra's module source: its files inside a function of the kit, taking from the kit the
+/// core names it uses and returning its exports.
+fn extra_source(extra: &Extra) -> String {
+    let imported = extra_imports(extra);
+    let mut source = format!(
+        "export default function (kit) {{\n\"use strict\";\nconst {{ {} }} = kit;\n",
+        imported.join(", ")
+    );
+    for file in extra.files {
+        source.push_str(file);
+    }
+    source.push_str(&format!(
+        "\nreturn {{ {} }};\n}}\n",
+        extra.exports.join(", ")
+    ));
+    source
+}
 
 /// The bootstrap compiled once per process. Compiling ~120 KB of JS dominates `install` (~5 ms);
 /// loading bytecode avoids that for every context after the first.
 static BOOTSTRAP_BYTECODE: OnceLock<Vec<u8>> = OnceLock::new();
 
-fn bootstrap_function<'js>(ctx: &Ctx<'js>) -> Result<Function<'js>> {
-    let module = match BOOTSTRAP_BYTECODE.get() {
+/// Without source text every later context is ~285 KiB smaller, and `String(Request)` reads
+/// `function Request() { [native code] }`, as V8 shows its built-ins (console prints
+/// `[Function: Request]`).
+const INTERNAL_WRITE_OPTIONS: WriteOptions = WriteOptions {
+    endianness: rquickjs::module::WriteOptionsEndianness::Native,
+    allow_shared_array_buffer: false,
+    object_reference: false,
+    strip_source: true,
+    strip_debug: false,
+};
+
+fn load_internal_module<'js>(
+    ctx: &Ctx<'js>,
+    name: &str,
+    source: impl FnOnce() -> String,
+    cache: &OnceLock<Vec<u8>>,
+) -> Result<Function<'js>> {
+    let module = match cache.get() {
         // SAFETY: `Module::load` needs valid QuickJS bytecode. These bytes were produced by
         // `Module::write` below, by this same engine build in this same process, and are never
         // modified afterwards.
         Some(bytes) => unsafe { Module::load(ctx.clone(), bytes)? },
         None => {
-            let module = Module::declare(ctx.clone(), BOOTSTRAP_NAME, BOOTSTRAP)?;
-            // Without source text every later context is ~285 KiB smaller, and
-            // `String(Request)` reads `function Request() { [native code] }`, as V8 shows its
-            // built-ins (console prints `[Function: Request]`).
-            let bytes = module.write(WriteOptions {
-                strip_source: true,
-                ..WriteOptions::default()
-            })?;
-            let _ = BOOTSTRAP_BYTECODE.set(bytes);
+            let module = Module::declare(ctx.clone(), name, source())?;
+            let bytes = module.write(INTERNAL_WRITE_OPTIONS)?;
+            let _ = cache.set(bytes);
             module
         }
     };
@@ -163,6 +330,30 @@ fn bootstrap_function<'js>(ctx: &Ctx<'js>) -> Result<Function<'js>> {
     // The module has no top-level await, so this settles without running other jobs.
     evaluated.finish::<()>()?;
     module.get("default")
+}
+
+fn bootstrap_function<'js>(ctx: &Ctx<'js>) -> Result<Function<'js>> {
+    load_internal_module(
+        ctx,
+        BOOTSTRAP_NAME,
+        || bootstrap_source().to_owned(),
+        &BOOTSTRAP_BYTECODE,
+    )
+}
+
+/// `native.loadExtra(name)`: the extra's default export, a function of the kit.
+pub(crate) fn load_extra<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Function<'js>> {
+    static CACHES: [OnceLock<Vec<u8>>; EXTRAS.len()] = [const { OnceLock::new() }; EXTRAS.len()];
+    let Some(index) = EXTRAS.iter().position(|e| e.name == name) else {
+        return Err(Exception::throw_internal(ctx, "unknown Web API extra"));
+    };
+    let extra = &EXTRAS[index];
+    load_internal_module(
+        ctx,
+        &format!("switchyard:web/{name}"),
+        || extra_source(extra),
+        &CACHES[index],
+    )
 }
 
 /// The bootstrap's functions that the Rust API calls, kept per context.

@@ -10,6 +10,7 @@ mod encoding;
 mod events;
 mod fetch;
 mod headers;
+mod messaging;
 mod misc;
 mod rust_api;
 mod streams;
