@@ -49,6 +49,7 @@ mod stream;
 pub mod wire;
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
@@ -252,26 +253,36 @@ fn bootstrap_source() -> &'static str {
 
 /// The core names `extra` uses (as a word, not a property) and does not declare itself.
 fn extra_imports(extra: &Extra) -> Vec<&'static str> {
-    let declared: Vec<&str> = extra
+    let declared: HashSet<&str> = extra
         .files
         .iter()
         .flat_map(|f| top_level_names(f))
         .collect();
-    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
-    let uses = |name: &str| {
-        extra.files.iter().any(|file| {
-            file.match_indices(name).any(|(at, _)| {
-                let before = file[..at].chars().next_back();
-                let after = file[at + name.len()..].chars().next();
-                !before.is_some_and(|c| is_word(c) || c == '.' || c == '#')
-                    && !after.is_some_and(is_word)
-            })
-        })
-    };
+    // Every identifier the files use, except after `.` or `#` (property and private names):
+    // one pass over the text, not one search per core name.
+    let mut used = HashSet::new();
+    let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+    for file in extra.files {
+        let bytes = file.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if is_word(bytes[i]) {
+                let start = i;
+                while i < bytes.len() && is_word(bytes[i]) {
+                    i += 1;
+                }
+                if start == 0 || !matches!(bytes[start - 1], b'.' | b'#') {
+                    used.insert(&file[start..i]);
+                }
+            } else {
+                i += 1;
+            }
+        }
+    }
     core_names()
         .iter()
         .copied()
-        .filter(|name| !declared.contains(name) && uses(name))
+        .filter(|name| !declared.contains(name) && used.contains(name))
         .collect()
 }
 
