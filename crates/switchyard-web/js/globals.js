@@ -148,6 +148,7 @@ for (const [group, names] of [
   ]],
   ["blob", ["Blob", "File", "FormData"]],
   ["messaging", ["MessageChannel", "MessagePort", "MessageEvent"]],
+  ["urlpattern", ["URLPattern"]],
 ]) {
   for (const name of names) defineLazyGlobal(name, group);
 }

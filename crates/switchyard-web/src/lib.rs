@@ -46,6 +46,7 @@ mod body;
 mod crypto;
 mod natives;
 mod stream;
+mod urlpattern;
 pub mod wire;
 
 use std::cell::RefCell;
@@ -182,6 +183,11 @@ const EXTRAS: &[Extra] = &[
             "serializeFormData",
             "formDataFromBytes",
         ],
+    },
+    Extra {
+        name: "urlpattern",
+        files: &[include_str!("../js/urlpattern.js")],
+        exports: &["URLPattern"],
     },
     Extra {
         name: "messaging",

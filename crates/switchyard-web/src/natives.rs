@@ -741,6 +741,7 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
     set_fn(&n, "hmacSign", crypto_hmac_sign)?;
     set_fn(&n, "hmacVerify", crypto_hmac_verify)?;
     crate::crypto::install(&n)?;
+    crate::urlpattern::install(&n)?;
     set_fn(&n, "loadExtra", |ctx: Ctx<'js>, name: String| {
         crate::load_extra(&ctx, &name)
     })?;

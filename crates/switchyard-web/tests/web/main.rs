@@ -15,5 +15,6 @@ mod misc;
 mod rust_api;
 mod streams;
 mod url;
+mod urlpattern;
 mod wire;
 mod writable;
