@@ -141,6 +141,7 @@ for (const cls of [
 for (const [group, names] of [
   ["crypto", ["CryptoKey", "SubtleCrypto"]],
   ["streams", [
+    "ReadableByteStreamController", "ReadableStreamBYOBReader", "ReadableStreamBYOBRequest",
     "WritableStream", "WritableStreamDefaultWriter", "WritableStreamDefaultController",
     "TransformStream", "TransformStreamDefaultController", "ByteLengthQueuingStrategy",
     "CountQueuingStrategy", "TextEncoderStream", "TextDecoderStream", "CompressionStream",

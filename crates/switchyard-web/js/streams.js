@@ -115,6 +115,16 @@ function streamError(stream, e) {
     reader.readRequests = [];
     for (const request of requests) request.reject(e);
   }
+  rejectReadIntoRequests(reader, e);
+}
+
+// A BYOB reader's pending reads (see the streams extra's byte streams).
+function rejectReadIntoRequests(reader, e) {
+  const requests = reader.readIntoRequests;
+  if (requests !== undefined && requests.length > 0) {
+    reader.readIntoRequests = [];
+    for (const request of requests) request.reject(e);
+  }
 }
 
 function streamCancel(stream, reason) {
@@ -125,6 +135,7 @@ function streamCancel(stream, reason) {
   dropHandle(stream);
   stream.bodySource = undefined;
   const controller = stream.controller;
+  if (controller.kind === "bytes") return then(extra("streams").byteCancelSteps(controller, reason), noop);
   resetQueue(controller);
   const cancel = controller.cancelAlgorithm;
   const result = cancel === undefined ? PromiseResolve(undefined) : cancel(controller, reason);
@@ -164,6 +175,7 @@ function shouldCallPull(controller) {
   if (!canCloseOrEnqueue(controller) || !controller.started) return false;
   const reader = controller.stream.reader;
   if (reader !== undefined && reader.readRequests.length > 0) return true;
+  if (reader !== undefined && reader.readIntoRequests?.length > 0) return true;
   return desiredSize(controller) > 0;
 }
 
@@ -228,6 +240,7 @@ function controllerEnqueue(controller, chunk) {
 function controllerError(controller, e) {
   const stream = controller.stream;
   if (stream.state !== "readable") return;
+  if (controller.kind === "bytes") extra("streams").byteClearPullIntos(controller);
   resetQueue(controller);
   clearAlgorithms(controller);
   streamError(stream, e);
@@ -246,6 +259,10 @@ function dequeue(controller) {
 
 // [[PullSteps]]
 function controllerPullSteps(controller, request) {
+  if (controller.kind === "bytes") {
+    extra("streams").bytePullSteps(controller, request);
+    return;
+  }
   const stream = controller.stream;
   if (controller.queue.length > 0) {
     const chunk = dequeue(controller);
@@ -324,11 +341,13 @@ function readerRelease(reader) {
     reader.closed.reject(error);
   }
   markHandled(reader.closed.promise);
+  if (stream.controller.kind === "bytes") extra("streams").byteReleaseSteps(stream.controller);
   stream.reader = undefined;
   reader.stream = undefined;
   const requests = reader.readRequests;
   reader.readRequests = [];
   for (const request of requests) request.reject(error);
+  rejectReadIntoRequests(reader, error);
 }
 
 // --- Body streams --------------------------------------------------------------------------
@@ -537,6 +556,10 @@ class ReadableStream {
     const stream = newStreamRecord();
     stream.object = this;
     this.#s = stream;
+    if (type === "bytes") {
+      extra("streams").setUpByteStream(stream, source, start, pull, cancel, hwm);
+      return;
+    }
     const controller = newControllerRecord(stream, hwm, size === undefined ? undefined : (chunk) => ReflectApply(size, undefined, [chunk]));
     stream.controller = controller;
     controller.source = source;
@@ -572,11 +595,7 @@ class ReadableStream {
     options = dictionary(options, "Failed to execute 'getReader' on 'ReadableStream'");
     if (options !== undefined && options.mode !== undefined) {
       const mode = toDOMString(options.mode);
-      if (mode === "byob") {
-        throw new TypeError(
-          "Failed to execute 'getReader' on 'ReadableStream': BYOB readers are not supported yet.",
-        );
-      }
+      if (mode === "byob") return extra("streams").acquireBYOBReaderObject(stream);
       throw new TypeError(
         `Failed to execute 'getReader' on 'ReadableStream': The provided value '${mode}' is not a valid enum value of type ReadableStreamReaderMode.`,
       );
@@ -657,7 +676,7 @@ class ReadableStream {
 
   [inspectSymbol]() {
     const s = this.#s;
-    return { locked: s.reader !== undefined, state: s.state, supportsBYOB: false };
+    return { locked: s.reader !== undefined, state: s.state, supportsBYOB: s.controller?.kind === "bytes" };
   }
 
   static {

@@ -151,8 +151,18 @@ const EXTRAS: &[Extra] = &[
         files: &[
             include_str!("../js/writable.js"),
             include_str!("../js/transform.js"),
+            include_str!("../js/bytes.js"),
         ],
         exports: &[
+            "ReadableByteStreamController",
+            "ReadableStreamBYOBReader",
+            "ReadableStreamBYOBRequest",
+            "setUpByteStream",
+            "bytePullSteps",
+            "byteCancelSteps",
+            "byteReleaseSteps",
+            "byteClearPullIntos",
+            "acquireBYOBReaderObject",
             "WritableStream",
             "WritableStreamDefaultWriter",
             "WritableStreamDefaultController",

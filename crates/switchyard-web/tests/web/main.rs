@@ -3,6 +3,7 @@
 mod common;
 
 mod blob;
+mod bytes;
 mod clone;
 mod console;
 mod crypto;
