@@ -80,6 +80,9 @@ pub(crate) struct IsolateState {
     next_call: Cell<u64>,
     /// `ctx.waitUntil` promises not settled yet.
     wait_until: Cell<usize>,
+    /// Streamed response bodies being pumped out: they keep timers alive like waitUntil work,
+    /// but do not hold the subrequest count (a long stream is not one long request).
+    pumps: Cell<usize>,
     /// Requests being handled, by id.
     waiting: RefCell<HashMap<u64, Waiter>>,
     next_request: Cell<u64>,
@@ -148,6 +151,7 @@ impl Isolate {
             calls: RefCell::new(HashMap::new()),
             next_call: Cell::new(1),
             wait_until: Cell::new(0),
+            pumps: Cell::new(0),
             waiting: RefCell::new(HashMap::new()),
             next_request: Cell::new(1),
             last_depth: Cell::new(0),
@@ -415,6 +419,24 @@ impl Isolate {
         )?;
         let s = Rc::downgrade(state);
         native.set(
+            "pumpStart",
+            Function::new(ctx.clone(), move || {
+                if let Some(state) = s.upgrade() {
+                    state.pumps.set(state.pumps.get() + 1);
+                }
+            })?,
+        )?;
+        let s = Rc::downgrade(state);
+        native.set(
+            "pumpEnd",
+            Function::new(ctx.clone(), move || {
+                if let Some(state) = s.upgrade() {
+                    state.pumps.set(state.pumps.get().saturating_sub(1));
+                }
+            })?,
+        )?;
+        let s = Rc::downgrade(state);
+        native.set(
             "waitUntilEnd",
             Function::new(ctx.clone(), move || {
                 if let Some(state) = s.upgrade() {
@@ -502,6 +524,15 @@ impl Isolate {
                 }
                 state.calls.borrow_mut().remove(&call);
             })?,
+        )?;
+        native.set(
+            "abortBody",
+            Function::new(
+                ctx.clone(),
+                |ctx: Ctx<'js>, response: Value<'js>, reason: Value<'js>| {
+                    switchyard_web::abort_response_body(&ctx, response, reason)
+                },
+            )?,
         )?;
         let s = Rc::downgrade(state);
         native.set(
@@ -1080,7 +1111,10 @@ impl Isolate {
             }
             // No request and no `waitUntil` work left: as on Cloudflare, a finished request's
             // timers are cancelled rather than kept running for the isolate's life.
-            if state.wait_until.get() == 0 && !state.timers.borrow().is_empty() {
+            if state.wait_until.get() == 0
+                && state.pumps.get() == 0
+                && !state.timers.borrow().is_empty()
+            {
                 state.timers.borrow_mut().clear_all();
             }
             return;
@@ -1130,6 +1164,11 @@ impl Drop for Isolate {
         state.closed.set(true);
         state.timers.borrow_mut().clear_all();
         state.completions.borrow_mut().clear();
+        // Network reads and fetches in flight end with the isolate: their streams and
+        // connections are dropped now, not when the upstream next sends something.
+        for (_, task) in state.cancellable.borrow_mut().drain() {
+            task.abort();
+        }
         state.calls.borrow_mut().clear();
         state.rejections.borrow_mut().clear();
         state.env.borrow_mut().take();
@@ -1193,8 +1232,9 @@ impl IsolateState {
 /// QuickJS collects garbage when allocation passes 1.5× the heap that survived the last
 /// collection. With live data above two thirds of the memory limit that point is past the limit,
 /// and an allocation would fail with garbage still uncollected. Keeping the threshold at 7/8 of
-/// the limit makes QuickJS collect first. Called when the isolate boots and from the interrupt
-/// handler (every few thousand instructions), since each collection raises it again.
+/// the limit makes QuickJS collect first (unless the live heap is past that already). Called
+/// when the isolate boots and from the interrupt handler (every few thousand instructions), since
+/// each collection raises it again.
 fn clamp_gc_threshold(runtime: *mut rquickjs::qjs::JSRuntime, limit: usize) {
     if runtime.is_null() {
         return;
@@ -1204,7 +1244,10 @@ fn clamp_gc_threshold(runtime: *mut rquickjs::qjs::JSRuntime, limit: usize) {
     // while it executes JavaScript (boot, and the interrupt handler QuickJS itself invokes), so
     // it is alive. The two calls read and write one field of it.
     unsafe {
-        if rquickjs::qjs::JS_GetGCThreshold(runtime) > cap {
+        // A threshold of 1.5× a live heap already past the cap is left alone: clamping it would
+        // collect on every allocation for no gain.
+        let threshold = rquickjs::qjs::JS_GetGCThreshold(runtime);
+        if threshold > cap && threshold / 3 * 2 < cap {
             rquickjs::qjs::JS_SetGCThreshold(runtime, cap);
         }
     }
@@ -1392,8 +1435,8 @@ fn outbound_fetch<'js>(
             "Too many subrequests.",
         ));
     }
-    state.subrequests.set(used + 1);
     let request = switchyard_web::request_from_js(ctx, request)?;
+    state.subrequests.set(used + 1);
     let mode = crate::outbound::RedirectMode::parse(redirect);
     let workers = state.workers.clone();
     let (call, task) = isolate.call_elsewhere(ctx, resolve, reject, async move {

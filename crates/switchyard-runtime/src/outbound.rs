@@ -231,10 +231,20 @@ impl Outbound {
             .await
             .map_err(|e| network_error(url, &e))?;
         let (parts, body) = response.into_parts();
+        // These responses have no body by definition (hyper ends it at once); a null body in
+        // JavaScript, as in browsers, rather than an empty stream.
+        let bodiless = request.method == Method::HEAD
+            || parts.status == StatusCode::NO_CONTENT
+            || parts.status == StatusCode::NOT_MODIFIED;
+        let body = if bodiless {
+            Body::empty()
+        } else {
+            Body::Stream(BodyStream::from_http(body))
+        };
         Ok(HttpResponse {
             status: parts.status,
             headers: parts.headers,
-            body: Body::Stream(BodyStream::from_http(body)),
+            body,
         })
     }
 }

@@ -387,7 +387,11 @@ impl hyper::body::Body for ResponseBody {
             ResponseBody::Full(bytes) => {
                 hyper::body::SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
             }
-            ResponseBody::Stream(_) => hyper::body::SizeHint::default(),
+            // A network response passed through keeps its length (and so Content-Length).
+            ResponseBody::Stream(stream) => match stream.remaining() {
+                Some(len) => hyper::body::SizeHint::with_exact(len),
+                None => hyper::body::SizeHint::default(),
+            },
         }
     }
 }

@@ -709,6 +709,14 @@ class Response {
         const source = takeSourceForRust(res.#body, "Response");
         return [res.#status, headersToFlat(res.#headers), source];
       },
+      // The fetch was aborted after its response arrived: the body still arriving errors.
+      abortBody(res, reason) {
+        const body = res.#body;
+        if (body === null) return;
+        const stream = bodyStream(body);
+        const record = streamRecordOf(stream);
+        if (record.state === "readable") controllerError(record.controller, reason);
+      },
       drain(res) {
         const body = res.#body;
         if (!bodyNeedsDrain(body)) {

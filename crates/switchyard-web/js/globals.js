@@ -170,6 +170,7 @@ return {
   makeRequest: requestInternals.make,
   makeResponse: responseInternals.make,
   setResponseUrl: responseInternals.setUrl,
+  abortResponseBody: responseInternals.abortBody,
   requestParts: requestInternals.parts,
   responseParts: responseInternals.parts,
   prepareRequest,

@@ -469,8 +469,16 @@ function codecTransform(format, decompress, where) {
       if (parts === undefined) {
         throw new TypeError(`${where.replace("construct", "write to")}: a chunk must be an ArrayBuffer or ArrayBufferView.`);
       }
-      const out = check(native.codecPush(codec, parts[0], parts[1], parts[2]));
-      if (out.byteLength > 0) enqueue(out);
+      // Decompression is fed in small pieces: a kilobyte of a zip bomb inflates to about a
+      // megabyte, so no single native call makes more than that, and what the chunks add up
+      // to counts against the worker's memory limit as JavaScript data.
+      const [buffer, offset, length] = parts;
+      const step = decompress ? 1024 : length;
+      for (let at = 0; at < length || at === 0; at += step) {
+        const out = check(native.codecPush(codec, buffer, offset + at, Math.min(step, length - at)));
+        if (out.byteLength > 0) enqueue(out);
+        if (length === 0) break;
+      }
     },
     (enqueue) => {
       const out = check(native.codecFinish(codec));

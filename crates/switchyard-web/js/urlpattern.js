@@ -78,8 +78,11 @@ class URLPattern {
       const text = components[name];
       const match = regexp.exec(text);
       if (match === null) return null;
+      // Defined, not assigned: a group named `__proto__` is a property like any other.
       const found = {};
-      for (let i = 0; i < groups.length; i++) found[groups[i]] = match[i + 1];
+      for (let i = 0; i < groups.length; i++) {
+        ObjectDefineProperty(found, groups[i], { value: match[i + 1], writable: true, enumerable: true, configurable: true });
+      }
       result[name] = { input: text, groups: found };
     }
     return result;

@@ -27,6 +27,9 @@ const StringPrototypeIsWellFormed = String.prototype.isWellFormed;
 const StringPrototypeToWellFormed = String.prototype.toWellFormed;
 const JSONStringify = JSON.stringify;
 const JSONParse = JSON.parse;
+// QuickJS-ng's own, captured before worker code can replace the globals.
+const Atob = globalThis.atob;
+const Btoa = globalThis.btoa;
 // QuickJS-ng ships a spec-shaped native DOMException; the fallback only keeps this file
 // working on an engine build without it.
 const DOMExceptionCtor =

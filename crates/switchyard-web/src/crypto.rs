@@ -448,16 +448,22 @@ fn rsa_import(format: &str, data: &[u8]) -> Outcome<(bool, Vec<u8>)> {
     use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
     match format {
         "spki" => {
-            let key = rsa::RsaPublicKey::from_public_key_der(data)
-                .or_else(|e| data_error(format!("not an RSA SubjectPublicKeyInfo: {e}")))?;
+            let key = rsa::RsaPublicKey::from_public_key_der(data).or_else(|e| {
+                data_error(format!(
+                    "not an RSA SubjectPublicKeyInfo, or a key over {RSA_MAX_BITS} bits: {e}"
+                ))
+            })?;
             let der = key
                 .to_public_key_der()
                 .or_else(|e| data_error(e.to_string()))?;
             Ok((false, der.as_bytes().to_vec()))
         }
         "pkcs8" => {
-            let key = rsa::RsaPrivateKey::from_pkcs8_der(data)
-                .or_else(|e| data_error(format!("not an RSA PKCS #8 private key: {e}")))?;
+            let key = rsa::RsaPrivateKey::from_pkcs8_der(data).or_else(|e| {
+                data_error(format!(
+                    "not an RSA PKCS #8 private key, or a key over {RSA_MAX_BITS} bits: {e}"
+                ))
+            })?;
             let der = key.to_pkcs8_der().or_else(|e| data_error(e.to_string()))?;
             Ok((true, der.as_bytes().to_vec()))
         }
@@ -575,14 +581,22 @@ fn rsa_info(der: &[u8], private: bool) -> Outcome<(usize, Vec<u8>)> {
     Ok((public.n().bits(), public.e().to_bytes_be()))
 }
 
+/// The largest RSA key handled: the `rsa` crate's decoders stop at 4096 bits.
+const RSA_MAX_BITS: usize = 4096;
+
 fn rsa_generate(bits: usize, exponent: &[u8]) -> Outcome<(Vec<u8>, Vec<u8>)> {
     use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
-    if !(1024..=8192).contains(&bits) || !bits.is_multiple_of(8) {
+    if !(1024..=RSA_MAX_BITS).contains(&bits) || !bits.is_multiple_of(8) {
         return operation_error(format!(
-            "RSA modulusLength {bits} is not supported (use 1024 to 8192, a multiple of 8)"
+            "RSA modulusLength {bits} is not supported (use 1024 to {RSA_MAX_BITS}, a multiple of 8)"
         ));
     }
+    // Key generation searches for primes until the exponent is invertible, which an even
+    // exponent never is: only the two exponents anyone uses are accepted.
     let exponent = rsa::BigUint::from_bytes_be(exponent);
+    if exponent != rsa::BigUint::from(65_537u32) && exponent != rsa::BigUint::from(3u32) {
+        return operation_error("RSA publicExponent must be 65537 ([1, 0, 1]) or 3");
+    }
     let key = rsa::RsaPrivateKey::new_with_exp(&mut OsRng, bits, &exponent)
         .or_else(|e| operation_error(e.to_string()))?;
     let pkcs8 = key
@@ -595,9 +609,23 @@ fn rsa_generate(bits: usize, exponent: &[u8]) -> Outcome<(Vec<u8>, Vec<u8>)> {
     Ok((pkcs8.as_bytes().to_vec(), spki.as_bytes().to_vec()))
 }
 
+/// PSS's salt must fit in the encoded message: at most the key's bytes − the hash's − 2. The
+/// `rsa` crate would first allocate a buffer of `salt` bytes.
+fn check_salt(key: &rsa::RsaPublicKey, hash: &str, salt: usize) -> Outcome<()> {
+    use rsa::traits::PublicKeyParts;
+    let max = key.size().saturating_sub(hash_bytes(hash) + 2);
+    if salt > max {
+        return operation_error(format!(
+            "RSA-PSS saltLength {salt} is more than this key allows ({max})"
+        ));
+    }
+    Ok(())
+}
+
 fn rsa_sign(scheme: &str, hash: &str, der: &[u8], data: &[u8], salt: usize) -> Outcome<Vec<u8>> {
     use rsa::signature::{RandomizedSigner, SignatureEncoding, Signer};
     let key = rsa_private(der)?;
+    check_salt(&key.to_public_key(), hash, salt)?;
     with_hash!(hash, H => match scheme {
         "RSASSA-PKCS1-v1_5" => Ok(rsa::pkcs1v15::SigningKey::<H>::new(key).sign(data).to_vec()),
         _ => Ok(rsa::pss::SigningKey::<H>::new_with_salt_len(key, salt)
@@ -616,6 +644,9 @@ fn rsa_verify(
 ) -> Outcome<bool> {
     use rsa::signature::Verifier;
     let key = rsa_public(der, false)?;
+    if check_salt(&key, hash, salt).is_err() {
+        return Ok(false);
+    }
     with_hash!(hash, H => match scheme {
         "RSASSA-PKCS1-v1_5" => {
             let Ok(signature) = rsa::pkcs1v15::Signature::try_from(signature) else {
@@ -792,9 +823,27 @@ fn aes_kw(wrap: bool, key: &[u8], data: &[u8]) -> Outcome<Vec<u8>> {
 
 // --- Key derivation ------------------------------------------------------------------------
 
+/// The most output PBKDF2 derives here (HKDF's own limit is 255 hash lengths).
+const PBKDF2_MAX_BITS: usize = 64 * 1024 * 8;
+/// Cloudflare's limit: more iterations would run for seconds outside the CPU limit.
+const PBKDF2_MAX_ITERATIONS: u32 = 100_000;
+
+fn hash_bytes(hash: &str) -> usize {
+    match hash {
+        "SHA-1" => 20,
+        "SHA-256" => 32,
+        "SHA-384" => 48,
+        _ => 64,
+    }
+}
+
 fn hkdf(hash: &str, ikm: &[u8], salt: &[u8], info: &[u8], bits: usize) -> Outcome<Vec<u8>> {
     if !bits.is_multiple_of(8) {
         return operation_error("HKDF length must be a multiple of 8 bits");
+    }
+    let max = 255 * 8 * hash_bytes(hash);
+    if bits > max {
+        return operation_error(format!("HKDF with {hash} derives at most {max} bits"));
     }
     with_hash!(hash, H => {
         let mut out = vec![0u8; bits / 8];
@@ -818,6 +867,17 @@ fn pbkdf2(
     if iterations == 0 {
         return operation_error("PBKDF2 iterations must be at least 1");
     }
+    if iterations > PBKDF2_MAX_ITERATIONS {
+        return not_supported(format!(
+            "PBKDF2 with more than {PBKDF2_MAX_ITERATIONS} iterations is not supported (as on \
+             Cloudflare)"
+        ));
+    }
+    if bits > PBKDF2_MAX_BITS {
+        return operation_error(format!(
+            "PBKDF2 derives at most {PBKDF2_MAX_BITS} bits here"
+        ));
+    }
     with_hash!(hash, H => {
         let mut out = vec![0u8; bits / 8];
         pbkdf2::pbkdf2_hmac::<H>(password, salt, iterations, &mut out);
@@ -826,6 +886,16 @@ fn pbkdf2(
 }
 
 // --- Natives ---------------------------------------------------------------------------------
+
+/// A count from JS: a whole number, or `usize::MAX` for NaN, negatives, fractions and the
+/// out of range (which every check then refuses), never a wrapped-around `as` cast.
+fn whole(value: f64) -> usize {
+    if value >= 0.0 && value.fract() == 0.0 && value <= u32::MAX as f64 {
+        value as usize
+    } else {
+        usize::MAX
+    }
+}
 
 fn opt_bytes<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> Option<Vec<u8>> {
     (!value.is_undefined() && !value.is_null()).then(|| bytes_of(ctx, value))
@@ -1072,10 +1142,7 @@ pub(crate) fn install<'js>(n: &rquickjs::Object<'js>) -> Result<()> {
         n,
         "rsaGenerate",
         |ctx: Ctx<'js>, bits: f64, exponent: Value<'js>| {
-            key_pair(
-                &ctx,
-                rsa_generate(bits as usize, &bytes_of(&ctx, &exponent)),
-            )
+            key_pair(&ctx, rsa_generate(whole(bits), &bytes_of(&ctx, &exponent)))
         },
     )?;
     set_fn(
@@ -1094,7 +1161,7 @@ pub(crate) fn install<'js>(n: &rquickjs::Object<'js>) -> Result<()> {
                     &hash,
                     &bytes_of(&ctx, &der),
                     &bytes_of(&ctx, &data),
-                    salt as usize,
+                    whole(salt),
                 ),
             )
         },
@@ -1117,7 +1184,7 @@ pub(crate) fn install<'js>(n: &rquickjs::Object<'js>) -> Result<()> {
                     &bytes_of(&ctx, &der),
                     &bytes_of(&ctx, &data),
                     &bytes_of(&ctx, &signature),
-                    salt as usize,
+                    whole(salt),
                 ),
             )
         },
@@ -1162,7 +1229,7 @@ pub(crate) fn install<'js>(n: &rquickjs::Object<'js>) -> Result<()> {
                     &bytes_of(&ctx, &iv),
                     &bytes_of(&ctx, &data),
                     &opt_bytes(&ctx, &aad).unwrap_or_default(),
-                    tag as usize,
+                    whole(tag),
                 ),
             )
         },
@@ -1191,7 +1258,7 @@ pub(crate) fn install<'js>(n: &rquickjs::Object<'js>) -> Result<()> {
                 aes_ctr(
                     &bytes_of(&ctx, &key),
                     &bytes_of(&ctx, &counter),
-                    length as usize,
+                    whole(length),
                     &bytes_of(&ctx, &data),
                 ),
             )
@@ -1223,7 +1290,7 @@ pub(crate) fn install<'js>(n: &rquickjs::Object<'js>) -> Result<()> {
                     &bytes_of(&ctx, &ikm),
                     &bytes_of(&ctx, &salt),
                     &bytes_of(&ctx, &info),
-                    bits as usize,
+                    whole(bits),
                 ),
             )
         },
@@ -1243,8 +1310,8 @@ pub(crate) fn install<'js>(n: &rquickjs::Object<'js>) -> Result<()> {
                     &hash,
                     &bytes_of(&ctx, &password),
                     &bytes_of(&ctx, &salt),
-                    iterations as u32,
-                    bits as usize,
+                    u32::try_from(whole(iterations)).unwrap_or(u32::MAX),
+                    whole(bits),
                 ),
             )
         },

@@ -63,7 +63,7 @@ use rquickjs::{
 };
 
 use body::{BodyBytes, body_source_to_bytes};
-pub use stream::{Body, BodyError, BodySender, BodyStream, StreamHandle, TrySendError};
+pub use stream::{Body, BodyError, BodySender, BodyStream, StreamHandle, StreamSlot, TrySendError};
 
 /// A request crossing between Rust and JS.
 #[derive(Debug, Clone)]
@@ -388,6 +388,7 @@ struct Internals {
     make_request: Persistent<Function<'static>>,
     make_response: Persistent<Function<'static>>,
     set_response_url: Persistent<Function<'static>>,
+    abort_response_body: Persistent<Function<'static>>,
     request_parts: Persistent<Function<'static>>,
     response_parts: Persistent<Function<'static>>,
     prepare_request: Persistent<Function<'static>>,
@@ -447,6 +448,7 @@ pub fn install(ctx: &Ctx<'_>, options: WebOptions) -> Result<()> {
         make_request: get("makeRequest")?,
         make_response: get("makeResponse")?,
         set_response_url: get("setResponseUrl")?,
+        abort_response_body: get("abortResponseBody")?,
         request_parts: get("requestParts")?,
         response_parts: get("responseParts")?,
         prepare_request: get("prepareRequest")?,
@@ -555,6 +557,13 @@ pub fn response_from_network<'js>(
     f.call((response, url, redirected))
 }
 
+/// Errors the body of a fetched `Response` with `reason` (the fetch's signal aborted after
+/// the headers arrived). A body already read to its end, or used, is left alone.
+pub fn abort_response_body<'js>(ctx: &Ctx<'js>, res: Value<'js>, reason: Value<'js>) -> Result<()> {
+    let f = get_fn(ctx, &internals(ctx)?.abort_response_body)?;
+    f.call((res, reason))
+}
+
 /// Fires an `unhandledrejection` event (a `PromiseRejectionEvent`) on `globalThis`. Returns
 /// whether the rejection should still be reported: false when a listener called
 /// `preventDefault()`.
@@ -602,7 +611,7 @@ pub fn response_from_js_streaming<'js>(
         .map_err(|_| Exception::throw_range(ctx, "Invalid response status"))?;
     let mut stream = None;
     let body = if let Some(cell) = StreamHandle::cell_of(&source) {
-        match cell.borrow_mut().take() {
+        match cell.borrow_mut().stream.take() {
             Some(taken) => Body::Stream(taken),
             None => {
                 return Err(Exception::throw_type(

@@ -719,8 +719,8 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
     })?;
     // A cancelled body stream: drop the Rust stream so its producer stops.
     set_fn(&n, "dropStreamHandle", |value: Value<'js>| {
-        if let Some(cell) = crate::stream::StreamHandle::cell_of(&value) {
-            cell.borrow_mut().take();
+        if let Some(slot) = crate::stream::StreamHandle::cell_of(&value) {
+            crate::stream::StreamSlot::drop_stream(&slot);
         }
     })?;
     set_fn(&n, "codecNew", codec_new)?;

@@ -11,9 +11,10 @@ use std::error::Error as StdError;
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use rquickjs::{Class, Ctx, JsLifetime, Result, Value, class::Trace};
 use tokio::sync::mpsc;
 
@@ -42,14 +43,6 @@ impl Body {
             Body::Stream(_) => None,
         }
     }
-
-    /// All of the body, reading a stream to its end; at most `limit` bytes.
-    pub async fn collect(self, limit: usize) -> std::result::Result<Bytes, BodyError> {
-        match self {
-            Body::Bytes(bytes) => Ok(bytes),
-            Body::Stream(stream) => stream.collect(limit).await,
-        }
-    }
 }
 
 impl Default for Body {
@@ -73,13 +66,23 @@ impl std::fmt::Debug for Body {
     }
 }
 
-/// Chunks of a body, in order, then the end (or an error).
+/// Chunks of a body, in order, then the end or an error. A producer that goes away without
+/// saying the body is complete (its isolate was discarded mid-stream) is an error, never a
+/// quiet end: the client must not take a truncated body for a whole one.
 pub struct BodyStream {
     inner: Inner,
+    /// The exact length still to come, when the producer knows it (a network response's
+    /// Content-Length, less what was read).
+    len: Option<u64>,
+    /// An error or the end was returned: nothing more is.
+    done: bool,
 }
 
 enum Inner {
-    Channel(mpsc::Receiver<std::result::Result<Bytes, BodyError>>),
+    Channel {
+        rx: mpsc::Receiver<std::result::Result<Bytes, BodyError>>,
+        outcome: Arc<Mutex<Option<std::result::Result<(), BodyError>>>>,
+    },
     Http(BoxedHttpBody),
 }
 
@@ -93,10 +96,16 @@ impl BodyStream {
     /// A stream fed through a [`BodySender`] that holds at most `capacity` chunks not yet read.
     pub fn channel(capacity: usize) -> (BodySender, BodyStream) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
+        let outcome = Arc::new(Mutex::new(None));
         (
-            BodySender { tx },
+            BodySender {
+                tx,
+                outcome: outcome.clone(),
+            },
             BodyStream {
-                inner: Inner::Channel(rx),
+                inner: Inner::Channel { rx, outcome },
+                len: None,
+                done: false,
             },
         )
     }
@@ -108,9 +117,17 @@ impl BodyStream {
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
         use http_body_util::BodyExt;
+        let len = body.size_hint().exact();
         BodyStream {
             inner: Inner::Http(Box::pin(body.map_err(Into::into))),
+            len,
+            done: false,
         }
+    }
+
+    /// The exact number of bytes still to come, if known.
+    pub fn remaining(&self) -> Option<u64> {
+        if self.done { Some(0) } else { self.len }
     }
 
     /// The next non-empty chunk; `None` at the end.
@@ -118,10 +135,21 @@ impl BodyStream {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<std::result::Result<Bytes, BodyError>>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
         loop {
             let next = match &mut self.inner {
-                Inner::Channel(rx) => match rx.poll_recv(cx) {
-                    Poll::Ready(next) => next,
+                Inner::Channel { rx, outcome } => match rx.poll_recv(cx) {
+                    Poll::Ready(Some(next)) => Some(next),
+                    // Every sender is gone: a clean end only if the producer said so.
+                    Poll::Ready(None) => match outcome.lock().map(|o| o.clone()) {
+                        Ok(Some(Ok(()))) => None,
+                        Ok(Some(Err(error))) => Some(Err(error)),
+                        _ => Some(Err(
+                            "the body's producer went away before finishing it".to_owned()
+                        )),
+                    },
                     Poll::Pending => return Poll::Pending,
                 },
                 Inner::Http(body) => match body.as_mut().poll_frame(cx) {
@@ -137,7 +165,16 @@ impl BodyStream {
             };
             match next {
                 Some(Ok(chunk)) if chunk.is_empty() => continue,
-                other => return Poll::Ready(other),
+                Some(Ok(chunk)) => {
+                    if let Some(len) = &mut self.len {
+                        *len = len.saturating_sub(chunk.len() as u64);
+                    }
+                    return Poll::Ready(Some(Ok(chunk)));
+                }
+                other => {
+                    self.done = true;
+                    return Poll::Ready(other);
+                }
             }
         }
     }
@@ -146,25 +183,14 @@ impl BodyStream {
     pub async fn next(&mut self) -> Option<std::result::Result<Bytes, BodyError>> {
         poll_fn(|cx| self.poll_chunk(cx)).await
     }
-
-    /// Everything that is left, at most `limit` bytes.
-    pub async fn collect(mut self, limit: usize) -> std::result::Result<Bytes, BodyError> {
-        let mut out = BytesMut::new();
-        while let Some(chunk) = self.next().await {
-            let chunk = chunk?;
-            if out.len() + chunk.len() > limit {
-                return Err(format!("the body is larger than {limit} bytes"));
-            }
-            out.extend_from_slice(&chunk);
-        }
-        Ok(out.freeze())
-    }
 }
 
-/// The producing end of [`BodyStream::channel`].
+/// The producing end of [`BodyStream::channel`]. Dropping every clone without
+/// [`BodySender::finish`] makes the reader see an error.
 #[derive(Clone)]
 pub struct BodySender {
     tx: mpsc::Sender<std::result::Result<Bytes, BodyError>>,
+    outcome: Arc<Mutex<Option<std::result::Result<(), BodyError>>>>,
 }
 
 /// Why a chunk could not be queued at once.
@@ -191,14 +217,49 @@ impl BodySender {
         self.tx.send(Ok(chunk)).await.is_ok()
     }
 
-    /// End the stream with an error the reader sees (the client's connection is cut).
-    pub fn error(&self, message: BodyError) {
-        let _ = self.tx.try_send(Err(message));
+    /// The body is complete: after the queued chunks, the reader sees its end.
+    pub fn finish(self) {
+        if let Ok(mut outcome) = self.outcome.lock() {
+            outcome.get_or_insert(Ok(()));
+        }
     }
 
-    /// Whether the reader is gone.
-    pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+    /// End the stream with an error the reader sees after the queued chunks (the client's
+    /// connection is cut), even when the queue is full.
+    pub fn error(self, message: BodyError) {
+        if let Ok(mut outcome) = self.outcome.lock() {
+            outcome.get_or_insert(Err(message));
+        }
+    }
+
+    /// Resolves when the reader is gone.
+    pub async fn closed(&self) {
+        self.tx.closed().await
+    }
+}
+
+/// What a [`StreamHandle`] holds: the stream (until taken or read to the end), and a hook run
+/// when JavaScript gives the stream up (a cancelled body), which cancels a read in flight.
+#[derive(Default)]
+pub struct StreamSlot {
+    pub stream: Option<BodyStream>,
+    /// Set when JavaScript gave the stream up: a read in flight must not put it back.
+    pub dropped: bool,
+    pub on_drop: Option<Box<dyn FnOnce()>>,
+}
+
+impl StreamSlot {
+    /// Give the stream up: drop it, and cancel the read in flight.
+    pub fn drop_stream(slot: &RefCell<StreamSlot>) {
+        let hook = {
+            let mut slot = slot.borrow_mut();
+            slot.dropped = true;
+            slot.stream = None;
+            slot.on_drop.take()
+        };
+        if let Some(hook) = hook {
+            hook();
+        }
     }
 }
 
@@ -210,23 +271,26 @@ impl BodySender {
 #[rquickjs::class(frozen)]
 pub struct StreamHandle {
     #[qjs(skip_trace)]
-    stream: Rc<RefCell<Option<BodyStream>>>,
+    slot: Rc<RefCell<StreamSlot>>,
 }
 
 impl StreamHandle {
     pub(crate) fn into_js<'js>(ctx: &Ctx<'js>, stream: BodyStream) -> Result<Value<'js>> {
         let handle = StreamHandle {
-            stream: Rc::new(RefCell::new(Some(stream))),
+            slot: Rc::new(RefCell::new(StreamSlot {
+                stream: Some(stream),
+                ..StreamSlot::default()
+            })),
         };
         Ok(Class::instance(ctx.clone(), handle)?.into_value())
     }
 
-    /// The cell behind a handle, if `value` is one. The stream is `None` once taken.
-    pub fn cell_of(value: &Value<'_>) -> Option<Rc<RefCell<Option<BodyStream>>>> {
+    /// The slot behind a handle, if `value` is one.
+    pub fn cell_of(value: &Value<'_>) -> Option<Rc<RefCell<StreamSlot>>> {
         let object = value.as_object()?;
         let class = Class::<StreamHandle>::from_object(object)?;
-        let cell = class.try_borrow().ok()?.stream.clone();
-        Some(cell)
+        let slot = class.try_borrow().ok()?.slot.clone();
+        Some(slot)
     }
 
     /// Whether `value` is a handle.

@@ -81,6 +81,7 @@ fn serve(stream: TcpStream, addr: SocketAddr) -> std::io::Result<()> {
             )
         }
         "/loop" => respond("302 Found", "location: /loop\r\n", ""),
+        "/no-content" => respond("204 No Content", "", ""),
         "/see-other" => respond("303 See Other", "location: /echo\r\n", ""),
         "/temporary" => respond(
             "307 Temporary Redirect",
@@ -137,6 +138,32 @@ fn a_fetch_reaches_the_network_with_the_workers_headers() {
         response.json(),
         json!(["/echo?n=1", "/echo?n=2", "/echo?n=3"])
     );
+}
+
+#[test]
+fn bodiless_responses_have_a_null_body_and_a_passed_through_one_keeps_its_length() {
+    let (server, up) = start();
+    assert_eq!(
+        get(&server, "/bodiless", up).json(),
+        json!([200, null, "19", 204, null])
+    );
+    // A fetched response returned as it is: sent with its Content-Length, not chunked.
+    let response = get(&server, "/passthrough", up);
+    assert_eq!(response.text(), "hello from upstream");
+    let header = |name: &str| {
+        response
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(
+        header("content-length"),
+        Some("19"),
+        "{:?}",
+        response.headers
+    );
+    assert_eq!(header("transfer-encoding"), None, "{:?}", response.headers);
 }
 
 #[test]

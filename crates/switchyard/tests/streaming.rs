@@ -163,6 +163,40 @@ fn a_stream_that_fails_midway_cuts_the_connection_and_is_logged() {
 }
 
 #[test]
+fn a_stream_cut_short_by_its_isolate_dying_is_never_sent_as_complete() {
+    let server = start();
+    let (mut reader, _) = open(server.addr, "/via-binding/spin-midway", &[]);
+    assert_eq!(next_chunk(&mut reader).as_deref(), Some("first;"));
+    // The producer now spins past its CPU limit; its isolate is discarded mid-body.
+    assert_eq!(server.get("/release").text(), "released");
+    // The connection closes (no read timeout) without the terminating chunk.
+    let mut rest = Vec::new();
+    reader
+        .read_to_end(&mut rest)
+        .expect("the connection is closed, not left hanging");
+    assert!(
+        !String::from_utf8_lossy(&rest).contains("0\r\n\r\n"),
+        "a truncated body must not end with the terminating chunk: {rest:?}"
+    );
+    let output = server.wait_for_output("CPU");
+    assert!(output.contains("[streaming-source]"), "{output}");
+    // The worker serves again with a fresh isolate.
+    assert_eq!(server.get("/release").text(), "nothing waiting");
+}
+
+#[test]
+fn aborting_a_fetch_after_its_headers_errors_the_body_still_arriving() {
+    let server = start();
+    let (upstream, _release) = slow_upstream();
+    let origin = format!("http://{upstream}/");
+    let response = server.request("GET", "/abort-body", &[("x-upstream", &origin)], b"");
+    assert_eq!(
+        response.json(),
+        serde_json::json!(["up-first;", "AbortError: This operation was aborted"])
+    );
+}
+
+#[test]
 fn a_client_that_goes_away_cancels_the_workers_stream() {
     let server = start();
     let (mut reader, _) = open(server.addr, "/via-binding/endless", &[]);

@@ -81,8 +81,36 @@ pub(super) fn install_natives<'js>(
     native.set(
         "sinkClose",
         Function::new(ctx.clone(), |sink: Class<'js, Sink>| {
-            sink.borrow_mut().tx.take();
+            if let Some(tx) = sink.borrow_mut().tx.take() {
+                tx.finish();
+            }
         })?,
+    )?;
+    // Calls `onClosed` when the body's reader goes away (the client disconnected), so a pump
+    // waiting on a stream that produces nothing more still cancels it. The call id comes back
+    // for the pump to cancel the watch when it ends first.
+    let s = Rc::downgrade(state);
+    native.set(
+        "sinkWatch",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, sink: Class<'js, Sink>, on_closed: Function<'js>| {
+                let isolate = s
+                    .upgrade()
+                    .and_then(|state| state.me.borrow().upgrade())
+                    .ok_or(rquickjs::Error::Unknown)?;
+                let Some(tx) = sink.borrow().tx.clone() else {
+                    return Ok(0.0);
+                };
+                let ignore = Function::new(ctx.clone(), || {})?;
+                let (call, task) = isolate.call_elsewhere(&ctx, on_closed, ignore, async move {
+                    tx.closed().await;
+                    Ok(Reply::Written(false))
+                });
+                isolate.state.cancellable.borrow_mut().insert(call, task);
+                Ok::<_, rquickjs::Error>(call as f64)
+            },
+        )?,
     )?;
     native.set(
         "sinkError",
@@ -103,14 +131,21 @@ pub(super) fn install_natives<'js>(
         let cell = StreamHandle::cell_of(&handle)
             .ok_or_else(|| rquickjs::Exception::throw_type(&ctx, "not a body stream"))?;
         let (promise, resolve, reject) = ctx.promise()?;
-        isolate.call_elsewhere(&ctx, resolve, reject, async move {
+        let slot = cell.clone();
+        let (call, task) = isolate.call_elsewhere(&ctx, resolve, reject, async move {
             // Taken out for the read and put back after: one read at a time (a stream pulls
-            // again only when the previous read settled).
-            let Some(mut stream) = cell.borrow_mut().take() else {
+            // again only when the previous read settled). A stream given up meanwhile stays
+            // dropped.
+            let Some(mut stream) = slot.borrow_mut().stream.take() else {
                 return Ok(Reply::Chunk(None));
             };
             let next = stream.next().await;
-            *cell.borrow_mut() = Some(stream);
+            let mut back = slot.borrow_mut();
+            back.on_drop = None;
+            if !back.dropped {
+                back.stream = Some(stream);
+            }
+            drop(back);
             match next {
                 Some(Ok(chunk)) => Ok(Reply::Chunk(Some(chunk))),
                 None => Ok(Reply::Chunk(None)),
@@ -119,6 +154,21 @@ pub(super) fn install_natives<'js>(
                 ))),
             }
         });
+        // Giving the stream up (a cancelled or aborted body) cancels this read: the task and
+        // the stream it holds are dropped at once, and the read no longer counts as pending.
+        let weak = Rc::downgrade(&isolate.state);
+        isolate
+            .state
+            .cancellable
+            .borrow_mut()
+            .insert(call, task.clone());
+        cell.borrow_mut().on_drop = Some(Box::new(move || {
+            task.abort();
+            if let Some(state) = weak.upgrade() {
+                state.calls.borrow_mut().remove(&call);
+                state.cancellable.borrow_mut().remove(&call);
+            }
+        }));
         Ok::<_, rquickjs::Error>(promise)
     })?;
     switchyard_web::set_stream_reader(ctx, reader)

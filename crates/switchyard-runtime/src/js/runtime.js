@@ -40,15 +40,29 @@ export default function (native) {
           const signal = request.signal;
           signal.throwIfAborted();
           let call;
+          // Once the response is here, an abort errors its body (still arriving) instead.
+          let response;
           const onAbort = () => {
-            native.cancelCall(call);
-            reject(signal.reason);
+            if (response === undefined) {
+              native.cancelCall(call);
+              reject(signal.reason);
+            } else {
+              const held = response.deref();
+              if (held !== undefined) native.abortBody(held, signal.reason);
+            }
           };
-          const settle = (fn) => (value) => {
-            signal.removeEventListener("abort", onAbort);
-            fn(value);
-          };
-          call = native.outboundFetch(request, request.redirect, settle(resolve), settle(reject));
+          call = native.outboundFetch(
+            request,
+            request.redirect,
+            (value) => {
+              response = new WeakRef(value);
+              resolve(value);
+            },
+            (error) => {
+              signal.removeEventListener("abort", onAbort);
+              reject(error);
+            },
+          );
           signal.addEventListener("abort", onAbort);
         }),
     );
@@ -60,10 +74,15 @@ export default function (native) {
   // isolate's timers keep running until the body ends. A reader that goes away (the client
   // disconnected) cancels the stream.
   async function pumpToRust(stream, sink) {
-    native.waitUntilStart();
+    native.pumpStart();
     let reader;
+    let watch = 0;
     try {
       reader = stream.getReader();
+      // A reader that goes away while the stream is idle (the client disconnected) cancels it.
+      watch = native.sinkWatch(sink, () => {
+        reader.cancel(new Error("the response's reader went away")).catch(() => {});
+      });
       for (;;) {
         const { value, done } = await reader.read();
         if (done) {
@@ -78,7 +97,6 @@ export default function (native) {
         let accepted = native.sinkWrite(sink, bytes);
         if (accepted !== true && accepted !== false) accepted = await accepted;
         if (!accepted) {
-          native.sinkClose(sink);
           await reader.cancel(new Error("the response's reader went away")).catch(() => {});
           return;
         }
@@ -88,7 +106,8 @@ export default function (native) {
       native.reportError("response body stream", error);
       reader?.cancel(error).catch(() => {});
     } finally {
-      native.waitUntilEnd();
+      if (watch !== 0) native.cancelCall(watch);
+      native.pumpEnd();
     }
   }
 

@@ -277,3 +277,48 @@ fn rsa_signatures_and_oaep_round_trip_through_every_key_format() {
         r#"[[true,true,false,true],2048,[1,0,1],"SHA-256","RSA","RS256","AQAB",6,256,true,256,"short secret","DataError"]"#
     );
 }
+
+#[test]
+fn work_a_key_or_derivation_could_blow_up_is_refused_up_front() {
+    let h = harness();
+    let out = h.run(&format!(
+        "{H}
+        const failure = async (p) => {{ try {{ await p; return 'resolved'; }} catch (e) {{ return `${{e.name}}: ${{e.message}}`; }} }};
+        const password = await s.importKey('raw', enc.encode('password'), 'PBKDF2', false, ['deriveBits']);
+        const ikm = await s.importKey('raw', enc.encode('secret'), 'HKDF', false, ['deriveBits']);
+        const rsa = (publicExponent, modulusLength = 1024) => s.generateKey({{ name: 'RSASSA-PKCS1-v1_5', modulusLength, publicExponent, hash: 'SHA-256' }}, false, ['sign']);
+        const pss = await s.generateKey({{ name: 'RSA-PSS', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }}, false, ['sign']);
+        return [
+          await failure(s.deriveBits({{ name: 'PBKDF2', hash: 'SHA-256', salt: enc.encode('salt'), iterations: 100001 }}, password, 256)),
+          (await s.deriveBits({{ name: 'PBKDF2', hash: 'SHA-256', salt: enc.encode('salt'), iterations: 2 }}, password, 256)).byteLength.toString(),
+          await failure(s.deriveBits({{ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: new Uint8Array(0) }}, ikm, 255 * 256 + 8)),
+          (await s.deriveBits({{ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: new Uint8Array(0) }}, ikm, 255 * 256)).byteLength.toString(),
+          await failure(rsa(new Uint8Array([2]))),
+          await failure(rsa(new Uint8Array([1, 0, 1]), 8192)),
+          await failure(s.sign({{ name: 'RSA-PSS', saltLength: 1 << 30 }}, pss.privateKey, enc.encode('x'))),
+        ];"
+    ));
+    let value: Vec<String> = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert!(
+        value[0].starts_with("NotSupportedError: PBKDF2 with more than 100000 iterations"),
+        "{value:?}"
+    );
+    assert_eq!(value[1], "32");
+    assert!(
+        value[2].starts_with("OperationError: HKDF with SHA-256 derives at most"),
+        "{value:?}"
+    );
+    assert_eq!(value[3], "8160");
+    assert!(
+        value[4].starts_with("OperationError: RSA publicExponent must be 65537"),
+        "{value:?}"
+    );
+    assert!(
+        value[5].starts_with("OperationError: RSA modulusLength 8192 is not supported"),
+        "{value:?}"
+    );
+    assert!(
+        value[6].starts_with("OperationError: RSA-PSS saltLength"),
+        "{value:?}"
+    );
+}

@@ -85,6 +85,13 @@ export default {
         const response = await fetch(`${request.headers.get("x-upstream-tls")}/version`);
         return new Response(`${response.status} ${await response.text()}`);
       }
+      case "/bodiless": {
+        const head = await fetch(`${base}/text`, { method: "HEAD" });
+        const none = await fetch(`${base}/no-content`);
+        return Response.json([head.status, head.body, head.headers.get("content-length"), none.status, none.body]);
+      }
+      case "/passthrough":
+        return fetch(`${base}/text`);
       case "/parallel": {
         const bodies = await Promise.all([1, 2, 3].map((n) => fetch(`${base}/echo?n=${n}`).then((r) => r.json())));
         return Response.json(bodies.map((b) => b.path));

@@ -30,6 +30,21 @@ export default {
       }
       return Response.json(chunks);
     }
+    if (url.pathname === "/abort-body") {
+      // Aborted after the headers arrived: the body still arriving errors with the reason.
+      const controller = new AbortController();
+      const response = await fetch(request.headers.get("x-upstream"), { signal: controller.signal });
+      const reader = response.body.getReader();
+      const first = new TextDecoder().decode((await reader.read()).value);
+      controller.abort();
+      let after;
+      try {
+        after = JSON.stringify(await reader.read());
+      } catch (error) {
+        after = `${error.name}: ${error.message}`;
+      }
+      return Response.json([first, after]);
+    }
     if (url.pathname === "/gzip") {
       const response = await env.SELF.fetch("https://source/stream");
       return new Response(response.body.pipeThrough(new CompressionStream("gzip")), {

@@ -13,7 +13,7 @@ export default {
       return new Response(waiting ? "released" : "nothing waiting");
     }
     if (path === "/cancelled") return new Response(cancelled);
-    if (path === "/stream" || path === "/fail-midway" || path === "/endless") {
+    if (path === "/stream" || path === "/fail-midway" || path === "/endless" || path === "/spin-midway") {
       const encoder = new TextEncoder();
       let step = 0;
       cancelled = "no";
@@ -33,6 +33,11 @@ export default {
             if (step === 2) {
               await new Promise((resolve) => { release = resolve; });
               if (path === "/fail-midway") throw new Error("the producer broke");
+              // Over the CPU limit mid-body: the isolate is discarded with the stream unfinished.
+              if (path === "/spin-midway") {
+                await new Promise((resolve) => setTimeout(resolve, 10));
+                for (;;);
+              }
               controller.enqueue(encoder.encode("second;"));
               return;
             }
