@@ -869,7 +869,8 @@ impl Isolate {
                 Answer::Http => switchyard_web::response_from_js_streaming(&ctx, value)
                     .and_then(|(mut response, stream)| {
                         if let Some(stream) = stream {
-                            response.body = Body::Stream(isolate.pump_to_rust(&ctx, stream)?);
+                            response.body =
+                                Body::Stream(isolate.pump_to_rust(&ctx, stream, "response")?);
                         }
                         Ok(Reply::Http(response))
                     })
@@ -1388,7 +1389,7 @@ fn binding_fetch<'js>(
         .get(id)
         .ok_or_else(|| rquickjs::Exception::throw_internal(ctx, "unknown service binding"))?;
     let depth = isolate.next_depth(ctx)?;
-    let request = switchyard_web::request_from_js(ctx, request)?;
+    let request = isolate.request_from_js(ctx, request)?;
     let (promise, resolve, reject) = ctx.promise()?;
     let target = binding.service.to_string();
     let entrypoint = binding.entrypoint.clone();
@@ -1435,7 +1436,7 @@ fn outbound_fetch<'js>(
             "Too many subrequests.",
         ));
     }
-    let request = switchyard_web::request_from_js(ctx, request)?;
+    let request = isolate.request_from_js(ctx, request)?;
     state.subrequests.set(used + 1);
     let mode = crate::outbound::RedirectMode::parse(redirect);
     let workers = state.workers.clone();

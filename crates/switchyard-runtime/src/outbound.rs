@@ -7,10 +7,8 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, StatusCode, Uri};
-use http_body_util::Full;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -48,7 +46,7 @@ pub struct Fetched {
 
 /// An HTTP client for one thread.
 pub struct Outbound {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Body>,
 }
 
 impl std::fmt::Debug for Outbound {
@@ -143,8 +141,14 @@ impl Outbound {
     ) -> Result<Fetched, String> {
         let mut url = parse_url(&request.url)?;
         let mut redirected = false;
+        // Bytes can be sent again after a redirect; a stream only once (`None` once sent).
+        let mut body = Some(std::mem::take(&mut request.body));
         for _ in 0..=MAX_REDIRECTS {
-            let response = self.send(&request, &url).await?;
+            let outgoing = match &mut body {
+                Some(Body::Bytes(bytes)) => Body::Bytes(bytes.clone()),
+                stream => stream.take().unwrap_or_default(),
+            };
+            let response = self.send(&request, outgoing, &url).await?;
             let location = response
                 .headers
                 .get(header::LOCATION)
@@ -188,7 +192,7 @@ impl Outbound {
                 || (matches!(status.as_u16(), 301 | 302) && request.method == Method::POST)
             {
                 request.method = Method::GET;
-                request.body = Bytes::new();
+                body = Some(Body::empty());
                 for name in [
                     header::CONTENT_ENCODING,
                     header::CONTENT_LANGUAGE,
@@ -198,6 +202,13 @@ impl Outbound {
                 ] {
                     request.headers.remove(name);
                 }
+            } else if body.is_none() {
+                // The Fetch Standard's rule: a stream body was sent and is gone.
+                return Err(format!(
+                    "fetch to {url} was redirected (status {}) to {next}, and its body, a \
+                     stream, cannot be sent again (buffer it, or use redirect: \"manual\")",
+                    status.as_u16()
+                ));
             }
             if next.origin() != url.origin() {
                 request.headers.remove(header::AUTHORIZATION);
@@ -212,7 +223,12 @@ impl Outbound {
         ))
     }
 
-    async fn send(&self, request: &HttpRequest, url: &url::Url) -> Result<HttpResponse, String> {
+    async fn send(
+        &self,
+        request: &HttpRequest,
+        body: Body,
+        url: &url::Url,
+    ) -> Result<HttpResponse, String> {
         let uri: Uri = url
             .as_str()
             .parse()
@@ -223,7 +239,7 @@ impl Outbound {
             .ok_or_else(|| format!("cannot fetch {url}: invalid request"))?;
         copy_request_headers(&request.headers, headers);
         let outgoing = builder
-            .body(Full::new(request.body.clone()))
+            .body(body)
             .map_err(|e| format!("cannot fetch {url}: {e}"))?;
         let response = self
             .client
@@ -263,9 +279,11 @@ fn parse_url(text: &str) -> Result<url::Url, String> {
 /// Request headers as the worker set them, minus the ones hyper manages for the connection.
 fn copy_request_headers(from: &HeaderMap, to: &mut HeaderMap) {
     for (name, value) in from {
+        // Hop-by-hop headers, and `Expect` (a client's `100-continue` was answered by this
+        // server; the body is sent without waiting).
         if matches!(
             *name,
-            header::CONNECTION | header::TRANSFER_ENCODING | header::HOST
+            header::CONNECTION | header::TRANSFER_ENCODING | header::HOST | header::EXPECT
         ) || name.as_str() == "keep-alive"
         {
             continue;

@@ -57,7 +57,7 @@ fn bodies_cross_bindings_without_copying() {
             method: Method::POST,
             url: "http://front.test/echo".into(),
             headers: HeaderMap::new(),
-            body,
+            body: body.into(),
         };
         workers.fetch_entry(request).await
     });

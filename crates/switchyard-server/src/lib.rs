@@ -22,6 +22,7 @@ use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -259,7 +260,7 @@ async fn handle(
     context: Rc<RequestContext>,
     request: Request<Incoming>,
     peer: SocketAddr,
-) -> Result<Response<ResponseBody>, Infallible> {
+) -> Result<Response<Body>, Infallible> {
     let (parts, body) = request.into_parts();
     let declared = parts
         .headers
@@ -269,32 +270,25 @@ async fn handle(
     if declared.is_some_and(|len| len > context.max_body_size) {
         return Ok(too_large(context.max_body_size));
     }
-    let collecting = Limited::new(body, context.max_body_size as usize).collect();
-    let Ok(collected) = tokio::time::timeout(context.body_timeout, collecting).await else {
-        let mut response = plain(
-            StatusCode::REQUEST_TIMEOUT,
-            &format!(
-                "Request Timeout: the request body was not received within {} s\n",
-                context.body_timeout.as_secs_f64()
-            ),
-        );
-        // The rest of the body may still be on its way: this connection cannot be reused.
-        response
-            .headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        return Ok(response);
-    };
-    let body = match collected {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
-            return Ok(too_large(context.max_body_size));
+    let tripped = Arc::new(AtomicU8::new(TRIPPED_NONE));
+    let body = if hyper::body::Body::is_end_stream(&body) {
+        Body::empty()
+    } else if declared.is_some_and(|len| len <= COLLECT_UP_TO) {
+        match collect_body(&context, body).await {
+            Ok(bytes) => Body::Bytes(bytes),
+            Err(response) => return Ok(response),
         }
-        Err(_) => {
-            return Ok(plain(
-                StatusCode::BAD_REQUEST,
-                "Bad Request: the request body could not be read\n",
-            ));
-        }
+    } else {
+        // Larger or of unknown length: the worker reads it as it arrives.
+        Body::Stream(BodyStream::from_http(GuardedBody {
+            inner: body,
+            declared,
+            received: 0,
+            max: context.max_body_size,
+            idle: context.body_timeout,
+            deadline: Box::pin(tokio::time::sleep(context.body_timeout)),
+            tripped: tripped.clone(),
+        }))
     };
 
     let Some(url) = request_url(&parts.uri, &parts.headers, context.local_addr) else {
@@ -316,9 +310,133 @@ async fn handle(
     };
     let response = match context.workers.fetch_entry(request).await {
         Ok(response) => into_hyper(response, is_head),
+        // The worker failed after its read of the upload failed on a server limit (and it did
+        // not catch that): the client gets the status for the limit, as if the body had been
+        // read up front.
+        Err(_) if tripped.load(Ordering::Relaxed) == TRIPPED_SIZE => {
+            too_large(context.max_body_size)
+        }
+        Err(_) if tripped.load(Ordering::Relaxed) == TRIPPED_IDLE => {
+            body_timed_out(context.body_timeout)
+        }
         Err(error) => error_response(&error),
     };
     Ok(response)
+}
+
+/// Request bodies announced (by Content-Length) at this size or smaller are read whole before
+/// the worker runs: one `Bytes`, no stream machinery, and a slow client gets a 408 before any
+/// worker is involved. Larger ones, and those of unknown length, stream.
+const COLLECT_UP_TO: u64 = 64 * 1024;
+
+/// Reads a small body whole, or answers for it: 413 over the size limit, 408 (and the
+/// connection closed) past the body timeout, 400 if it breaks off.
+async fn collect_body(context: &RequestContext, body: Incoming) -> Result<Bytes, Response<Body>> {
+    let collecting = Limited::new(body, context.max_body_size as usize).collect();
+    let Ok(collected) = tokio::time::timeout(context.body_timeout, collecting).await else {
+        return Err(body_timed_out(context.body_timeout));
+    };
+    match collected {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            Err(too_large(context.max_body_size))
+        }
+        Err(_) => Err(plain(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: the request body could not be read\n",
+        )),
+    }
+}
+
+fn body_timed_out(limit: Duration) -> Response<Body> {
+    let mut response = plain(
+        StatusCode::REQUEST_TIMEOUT,
+        &format!(
+            "Request Timeout: the request body was not received within {} s\n",
+            limit.as_secs_f64()
+        ),
+    );
+    // The rest of the body may still be on its way: this connection cannot be reused.
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// Which server limit a streamed upload ran into, if any.
+const TRIPPED_NONE: u8 = 0;
+const TRIPPED_SIZE: u8 = 1;
+const TRIPPED_IDLE: u8 = 2;
+
+/// A streamed request body with the server's limits applied as it arrives: past
+/// `--max-body-size` bytes, or `--body-timeout` without a byte, the worker's read fails with
+/// an error saying which, and `tripped` records it for the status if the worker then fails.
+/// The client's connection is closed with the request.
+struct GuardedBody {
+    inner: Incoming,
+    /// Content-Length, which hyper itself enforces; kept for the size hint.
+    declared: Option<u64>,
+    received: u64,
+    max: u64,
+    idle: Duration,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    tripped: Arc<AtomicU8>,
+}
+
+impl hyper::body::Body for GuardedBody {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, BodyError>>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        match std::pin::Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.received += data.len() as u64;
+                    if this.received > this.max {
+                        this.tripped.store(TRIPPED_SIZE, Ordering::Relaxed);
+                        return Poll::Ready(Some(Err(format!(
+                            "the request body is larger than the server's limit of {} bytes \
+                             (--max-body-size)",
+                            this.max
+                        ))));
+                    }
+                }
+                let next = tokio::time::Instant::now() + this.idle;
+                this.deadline.as_mut().reset(next);
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(format!(
+                "the request body could not be read: {error}"
+            )))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    this.tripped.store(TRIPPED_IDLE, Ordering::Relaxed);
+                    Poll::Ready(Some(Err(format!(
+                        "the client sent no part of the request body for {} s (--body-timeout)",
+                        this.idle.as_secs_f64()
+                    ))))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match self.declared {
+            Some(len) => hyper::body::SizeHint::with_exact(len),
+            None => hyper::body::SizeHint::default(),
+        }
+    }
 }
 
 /// The URL a worker sees: `http://` + the authority (from an absolute-form target, else the Host
@@ -346,63 +464,12 @@ fn request_url(uri: &http::Uri, headers: &http::HeaderMap, local: SocketAddr) ->
     Some(url)
 }
 
-/// A response body for hyper: all in hand, or streamed as the worker (or the network, or
-/// another worker) produces it. A stream that fails midway ends the response early: hyper then
-/// closes the connection, so the client sees a truncated body rather than a complete wrong one.
-pub enum ResponseBody {
-    Full(Option<Bytes>),
-    Stream(BodyStream),
-}
-
-impl ResponseBody {
-    fn full(bytes: Bytes) -> ResponseBody {
-        ResponseBody::Full((!bytes.is_empty()).then_some(bytes))
-    }
-}
-
-impl hyper::body::Body for ResponseBody {
-    type Data = Bytes;
-    type Error = BodyError;
-
-    fn poll_frame(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, BodyError>>> {
-        match self.get_mut() {
-            ResponseBody::Full(bytes) => {
-                std::task::Poll::Ready(bytes.take().map(|b| Ok(hyper::body::Frame::data(b))))
-            }
-            ResponseBody::Stream(stream) => stream
-                .poll_chunk(cx)
-                .map(|next| next.map(|chunk| chunk.map(hyper::body::Frame::data))),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        matches!(self, ResponseBody::Full(None))
-    }
-
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        match self {
-            ResponseBody::Full(bytes) => {
-                hyper::body::SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
-            }
-            // A network response passed through keeps its length (and so Content-Length).
-            ResponseBody::Stream(stream) => match stream.remaining() {
-                Some(len) => hyper::body::SizeHint::with_exact(len),
-                None => hyper::body::SizeHint::default(),
-            },
-        }
-    }
-}
-
-fn into_hyper(response: HttpResponse, is_head: bool) -> Response<ResponseBody> {
+fn into_hyper(response: HttpResponse, is_head: bool) -> Response<Body> {
     // A HEAD response carries no body; whatever the worker returned is not sent (a stream is
     // dropped, which cancels it).
     let body = match response.body {
-        _ if is_head => ResponseBody::full(Bytes::new()),
-        Body::Bytes(bytes) => ResponseBody::full(bytes),
-        Body::Stream(stream) => ResponseBody::Stream(stream),
+        _ if is_head => Body::empty(),
+        body => body,
     };
     let mut out = Response::new(body);
     *out.status_mut() = response.status;
@@ -420,7 +487,7 @@ fn into_hyper(response: HttpResponse, is_head: bool) -> Response<ResponseBody> {
 }
 
 /// What a client sees when a worker fails. Details go to the server's log, not to the client.
-fn error_response(error: &WorkerError) -> Response<ResponseBody> {
+fn error_response(error: &WorkerError) -> Response<Body> {
     let body = match error {
         WorkerError::Exception { .. } | WorkerError::NeverResponded { .. } => {
             "Error 1101: Worker threw exception\n".to_owned()
@@ -445,15 +512,15 @@ fn error_response(error: &WorkerError) -> Response<ResponseBody> {
     plain(StatusCode::INTERNAL_SERVER_ERROR, &body)
 }
 
-fn too_large(limit: u64) -> Response<ResponseBody> {
+fn too_large(limit: u64) -> Response<Body> {
     plain(
         StatusCode::PAYLOAD_TOO_LARGE,
         &format!("Payload Too Large: request bodies are limited to {limit} bytes\n"),
     )
 }
 
-fn plain(status: StatusCode, body: &str) -> Response<ResponseBody> {
-    let mut response = Response::new(ResponseBody::full(Bytes::copy_from_slice(body.as_bytes())));
+fn plain(status: StatusCode, body: &str) -> Response<Body> {
+    let mut response = Response::new(Body::Bytes(Bytes::copy_from_slice(body.as_bytes())));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,

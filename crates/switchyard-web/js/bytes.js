@@ -323,6 +323,15 @@ function byteClose(controller) {
   streamClose(stream);
 }
 
+// The Streams Standard's "close" for a stream another spec set up (a body stream): a BYOB read
+// still waiting is answered with the end.
+function bodyByteClose(controller) {
+  byteClose(controller);
+  if (controller.stream.state === "closed" && controller.pendingPullIntos.length > 0) {
+    respondInternal(controller, 0);
+  }
+}
+
 function respondInternal(controller, bytesWritten) {
   const first = controller.pendingPullIntos[0];
   const stream = controller.stream;
@@ -524,7 +533,26 @@ class ReadableStreamBYOBReader {
 setLength(ReadableStreamBYOBReader, 1);
 finishInterface(ReadableStreamBYOBReader);
 
+// A body stream (streams.js, createBodyStream) becoming the byte stream the Fetch Standard says
+// it is. Its controller is never exposed and its queue holds only Uint8Arrays, so the record
+// can change kind in place.
+function upgradeBodyStream(stream) {
+  const controller = stream.controller;
+  const queue = controller.queue;
+  controller.kind = "bytes";
+  controller.queue = [];
+  controller.sizes = null;
+  controller.totalSize = 0;
+  controller.size = undefined;
+  controller.autoAllocateChunkSize = undefined;
+  controller.pendingPullIntos = [];
+  controller.byobRequest = null;
+  for (const chunk of queue) enqueueBytes(controller, chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  controller.object = new ReadableByteStreamController(INTERNAL, controller);
+}
+
 function acquireBYOBReader(stream) {
+  if (stream.isBody === true && stream.controller.kind !== "bytes") upgradeBodyStream(stream);
   if (stream.controller.kind !== "bytes") {
     throw new TypeError("Cannot get a BYOB reader for a stream that is not a byte stream (type: \"bytes\").");
   }

@@ -153,12 +153,6 @@ function bodyUserStream(body) {
   return peekBodySource(body.stream) === undefined ? body.stream : undefined;
 }
 
-// Drains a stream body (see bodyNeedsDrain) into a Rust handle, so Rust can extract it
-// synchronously. Resolves to the new body record.
-function drainBody(body) {
-  return then(readAllChunks(bodyStream(body)), (chunks) => newBody(native.bodyFromChunks(chunks)));
-}
-
 // Takes the source for Rust, marking the body used. null for a null body.
 function takeSourceForRust(body, what) {
   if (body === null) return null;
@@ -454,22 +448,16 @@ class Request {
       undrainedStream(req) {
         return bodyNeedsDrain(req.#body) ? bodyStream(req.#body) : undefined;
       },
+      // As responseParts: a user stream goes to Rust as the stream itself (the embedder pumps
+      // it), anything else as its source.
       parts(req) {
         if (!isRequest(req)) throw new TypeError("Expected a Request object.");
-        const source = takeSourceForRust(req.#body, "Request");
+        const stream = bodyUserStream(req.#body);
+        const source = stream ?? takeSourceForRust(req.#body, "Request");
         return [req.#method, req.#url, headersToFlat(req.#headers), source];
       },
-      drain(req) {
-        const body = req.#body;
-        if (!bodyNeedsDrain(body)) {
-          return body !== null && bodyUnusable(body)
-            ? PromiseReject(new TypeError(BODY_USED_MESSAGE))
-            : PromiseResolve(req);
-        }
-        return then(drainBody(body), (drained) => {
-          req.#body = drained;
-          return req;
-        });
+      body(req) {
+        return req.#body;
       },
     };
   }
@@ -717,25 +705,13 @@ class Response {
         const record = streamRecordOf(stream);
         if (record.state === "readable") controllerError(record.controller, reason);
       },
-      drain(res) {
-        const body = res.#body;
-        if (!bodyNeedsDrain(body)) {
-          return body !== null && bodyUnusable(body)
-            ? PromiseReject(new TypeError(BODY_USED_MESSAGE))
-            : PromiseResolve(res);
-        }
-        return then(drainBody(body), (drained) => {
-          res.#body = drained;
-          return res;
-        });
-      },
     };
   }
 }
 finishInterface(Response);
 
-// Both resolve without extra job-queue hops when nothing needs draining, so the embedder
-// usually finds the promise already settled.
+// Both resolve at once (no job-queue hops), so the embedder finds the promise settled. A
+// stream body is not read here: the embedder streams it (see requestParts).
 function prepareRequest(input, init) {
   let req;
   try {
@@ -743,7 +719,10 @@ function prepareRequest(input, init) {
   } catch (e) {
     return PromiseReject(e);
   }
-  return requestInternals.drain(req);
+  const body = requestInternals.body(req);
+  return body !== null && bodyUnusable(body)
+    ? PromiseReject(new TypeError(BODY_USED_MESSAGE))
+    : PromiseResolve(req);
 }
 
 // A handler's result: a Response whose body is usable. Stream bodies are not read here; the

@@ -47,6 +47,7 @@ function newStreamRecord() {
     controller: undefined,
     bodySource: undefined, // string | BodyBytes handle | StreamHandle, for body streams until read
     handle: undefined, // the StreamHandle being read, once reading started
+    isBody: false, // a Request/Response body (see createBodyStream)
     object: undefined,
   };
 }
@@ -367,6 +368,18 @@ function isStreamHandle(value) {
   return isObject(value) && native.isStreamHandle(value);
 }
 
+// A body stream's controller is a default one until a BYOB reader makes it a byte stream
+// (see the streams extra's upgradeBodyStream).
+function bodyEnqueue(controller, chunk) {
+  if (controller.kind === "bytes") extra("streams").byteEnqueue(controller, chunk);
+  else controllerEnqueue(controller, chunk);
+}
+
+function bodyClose(controller) {
+  if (controller.kind === "bytes") extra("streams").bodyByteClose(controller);
+  else controllerClose(controller);
+}
+
 function bodyStreamPull(controller) {
   const stream = controller.stream;
   const source = stream.bodySource;
@@ -378,23 +391,26 @@ function bodyStreamPull(controller) {
       if (stream.state !== "readable") return;
       if (chunk === null) {
         stream.handle = undefined;
-        controllerClose(controller);
+        bodyClose(controller);
       } else {
-        controllerEnqueue(controller, chunk);
+        bodyEnqueue(controller, chunk);
       }
     });
   }
   if (source !== undefined) {
     const chunk = bodySourceToChunk(source);
-    if (chunk.byteLength > 0) controllerEnqueue(controller, chunk);
+    if (chunk.byteLength > 0) bodyEnqueue(controller, chunk);
   }
-  controllerClose(controller);
+  bodyClose(controller);
   return PromiseResolve(undefined);
 }
 
-// A stream over a body source; nothing is converted until the first read.
+// A stream over a body source; nothing is converted until the first read. The Fetch Standard
+// makes it a byte stream; it starts as a default stream, which is cheaper, and becomes a byte
+// stream when a BYOB reader asks for one.
 function createBodyStream(source) {
   const stream = newStreamRecord();
+  stream.isBody = true;
   stream.bodySource = source;
   const controller = newControllerRecord(stream, 0, undefined);
   controller.pullAlgorithm = bodyStreamPull;

@@ -1,20 +1,20 @@
-//! The Web platform APIs that Switchyard worker code sees: `Request`, `Response`, `Headers`, a
-//! minimal `ReadableStream`, `URL`/`URLSearchParams`, `TextEncoder`/`TextDecoder`,
-//! `structuredClone`, `queueMicrotask`, `crypto.getRandomValues`/`randomUUID`, `console`,
-//! `navigator` and `self`, installed into a QuickJS context by [`install`].
+//! The Web platform APIs that Switchyard worker code sees, installed into a QuickJS context by
+//! [`install`]: `Request`, `Response`, `Headers`, streams (readable, byte, writable, transform,
+//! compression, text coding), `URL`, `URLPattern`, `TextEncoder`/`TextDecoder`, events and
+//! `AbortController`, `Blob`/`File`/`FormData`, `crypto` with `crypto.subtle`,
+//! `MessageChannel`, `structuredClone`, `console`, `performance` and the rest of the WinterTC
+//! minimum common API (docs/compatibility.md lists it).
 //!
-//! Most of the API is JavaScript (`js/*.js`, one module compiled to bytecode once per process
-//! and loaded into each context) over a small set of Rust natives (URL parsing via the `url`
-//! crate, UTF-8 coding, randomness, the console sink). Request and response bodies that come
-//! from Rust stay `bytes::Bytes` behind an opaque handle, so a body that worker code forwards
-//! without reading goes back out as the very same allocation. `DOMException`, `atob` and `btoa`
-//! are QuickJS-ng's own (spec-conformant) implementations.
+//! Most of the API is JavaScript (`js/*.js`: a core compiled to bytecode once per process and
+//! loaded into each context, and extras loaded on first use) over Rust natives (URL parsing via
+//! the `url` crate, UTF-8 coding, randomness, compression, cryptography, the console sink).
+//! Bodies that come from Rust stay `bytes::Bytes` or a [`BodyStream`] behind an opaque handle,
+//! so a body that worker code forwards without reading goes back out as the very same
+//! allocation or stream.
 //!
 //! This crate does not run anything: it has no event loop, timers, `fetch`, module loader or
-//! `cloudflare:workers` module, and `crypto.subtle`, `Blob`, `FormData` (and `formData()`),
-//! `AbortController`/`AbortSignal` (requests carry a never-aborting stand-in), BYOB readers and
-//! writable/transform streams are not here yet. The embedder drives promises (e.g. with
-//! `Ctx::execute_pending_job`).
+//! `cloudflare:workers` module; the embedder drives promises (e.g. with
+//! `Ctx::execute_pending_job`) and reads streamed bodies ([`set_stream_reader`]).
 //!
 //! ```
 //! use std::rc::Rc;
@@ -30,7 +30,7 @@
 //!         method: http::Method::GET,
 //!         url: "https://example.com/a?b=1".into(),
 //!         headers: http::HeaderMap::new(),
-//!         body: bytes::Bytes::new(),
+//!         body: switchyard_web::Body::empty(),
 //!     };
 //!     let req = request_to_js(&ctx, req).unwrap();
 //!     let path: String = ctx
@@ -65,14 +65,15 @@ use rquickjs::{
 use body::{BodyBytes, body_source_to_bytes};
 pub use stream::{Body, BodyError, BodySender, BodyStream, StreamHandle, StreamSlot, TrySendError};
 
-/// A request crossing between Rust and JS.
-#[derive(Debug, Clone)]
+/// A request crossing between Rust and JS. Its body may still be arriving ([`Body::Stream`]):
+/// an upload from the client, or a stream a worker passes on.
+#[derive(Debug)]
 pub struct HttpRequest {
     pub method: Method,
     /// An absolute URL; it is re-serialized the WHATWG way on the way into JS.
     pub url: String,
     pub headers: HeaderMap,
-    pub body: Bytes,
+    pub body: Body,
 }
 
 /// A response crossing between Rust and JS. Its body may still be arriving ([`Body::Stream`]).
@@ -162,6 +163,8 @@ const EXTRAS: &[Extra] = &[
             "byteCancelSteps",
             "byteReleaseSteps",
             "byteClearPullIntos",
+            "byteEnqueue",
+            "bodyByteClose",
             "acquireBYOBReaderObject",
             "WritableStream",
             "WritableStreamDefaultWriter",
@@ -505,7 +508,7 @@ pub fn request_to_js<'js>(ctx: &Ctx<'js>, req: HttpRequest) -> Result<Value<'js>
         }
     };
     let headers = headers_to_js(ctx, &req.headers)?;
-    let body = body_to_js(ctx, req.body)?;
+    let body = body_into_js(ctx, req.body)?;
     f.call((req.method.as_str(), url, headers, body))
 }
 
@@ -514,17 +517,14 @@ pub fn request_to_js<'js>(ctx: &Ctx<'js>, req: HttpRequest) -> Result<Value<'js>
 pub fn response_to_js<'js>(ctx: &Ctx<'js>, res: HttpResponse) -> Result<Value<'js>> {
     let f = get_fn(ctx, &internals(ctx)?.make_response)?;
     let headers = headers_to_js(ctx, &res.headers)?;
-    let body = match res.body {
-        Body::Bytes(bytes) => body_to_js(ctx, bytes)?,
-        Body::Stream(stream) => StreamHandle::into_js(ctx, stream)?,
-    };
+    let body = body_into_js(ctx, res.body)?;
     let reason = res.status.canonical_reason().unwrap_or("");
     f.call((res.status.as_u16(), reason, headers, body))
 }
 
-/// Like `new Request(input, init)` followed by draining a stream body into bytes. Resolves to
-/// a JS `Request` ready for [`request_from_js`]; rejects with the spec's `TypeError` for bad
-/// input.
+/// Like `new Request(input, init)`, checking its body can still be read. Resolves to a JS
+/// `Request` ready for [`request_from_js_streaming`]; rejects with the spec's `TypeError` for
+/// bad input or a used body.
 pub fn prepare_request<'js>(
     ctx: &Ctx<'js>,
     input: Value<'js>,
@@ -576,22 +576,65 @@ pub fn unhandled_rejection<'js>(
     f.call((promise, reason))
 }
 
-/// Extracts a prepared `Request` and marks its body used.
-pub fn request_from_js<'js>(ctx: &Ctx<'js>, req: Value<'js>) -> Result<HttpRequest> {
+/// Extracts a prepared `Request` and marks its body used. A body that is a JavaScript
+/// `ReadableStream` is returned as the second value (the request's body is then empty): the
+/// embedder pumps it into a [`BodyStream`]. A body that came from Rust as a stream and was not
+/// touched is taken back whole.
+pub fn request_from_js_streaming<'js>(
+    ctx: &Ctx<'js>,
+    req: Value<'js>,
+) -> Result<(HttpRequest, Option<Value<'js>>)> {
     let f = get_fn(ctx, &internals(ctx)?.request_parts)?;
     let parts: Array = f.call((req,))?;
     let method: String = parts.get(0)?;
     let url: String = parts.get(1)?;
     let headers = headers_from_js(ctx, &parts.get(2)?)?;
-    let body = body_source_to_bytes(ctx, parts.get(3)?)?;
+    let (body, stream) = body_from_js(ctx, parts.get(3)?, "Request")?;
     let method = Method::from_bytes(method.as_bytes())
         .map_err(|_| Exception::throw_type(ctx, "Invalid method"))?;
-    Ok(HttpRequest {
-        method,
-        url,
-        headers,
-        body,
-    })
+    Ok((
+        HttpRequest {
+            method,
+            url,
+            headers,
+            body,
+        },
+        stream,
+    ))
+}
+
+/// Like [`request_from_js_streaming`] for a request whose body must be in hand: a
+/// `ReadableStream` body is an error.
+pub fn request_from_js<'js>(ctx: &Ctx<'js>, req: Value<'js>) -> Result<HttpRequest> {
+    match request_from_js_streaming(ctx, req)? {
+        (request, None) => Ok(request),
+        (_, Some(_)) => Err(Exception::throw_type(
+            ctx,
+            "Request body is a stream that has not been read (internal error)",
+        )),
+    }
+}
+
+/// A body source from `requestParts`/`responseParts`: a Rust stream taken back whole, a
+/// JavaScript stream for the embedder to pump, or bytes.
+fn body_from_js<'js>(
+    ctx: &Ctx<'js>,
+    source: Value<'js>,
+    what: &str,
+) -> Result<(Body, Option<Value<'js>>)> {
+    if let Some(cell) = StreamHandle::cell_of(&source) {
+        return match cell.borrow_mut().stream.take() {
+            Some(taken) => Ok((Body::Stream(taken), None)),
+            None => Err(Exception::throw_type(
+                ctx,
+                &format!("{what} body stream has already been read"),
+            )),
+        };
+    }
+    if source.is_object() && !BodyBytes::is_handle(&source) {
+        return Ok((Body::empty(), Some(source)));
+    }
+    Ok((Body::Bytes(body_source_to_bytes(ctx, source)?), None))
 }
 
 /// Extracts a finalized `Response` and marks its body used. `Response.error()` is a
@@ -606,26 +649,9 @@ pub fn response_from_js_streaming<'js>(
     let parts: Array = f.call((res,))?;
     let status: u16 = parts.get(0)?;
     let headers = headers_from_js(ctx, &parts.get(1)?)?;
-    let source: Value = parts.get(2)?;
     let status = StatusCode::from_u16(status)
         .map_err(|_| Exception::throw_range(ctx, "Invalid response status"))?;
-    let mut stream = None;
-    let body = if let Some(cell) = StreamHandle::cell_of(&source) {
-        match cell.borrow_mut().stream.take() {
-            Some(taken) => Body::Stream(taken),
-            None => {
-                return Err(Exception::throw_type(
-                    ctx,
-                    "Response body stream has already been read",
-                ));
-            }
-        }
-    } else if source.is_object() && !BodyBytes::is_handle(&source) {
-        stream = Some(source);
-        Body::empty()
-    } else {
-        Body::Bytes(body_source_to_bytes(ctx, source)?)
-    };
+    let (body, stream) = body_from_js(ctx, parts.get(2)?, "Response")?;
     Ok((
         HttpResponse {
             status,
@@ -661,11 +687,12 @@ pub fn set_stream_reader<'js>(ctx: &Ctx<'js>, reader: Function<'js>) -> Result<(
     f.call((reader,))
 }
 
-fn body_to_js<'js>(ctx: &Ctx<'js>, body: Bytes) -> Result<Value<'js>> {
-    if body.is_empty() {
-        Ok(Value::new_null(ctx.clone()))
-    } else {
-        BodyBytes::into_js(ctx, body)
+/// A body handle for JS: bytes (an empty body is a null body) or a stream.
+fn body_into_js<'js>(ctx: &Ctx<'js>, body: Body) -> Result<Value<'js>> {
+    match body {
+        Body::Bytes(bytes) if bytes.is_empty() => Ok(Value::new_null(ctx.clone())),
+        Body::Bytes(bytes) => BodyBytes::into_js(ctx, bytes),
+        Body::Stream(stream) => StreamHandle::into_js(ctx, stream),
     }
 }
 

@@ -24,7 +24,7 @@ pub type BodyError = String;
 type BoxedHttpBody =
     Pin<Box<dyn http_body::Body<Data = Bytes, Error = Box<dyn StdError + Send + Sync>> + Send>>;
 
-/// A response body: all there (the common case) or arriving in pieces.
+/// A request or response body: all there (the common case) or arriving in pieces.
 pub enum Body {
     Bytes(Bytes),
     Stream(BodyStream),
@@ -41,6 +41,45 @@ impl Body {
         match self {
             Body::Bytes(bytes) => Some(bytes),
             Body::Stream(_) => None,
+        }
+    }
+}
+
+/// A body sent with hyper (a request to the network): bytes go out with their length, a
+/// stream chunk by chunk.
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<http_body::Frame<Bytes>, BodyError>>> {
+        match self.get_mut() {
+            Body::Bytes(bytes) if bytes.is_empty() => Poll::Ready(None),
+            Body::Bytes(bytes) => {
+                Poll::Ready(Some(Ok(http_body::Frame::data(std::mem::take(bytes)))))
+            }
+            Body::Stream(stream) => stream
+                .poll_chunk(cx)
+                .map(|next| next.map(|chunk| chunk.map(http_body::Frame::data))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Bytes(bytes) => bytes.is_empty(),
+            Body::Stream(stream) => stream.remaining() == Some(0),
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match self {
+            Body::Bytes(bytes) => http_body::SizeHint::with_exact(bytes.len() as u64),
+            Body::Stream(stream) => match stream.remaining() {
+                Some(len) => http_body::SizeHint::with_exact(len),
+                None => http_body::SizeHint::default(),
+            },
         }
     }
 }

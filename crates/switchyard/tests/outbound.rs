@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
@@ -13,47 +13,14 @@ use support::TestServer;
 
 /// A small HTTP/1.1 server on 127.0.0.1:0, one thread per connection, `Connection: close`.
 fn upstream() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let _ = serve(stream, addr);
-            });
-        }
-    });
-    addr
+    support::upstream(serve)
 }
 
 fn serve(stream: TcpStream, addr: SocketAddr) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or("").to_owned();
-    let target = parts.next().unwrap_or("/").to_owned();
-    let mut headers = serde_json::Map::new();
-    let mut length = 0;
-    loop {
-        let mut header = String::new();
-        reader.read_line(&mut header)?;
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            let name = name.trim().to_ascii_lowercase();
-            let value = value.trim().to_owned();
-            if name == "content-length" {
-                length = value.parse().unwrap_or(0);
-            }
-            headers.insert(name, json!(value));
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
-    let body = String::from_utf8_lossy(&body).into_owned();
-    let path = target.split('?').next().unwrap_or("/").to_owned();
+    let received = support::read_request(&mut BufReader::new(stream.try_clone()?))?;
+    let body = String::from_utf8_lossy(&received.body).into_owned();
+    let path = received.path().to_owned();
+    let (method, target, headers) = (&received.method, &received.target, &received.headers);
     let mut stream = stream;
     let mut respond = |status: &str, extra: &str, body: &str| {
         let head = format!(

@@ -24,19 +24,35 @@ pub(crate) struct Sink {
 }
 
 impl Isolate {
-    /// Start reading `stream` (a JS `ReadableStream` of bytes) in the background; the returned
-    /// [`BodyStream`] yields its chunks as the worker produces them.
+    /// Start reading `stream` (a JS `ReadableStream` of bytes, the body of a `what`: "request"
+    /// or "response") in the background; the returned [`BodyStream`] yields its chunks as the
+    /// worker produces them.
     pub(crate) fn pump_to_rust<'js>(
         &self,
         ctx: &Ctx<'js>,
         stream: Value<'js>,
+        what: &str,
     ) -> rquickjs::Result<BodyStream> {
         let (tx, rx) = BodyStream::channel(PUMP_AHEAD);
         let sink = Class::instance(ctx.clone(), Sink { tx: Some(tx) })?;
         let glue = restore(ctx, &self.state.glue)?;
         glue.get::<_, Function>("pumpToRust")?
-            .call::<_, ()>((stream, sink))?;
+            .call::<_, ()>((stream, sink, what))?;
         Ok(rx)
+    }
+
+    /// A request leaving this isolate (to the network, to another worker): a body that is a
+    /// JavaScript stream is pumped out as the receiver reads it.
+    pub(crate) fn request_from_js<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        request: Value<'js>,
+    ) -> rquickjs::Result<switchyard_web::HttpRequest> {
+        let (mut request, stream) = switchyard_web::request_from_js_streaming(ctx, request)?;
+        if let Some(stream) = stream {
+            request.body = switchyard_web::Body::Stream(self.pump_to_rust(ctx, stream, "request")?);
+        }
+        Ok(request)
     }
 }
 

@@ -69,11 +69,11 @@ export default function (native) {
   }
   Object.defineProperty(globalThis, "fetch", { value: fetch, writable: true, configurable: true, enumerable: true });
 
-  // A worker's streamed response body, read chunk by chunk into Rust (the client's connection or
-  // another worker) as it is produced. It counts as work in flight, like waitUntil, so the
-  // isolate's timers keep running until the body ends. A reader that goes away (the client
-  // disconnected) cancels the stream.
-  async function pumpToRust(stream, sink) {
+  // A streamed body leaving the isolate (`what`: "response" or "request"), read chunk by chunk
+  // into Rust (the client's connection, the network, another worker) as it is produced. It
+  // counts as work in flight, like waitUntil, so the isolate's timers keep running until the body
+  // ends. A reader that goes away (the client disconnected) cancels the stream.
+  async function pumpToRust(stream, sink, what) {
     native.pumpStart();
     let reader;
     let watch = 0;
@@ -81,7 +81,7 @@ export default function (native) {
       reader = stream.getReader();
       // A reader that goes away while the stream is idle (the client disconnected) cancels it.
       watch = native.sinkWatch(sink, () => {
-        reader.cancel(new Error("the response's reader went away")).catch(() => {});
+        reader.cancel(new Error(`the ${what}'s reader went away`)).catch(() => {});
       });
       for (;;) {
         const { value, done } = await reader.read();
@@ -97,13 +97,13 @@ export default function (native) {
         let accepted = native.sinkWrite(sink, bytes);
         if (accepted !== true && accepted !== false) accepted = await accepted;
         if (!accepted) {
-          await reader.cancel(new Error("the response's reader went away")).catch(() => {});
+          await reader.cancel(new Error(`the ${what}'s reader went away`)).catch(() => {});
           return;
         }
       }
     } catch (error) {
       native.sinkError(sink, String(error?.message ?? error));
-      native.reportError("response body stream", error);
+      native.reportError(`${what} body stream`, error);
       reader?.cancel(error).catch(() => {});
     } finally {
       if (watch !== 0) native.cancelCall(watch);

@@ -126,3 +126,41 @@ fn element_sizes_cancel_and_errors() {
     );
     assert_eq!(out, r#"[[1],"Uint16Array",[2],"stop","broken",[42,43]]"#);
 }
+
+#[test]
+fn request_and_response_bodies_are_byte_streams() {
+    let h = harness();
+    let out = h.run(
+        r#"
+        const readAll = async (body, size) => {
+          const reader = body.getReader({ mode: "byob" });
+          const reads = [];
+          for (;;) {
+            const { value, done } = await reader.read(new Uint8Array(size));
+            if (done) break;
+            reads.push(new TextDecoder().decode(value));
+          }
+          return reads;
+        };
+        const response = new Response("hello world");
+        const request = new Request("https://a.test/", { method: "POST", body: new Uint8Array([65, 66, 67]) });
+        const after = new Response("abc");
+        const first = after.body.getReader();
+        await first.read();
+        first.releaseLock();
+        return [
+          await readAll(response.body, 4),
+          response.bodyUsed,
+          await readAll(request.body, 2),
+          // Read to its end by a default reader first: a BYOB reader then sees the end.
+          await readAll(after.body, 2),
+          // A user stream without type: "bytes" is still not one.
+          (() => { try { new ReadableStream().getReader({ mode: "byob" }); return "accepted"; } catch (e) { return e.name; } })(),
+        ];
+        "#,
+    );
+    assert_eq!(
+        out,
+        r#"[["hell","o wo","rld"],true,["AB","C"],[],"TypeError"]"#
+    );
+}

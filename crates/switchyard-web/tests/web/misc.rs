@@ -124,11 +124,15 @@ fn install_twice_replaces_the_globals() {
             method: http::Method::POST,
             url: "https://a.test/".into(),
             headers: http::HeaderMap::new(),
-            body: bytes::Bytes::from_static(b"x"),
+            body: bytes::Bytes::from_static(b"x").into(),
         };
         let js = switchyard_web::request_to_js(&ctx, req).unwrap();
         assert_eq!(
-            &switchyard_web::request_from_js(&ctx, js).unwrap().body[..],
+            &switchyard_web::request_from_js(&ctx, js)
+                .unwrap()
+                .body
+                .as_bytes()
+                .unwrap()[..],
             b"x"
         );
     });
@@ -143,7 +147,7 @@ fn uninstall_forgets_the_context() {
             method: http::Method::GET,
             url: "https://a.test/".into(),
             headers: http::HeaderMap::new(),
-            body: bytes::Bytes::new(),
+            body: switchyard_web::Body::empty(),
         };
         assert!(switchyard_web::request_to_js(&ctx, req).is_err());
         let _ = ctx.catch();

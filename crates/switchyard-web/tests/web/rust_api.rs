@@ -21,7 +21,7 @@ fn sample_request(body: &'static [u8]) -> HttpRequest {
         method: Method::POST,
         url: "https://example.com/a/b?c=d".into(),
         headers,
-        body: Bytes::from_static(body),
+        body: Bytes::from_static(body).into(),
     }
 }
 
@@ -51,7 +51,7 @@ fn request_round_trip_keeps_the_same_bytes() {
     let h = harness();
     h.ctx.with(|ctx| {
         let req = sample_request(b"zero copy body");
-        let ptr = req.body.as_ptr();
+        let ptr = req.body.as_bytes().unwrap().as_ptr();
         let js = request_to_js(&ctx, req).unwrap();
         let forwarded = call(
             &ctx,
@@ -61,8 +61,8 @@ fn request_round_trip_keeps_the_same_bytes() {
         let used: bool = call(&ctx, "(req) => req.bodyUsed", js).get().unwrap();
         assert!(used, "the original request's body moved to the new request");
         let out = request_from_js(&ctx, forwarded.clone()).unwrap();
-        assert_eq!(out.body.as_ptr(), ptr, "same Bytes allocation");
-        assert_eq!(&out.body[..], b"zero copy body");
+        assert_eq!(out.body.as_bytes().unwrap().as_ptr(), ptr, "same Bytes allocation");
+        assert_eq!(&out.body.as_bytes().unwrap()[..], b"zero copy body");
         assert_eq!(out.method, Method::POST);
         assert_eq!(out.url, "https://example.com/a/b?c=d");
         assert_eq!(out.headers.get("x-added").unwrap(), "1");
@@ -114,7 +114,7 @@ fn body_accessed_but_unread_still_forwards_zero_copy() {
     let h = harness();
     h.ctx.with(|ctx| {
         let req = sample_request(b"streamed");
-        let ptr = req.body.as_ptr();
+        let ptr = req.body.as_bytes().unwrap().as_ptr();
         let js = request_to_js(&ctx, req).unwrap();
         let forwarded = call(
             &ctx,
@@ -124,7 +124,7 @@ fn body_accessed_but_unread_still_forwards_zero_copy() {
         let prepared = prepare_request(&ctx, forwarded, None).unwrap();
         let prepared = settle(&ctx, prepared).unwrap();
         let out = request_from_js(&ctx, prepared).unwrap();
-        assert_eq!(out.body.as_ptr(), ptr);
+        assert_eq!(out.body.as_bytes().unwrap().as_ptr(), ptr);
         assert_eq!(out.method, Method::PUT);
         assert_eq!(out.url, "https://other.test/");
     });
@@ -202,9 +202,14 @@ fn user_streams_are_drained_by_finalize() {
             )
             .unwrap();
         let prepared = settle(&ctx, prepare_request(&ctx, input, Some(init)).unwrap()).unwrap();
-        let out = request_from_js(&ctx, prepared).unwrap();
-        assert_eq!(&out.body[..], &[1, 2, 3]);
+        // Not read here either: the stream comes back for the embedder to pump.
+        let (out, stream) =
+            switchyard_web::request_from_js_streaming(&ctx, prepared.clone()).unwrap();
+        assert!(out.body.as_bytes().is_some_and(|b| b.is_empty()));
+        assert!(stream.is_some_and(|s| s.is_object()));
         assert_eq!(out.url, "https://svc.internal/path");
+        let used: bool = call(&ctx, "(req) => req.bodyUsed", prepared).get().unwrap();
+        assert!(!used, "handing the stream over does not read it");
     });
 }
 
@@ -314,10 +319,13 @@ fn two_contexts_in_one_runtime() {
         switchyard_web::install(&ctx, silent_options()).unwrap();
         let js = request_to_js(&ctx, sample_request(b"two")).unwrap();
         let out = request_from_js(&ctx, js).unwrap();
-        assert_eq!(&out.body[..], b"two");
+        assert_eq!(&out.body.as_bytes().unwrap()[..], b"two");
     });
     h.ctx.with(|ctx| {
         let js = request_to_js(&ctx, sample_request(b"one")).unwrap();
-        assert_eq!(&request_from_js(&ctx, js).unwrap().body[..], b"one");
+        assert_eq!(
+            &request_from_js(&ctx, js).unwrap().body.as_bytes().unwrap()[..],
+            b"one"
+        );
     });
 }

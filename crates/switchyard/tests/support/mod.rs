@@ -309,3 +309,92 @@ fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
         data = data.get(size + 2..)?;
     }
 }
+
+/// A request as a test's own upstream server received it.
+pub struct ReceivedRequest {
+    pub method: String,
+    /// The request target as sent (path and query).
+    pub target: String,
+    /// Header names lower-cased; the last value of a repeated header.
+    pub headers: serde_json::Map<String, serde_json::Value>,
+    pub body: Vec<u8>,
+}
+
+impl ReceivedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.as_str())
+    }
+
+    /// The path without the query.
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or("/")
+    }
+}
+
+/// Read one HTTP/1.1 request (head, then a body by Content-Length or chunked) for a test's
+/// upstream server.
+pub fn read_request(reader: &mut impl BufRead) -> std::io::Result<ReceivedRequest> {
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_owned();
+    let target = parts.next().unwrap_or("/").to_owned();
+    let mut headers = serde_json::Map::new();
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header)?;
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            let name = name.trim().to_ascii_lowercase();
+            headers.insert(name, serde_json::json!(value.trim()));
+        }
+    }
+    let mut request = ReceivedRequest {
+        method,
+        target,
+        headers,
+        body: Vec::new(),
+    };
+    if request
+        .header("transfer-encoding")
+        .is_some_and(|te| te.contains("chunked"))
+    {
+        loop {
+            let mut size = String::new();
+            reader.read_line(&mut size)?;
+            let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            let mut data = vec![0; size + 2];
+            reader.read_exact(&mut data)?;
+            if size == 0 {
+                break;
+            }
+            request.body.extend_from_slice(&data[..size]);
+        }
+    } else {
+        let length = request
+            .header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        request.body.resize(length, 0);
+        reader.read_exact(&mut request.body)?;
+    }
+    Ok(request)
+}
+
+/// A test's upstream server on 127.0.0.1:0: `serve(connection, its own address)` on a thread
+/// per connection. Returns the address.
+pub fn upstream(serve: fn(std::net::TcpStream, SocketAddr) -> std::io::Result<()>) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = serve(stream, addr);
+            });
+        }
+    });
+    addr
+}

@@ -1,0 +1,313 @@
+//! Request bodies as streams: a worker reads an upload as it arrives, passes it to another
+//! worker or to the network without buffering it, and sees the server's size and idle limits
+//! as errors from its read. Ordering, never durations: the client sends its second piece only
+//! after it has the response to the first, so getting that response proves the first piece
+//! went through on its own.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use serde_json::json;
+use support::TestServer;
+
+fn start(extra: &[&str]) -> TestServer {
+    let mut flags = vec!["--threads", "1"];
+    flags.extend_from_slice(extra);
+    TestServer::start(&["uploads/gateway.toml", "uploads/svc.toml"], &flags)
+}
+
+/// A chunked upload in progress: pieces go out one at a time, the response is read as it comes.
+struct Upload {
+    writer: TcpStream,
+    reader: BufReader<TcpStream>,
+}
+
+impl Upload {
+    fn start(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Upload {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut head =
+            format!("POST {path} HTTP/1.1\r\nhost: test\r\ntransfer-encoding: chunked\r\n");
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut writer = stream.try_clone().unwrap();
+        writer.write_all(head.as_bytes()).unwrap();
+        Upload {
+            writer,
+            reader: BufReader::new(stream),
+        }
+    }
+
+    fn send(&mut self, piece: &[u8]) {
+        self.writer
+            .write_all(format!("{:x}\r\n", piece.len()).as_bytes())
+            .unwrap();
+        self.writer.write_all(piece).unwrap();
+        self.writer.write_all(b"\r\n").unwrap();
+    }
+
+    fn finish(&mut self) {
+        self.writer.write_all(b"0\r\n\r\n").unwrap();
+    }
+
+    /// The response's status line and headers.
+    fn head(&mut self) -> Vec<String> {
+        let mut head = Vec::new();
+        loop {
+            let mut line = String::new();
+            self.reader.read_line(&mut line).unwrap();
+            let line = line.trim_end().to_owned();
+            if line.is_empty() {
+                return head;
+            }
+            head.push(line);
+        }
+    }
+
+    /// The whole response body after `head`: by Content-Length, or every chunk.
+    fn body(&mut self, head: &[String]) -> String {
+        let length = head.iter().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())?
+        });
+        match length {
+            Some(length) => {
+                let mut data = vec![0; length];
+                self.reader.read_exact(&mut data).unwrap();
+                String::from_utf8(data).unwrap()
+            }
+            None => {
+                let mut text = String::new();
+                while let Some(chunk) = self.next_chunk() {
+                    text.push_str(&chunk);
+                }
+                text
+            }
+        }
+    }
+
+    /// The next chunk of the chunked response (`None` at its end).
+    fn next_chunk(&mut self) -> Option<String> {
+        let mut size = String::new();
+        self.reader.read_line(&mut size).ok()?;
+        let size = usize::from_str_radix(size.trim(), 16).ok()?;
+        if size == 0 {
+            return None;
+        }
+        let mut data = vec![0; size + 2];
+        self.reader.read_exact(&mut data).ok()?;
+        data.truncate(size);
+        Some(String::from_utf8(data).unwrap())
+    }
+}
+
+#[test]
+fn a_worker_reads_an_upload_as_it_arrives() {
+    let server = start(&[]);
+    let mut upload = Upload::start(server.addr, "/upper", &[]);
+    upload.send(b"one;");
+    let head = upload.head();
+    assert!(head[0].starts_with("HTTP/1.1 200"), "{head:?}");
+    assert_eq!(upload.next_chunk().as_deref(), Some("ONE;"));
+    upload.send(b"two;");
+    assert_eq!(upload.next_chunk().as_deref(), Some("TWO;"));
+    upload.finish();
+    assert_eq!(upload.next_chunk(), None);
+}
+
+#[test]
+fn a_byob_reader_reads_an_upload_into_the_workers_buffers() {
+    let server = start(&[]);
+    let mut upload = Upload::start(server.addr, "/byob", &[]);
+    upload.send(b"abcdefgh");
+    upload.send(b"ij");
+    upload.finish();
+    let head = upload.head();
+    let text = upload.body(&head);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text)
+            .unwrap_or_else(|e| panic!("{e}: {head:?} {text}")),
+        json!(["abcde", "fgh", "ij"])
+    );
+}
+
+#[test]
+fn an_upload_passes_through_a_service_binding_as_it_arrives() {
+    let server = start(&[]);
+    for (path, first, second) in [
+        ("/via-binding", "[ONE;]", "[TWO;]"),
+        // A stream the gateway makes from the upload, as the other worker's request body.
+        ("/via-binding-transformed", "[ONE;]", "[TWO;]"),
+    ] {
+        let mut upload = Upload::start(server.addr, path, &[]);
+        upload.send(b"one;");
+        let head = upload.head();
+        assert!(head[0].starts_with("HTTP/1.1 200"), "{path}: {head:?}");
+        assert_eq!(upload.next_chunk().as_deref(), Some(first), "{path}");
+        upload.send(b"two;");
+        assert_eq!(upload.next_chunk().as_deref(), Some(second), "{path}");
+        upload.finish();
+        assert_eq!(upload.next_chunk(), None, "{path}");
+    }
+}
+
+fn checksum(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0, |sum, &b| (sum + u64::from(b)) % 65521)
+}
+
+#[test]
+fn uploads_of_every_size_and_framing_arrive_whole() {
+    let server = start(&[]);
+    // Small (read before the worker runs), large (streamed), and chunked of unknown length.
+    for size in [10, 64 * 1024, 64 * 1024 + 1, 5_000_000] {
+        let body: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+        let response = server.request("POST", "/count", &[], &body);
+        assert_eq!(
+            response.json(),
+            json!({"length": size, "sum": checksum(&body), "stream": true}),
+            "{size} bytes"
+        );
+    }
+    let mut upload = Upload::start(server.addr, "/count", &[]);
+    let pieces: Vec<Vec<u8>> = (0..3u8).map(|i| vec![i + 1; 100_000]).collect();
+    for piece in &pieces {
+        upload.send(piece);
+    }
+    upload.finish();
+    let head = upload.head();
+    let text = upload.body(&head);
+    let all = pieces.concat();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+        json!({"length": all.len(), "sum": checksum(&all), "stream": true})
+    );
+}
+
+#[test]
+fn uploads_past_the_servers_limits_fail_the_workers_read_with_the_reason() {
+    let server = start(&["--max-body-size", "100000", "--body-timeout", "0.5"]);
+    // Too large, with no Content-Length to refuse it up front.
+    let mut upload = Upload::start(server.addr, "/read-error", &[]);
+    for _ in 0..3 {
+        upload.send(&[b'x'; 40_000]);
+    }
+    upload.finish();
+    let head = upload.head();
+    let text = upload.body(&head);
+    assert!(
+        text.starts_with("TypeError:")
+            && text.contains("larger than the server's limit of 100000 bytes (--max-body-size)"),
+        "{text}"
+    );
+    // A client that stops sending midway.
+    let mut upload = Upload::start(server.addr, "/read-error", &[]);
+    upload.send(b"a start");
+    let head = upload.head();
+    let text = upload.body(&head);
+    assert!(
+        text.starts_with("TypeError:")
+            && text.contains("sent no part of the request body for 0.5 s (--body-timeout)"),
+        "{text}"
+    );
+    // Announced too large: refused before any worker runs, as before.
+    let response = server.request("POST", "/count", &[], &[b'x'; 100_001]);
+    assert_eq!(response.status, 413);
+    // A worker that does not catch the failed read: the client gets the limit's status.
+    let mut upload = Upload::start(server.addr, "/count", &[]);
+    for _ in 0..3 {
+        upload.send(&[b'x'; 40_000]);
+    }
+    upload.finish();
+    let head = upload.head();
+    assert!(head[0].starts_with("HTTP/1.1 413"), "{head:?}");
+    let mut upload = Upload::start(server.addr, "/count", &[]);
+    upload.send(b"a start");
+    let head = upload.head();
+    assert!(head[0].starts_with("HTTP/1.1 408"), "{head:?}");
+}
+
+/// An HTTP/1.1 upstream that reads a request body (chunked or by length) and answers `/echo`
+/// with what it received, and `/redirect-307` with a redirect to `/echo`.
+fn upstream() -> SocketAddr {
+    support::upstream(serve)
+}
+
+fn serve(stream: TcpStream, _: SocketAddr) -> std::io::Result<()> {
+    let received = support::read_request(&mut BufReader::new(stream.try_clone()?))?;
+    let mut stream = stream;
+    let (status, extra, text) = match received.path() {
+        "/redirect-307" => (
+            "307 Temporary Redirect",
+            "location: /echo\r\n",
+            String::new(),
+        ),
+        _ => (
+            "200 OK",
+            "content-type: application/json\r\n",
+            json!({
+                "te": received.header("transfer-encoding"),
+                "cl": received.header("content-length"),
+                "body": String::from_utf8_lossy(&received.body),
+            })
+            .to_string(),
+        ),
+    };
+    let head = format!(
+        "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n",
+        text.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(text.as_bytes())
+}
+
+#[test]
+fn uploads_and_worker_made_streams_go_to_the_network_chunked() {
+    let server = start(&[]);
+    let origin = format!("http://{}", upstream());
+    let mut upload = Upload::start(server.addr, "/to-network", &[("x-upstream", &origin)]);
+    upload.send(b"one;");
+    upload.send(b"two;");
+    upload.finish();
+    let head = upload.head();
+    assert!(head[0].starts_with("HTTP/1.1 200"), "{head:?}");
+    let text = upload.body(&head);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+        json!({"te": "chunked", "cl": null, "body": "one;two;"})
+    );
+
+    let response = server.request(
+        "GET",
+        "/generated-to-network",
+        &[("x-upstream", &origin)],
+        b"",
+    );
+    assert_eq!(
+        response.json(),
+        json!({"te": "chunked", "cl": null, "body": "part0;part1;part2;"})
+    );
+}
+
+#[test]
+fn a_redirect_that_must_resend_a_stream_body_fails_and_bytes_are_resent() {
+    let server = start(&[]);
+    let origin = format!("http://{}", upstream());
+    let response = server.request("GET", "/stream-redirect", &[("x-upstream", &origin)], b"");
+    let value = response.json();
+    let error = value[0].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with("TypeError: fetch to http://")
+            && error.contains("was redirected (status 307)")
+            && error.contains("cannot be sent again"),
+        "{value}"
+    );
+    assert_eq!(value[1], "again");
+}
