@@ -621,8 +621,12 @@ impl Isolate {
         depth: u32,
         timeout: Duration,
     ) -> Result<HttpResponse, WorkerError> {
+        let upload = match &request.body {
+            Body::Stream(stream) => Some(stream.activity()),
+            Body::Bytes(_) => None,
+        };
         let reply = self
-            .dispatch(depth, timeout, |ctx, id| {
+            .dispatch(depth, timeout, upload, |ctx, id| {
                 self.start_fetch(ctx, id, entrypoint, request)
             })
             .await?;
@@ -642,17 +646,20 @@ impl Isolate {
         depth: u32,
         timeout: Duration,
     ) -> Result<Reply, WorkerError> {
-        self.dispatch(depth, timeout, |ctx, id| {
+        self.dispatch(depth, timeout, None, |ctx, id| {
             self.start_call(ctx, id, target, call)
         })
         .await
     }
 
-    /// Register request `id`, let `start` run its handler, and wait for the reply.
+    /// Register request `id`, let `start` run its handler, and wait for the reply: at most
+    /// `timeout`, counted from the later of now and the last chunk of `upload` (a streamed
+    /// request body) that was read, so reading a long upload is not cut off.
     async fn dispatch(
         self: &Rc<Self>,
         depth: u32,
         timeout: Duration,
+        upload: Option<Arc<switchyard_web::Activity>>,
         start: impl FnOnce(&Ctx<'_>, u64) -> Result<(), WorkerError>,
     ) -> Result<Reply, WorkerError> {
         let state = &self.state;
@@ -681,12 +688,29 @@ impl Isolate {
         }
         started?;
         self.after_turn();
-        match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(WorkerError::Internal(
+        let mut rx = rx;
+        let mut deadline = tokio::time::Instant::now() + timeout;
+        let replied = loop {
+            match tokio::time::timeout_at(deadline, &mut rx).await {
+                Ok(replied) => break Some(replied),
+                Err(_) => {
+                    let extended = upload
+                        .as_ref()
+                        .and_then(|upload| upload.last())
+                        .map(|last| tokio::time::Instant::from_std(last) + timeout);
+                    match extended {
+                        Some(later) if later > deadline => deadline = later,
+                        _ => break None,
+                    }
+                }
+            }
+        };
+        match replied {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(WorkerError::Internal(
                 "the isolate shut down while handling the request".into(),
             )),
-            Err(_) => {
+            None => {
                 log_line(
                     &state.worker,
                     LogLevel::Error,

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, StatusCode, Uri};
+use http_body_util::BodyExt;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -255,7 +256,10 @@ impl Outbound {
         let body = if bodiless {
             Body::empty()
         } else {
-            Body::Stream(BodyStream::from_http(body))
+            let url = url.clone();
+            Body::Stream(BodyStream::from_http(body.map_err(move |e| {
+                format!("Network connection lost while reading the body of {url}: {e}")
+            })))
         };
         Ok(HttpResponse {
             status: parts.status,

@@ -22,22 +22,23 @@ use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use switchyard_runtime::{Fleet, HttpRequest, HttpResponse, LocalWorkers, WorkerError};
-use switchyard_web::{Body, BodyError, BodyStream};
+use switchyard_web::{Body, BodyStream};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use upload::{GuardedBody, Refused, Served, Tripped, Upload};
+
+mod upload;
 
 /// The most bytes a request line plus headers may take (Cloudflare: 128 KB of headers in total).
 pub const MAX_HEAD_BYTES: usize = 128 * 1024;
@@ -260,7 +261,18 @@ async fn handle(
     context: Rc<RequestContext>,
     request: Request<Incoming>,
     peer: SocketAddr,
-) -> Result<Response<Body>, Infallible> {
+) -> Result<Response<Served>, Infallible> {
+    let (response, upload) = respond(&context, request, peer).await;
+    Ok(served(response, upload))
+}
+
+/// The response to `request`, and its streamed upload if it has one (ended when the response
+/// has been sent).
+async fn respond(
+    context: &RequestContext,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> (Response<Body>, Option<Arc<Upload>>) {
     let (parts, body) = request.into_parts();
     let declared = parts
         .headers
@@ -268,34 +280,47 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > context.max_body_size) {
-        return Ok(too_large(context.max_body_size));
+        return (too_large(context.max_body_size), None);
     }
-    let tripped = Arc::new(AtomicU8::new(TRIPPED_NONE));
+    let mut upload = None;
     let body = if hyper::body::Body::is_end_stream(&body) {
         Body::empty()
-    } else if declared.is_some_and(|len| len <= COLLECT_UP_TO) {
-        match collect_body(&context, body).await {
+    } else if declared.is_some_and(|len| len <= upload::COLLECT_UP_TO) {
+        match upload::collect(body, context.max_body_size, context.body_timeout).await {
             Ok(bytes) => Body::Bytes(bytes),
-            Err(response) => return Ok(response),
+            Err(Refused::TooLarge) => return (too_large(context.max_body_size), None),
+            Err(Refused::TimedOut) => {
+                let why = format!(
+                    "the request body was not received within {} s",
+                    context.body_timeout.as_secs_f64()
+                );
+                return (body_timed_out(&why), None);
+            }
+            Err(Refused::Broken) => {
+                let response = plain(
+                    StatusCode::BAD_REQUEST,
+                    "Bad Request: the request body could not be read\n",
+                );
+                return (response, None);
+            }
         }
     } else {
         // Larger or of unknown length: the worker reads it as it arrives.
-        Body::Stream(BodyStream::from_http(GuardedBody {
-            inner: body,
-            declared,
-            received: 0,
-            max: context.max_body_size,
-            idle: context.body_timeout,
-            deadline: Box::pin(tokio::time::sleep(context.body_timeout)),
-            tripped: tripped.clone(),
-        }))
+        let shared = Upload::new(body);
+        upload = Some(shared.clone());
+        Body::Stream(BodyStream::from_http(GuardedBody::new(
+            shared,
+            context.max_body_size,
+            context.body_timeout,
+        )))
     };
 
     let Some(url) = request_url(&parts.uri, &parts.headers, context.local_addr) else {
-        return Ok(plain(
+        let response = plain(
             StatusCode::BAD_REQUEST,
             "Bad Request: the Host header or request target is not a valid URL authority\n",
-        ));
+        );
+        return (response, upload);
     };
     let mut headers = parts.headers;
     if let Ok(ip) = HeaderValue::from_str(&peer.ip().to_string()) {
@@ -308,135 +333,40 @@ async fn handle(
         headers,
         body,
     };
+    let tripped = || upload.as_ref().and_then(|upload| upload.tripped());
     let response = match context.workers.fetch_entry(request).await {
         Ok(response) => into_hyper(response, is_head),
-        // The worker failed after its read of the upload failed on a server limit (and it did
+        // The worker threw after its read of the upload failed on a server limit (and it did
         // not catch that): the client gets the status for the limit, as if the body had been
         // read up front.
-        Err(_) if tripped.load(Ordering::Relaxed) == TRIPPED_SIZE => {
+        Err(WorkerError::Exception { .. }) if tripped() == Some(Tripped::Size) => {
             too_large(context.max_body_size)
         }
-        Err(_) if tripped.load(Ordering::Relaxed) == TRIPPED_IDLE => {
-            body_timed_out(context.body_timeout)
+        Err(WorkerError::Exception { .. }) if tripped() == Some(Tripped::Idle) => {
+            body_timed_out(&format!(
+                "the client sent no part of the request body for {} s",
+                context.body_timeout.as_secs_f64()
+            ))
         }
         Err(error) => error_response(&error),
     };
-    Ok(response)
+    (response, upload)
 }
 
-/// Request bodies announced (by Content-Length) at this size or smaller are read whole before
-/// the worker runs: one `Bytes`, no stream machinery, and a slow client gets a 408 before any
-/// worker is involved. Larger ones, and those of unknown length, stream.
-const COLLECT_UP_TO: u64 = 64 * 1024;
-
-/// Reads a small body whole, or answers for it: 413 over the size limit, 408 (and the
-/// connection closed) past the body timeout, 400 if it breaks off.
-async fn collect_body(context: &RequestContext, body: Incoming) -> Result<Bytes, Response<Body>> {
-    let collecting = Limited::new(body, context.max_body_size as usize).collect();
-    let Ok(collected) = tokio::time::timeout(context.body_timeout, collecting).await else {
-        return Err(body_timed_out(context.body_timeout));
-    };
-    match collected {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
-            Err(too_large(context.max_body_size))
-        }
-        Err(_) => Err(plain(
-            StatusCode::BAD_REQUEST,
-            "Bad Request: the request body could not be read\n",
-        )),
-    }
+fn served(response: Response<Body>, upload: Option<Arc<Upload>>) -> Response<Served> {
+    response.map(|body| Served::new(body, upload))
 }
 
-fn body_timed_out(limit: Duration) -> Response<Body> {
+fn body_timed_out(why: &str) -> Response<Body> {
     let mut response = plain(
         StatusCode::REQUEST_TIMEOUT,
-        &format!(
-            "Request Timeout: the request body was not received within {} s\n",
-            limit.as_secs_f64()
-        ),
+        &format!("Request Timeout: {why}\n"),
     );
     // The rest of the body may still be on its way: this connection cannot be reused.
     response
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
-}
-
-/// Which server limit a streamed upload ran into, if any.
-const TRIPPED_NONE: u8 = 0;
-const TRIPPED_SIZE: u8 = 1;
-const TRIPPED_IDLE: u8 = 2;
-
-/// A streamed request body with the server's limits applied as it arrives: past
-/// `--max-body-size` bytes, or `--body-timeout` without a byte, the worker's read fails with
-/// an error saying which, and `tripped` records it for the status if the worker then fails.
-/// The client's connection is closed with the request.
-struct GuardedBody {
-    inner: Incoming,
-    /// Content-Length, which hyper itself enforces; kept for the size hint.
-    declared: Option<u64>,
-    received: u64,
-    max: u64,
-    idle: Duration,
-    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
-    tripped: Arc<AtomicU8>,
-}
-
-impl hyper::body::Body for GuardedBody {
-    type Data = Bytes;
-    type Error = BodyError;
-
-    fn poll_frame(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, BodyError>>> {
-        use std::task::Poll;
-        let this = self.get_mut();
-        match std::pin::Pin::new(&mut this.inner).poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    this.received += data.len() as u64;
-                    if this.received > this.max {
-                        this.tripped.store(TRIPPED_SIZE, Ordering::Relaxed);
-                        return Poll::Ready(Some(Err(format!(
-                            "the request body is larger than the server's limit of {} bytes \
-                             (--max-body-size)",
-                            this.max
-                        ))));
-                    }
-                }
-                let next = tokio::time::Instant::now() + this.idle;
-                this.deadline.as_mut().reset(next);
-                Poll::Ready(Some(Ok(frame)))
-            }
-            Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(format!(
-                "the request body could not be read: {error}"
-            )))),
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => match this.deadline.as_mut().poll(cx) {
-                Poll::Ready(()) => {
-                    this.tripped.store(TRIPPED_IDLE, Ordering::Relaxed);
-                    Poll::Ready(Some(Err(format!(
-                        "the client sent no part of the request body for {} s (--body-timeout)",
-                        this.idle.as_secs_f64()
-                    ))))
-                }
-                Poll::Pending => Poll::Pending,
-            },
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        match self.declared {
-            Some(len) => hyper::body::SizeHint::with_exact(len),
-            None => hyper::body::SizeHint::default(),
-        }
-    }
 }
 
 /// The URL a worker sees: `http://` + the authority (from an absolute-form target, else the Host

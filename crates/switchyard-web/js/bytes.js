@@ -552,7 +552,9 @@ function upgradeBodyStream(stream) {
 }
 
 function acquireBYOBReader(stream) {
-  if (stream.isBody === true && stream.controller.kind !== "bytes") upgradeBodyStream(stream);
+  if (stream.isBody === true && stream.controller.kind !== "bytes" && stream.reader === undefined) {
+    upgradeBodyStream(stream);
+  }
   if (stream.controller.kind !== "bytes") {
     throw new TypeError("Cannot get a BYOB reader for a stream that is not a byte stream (type: \"bytes\").");
   }

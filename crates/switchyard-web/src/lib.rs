@@ -63,7 +63,9 @@ use rquickjs::{
 };
 
 use body::{BodyBytes, body_source_to_bytes};
-pub use stream::{Body, BodyError, BodySender, BodyStream, StreamHandle, StreamSlot, TrySendError};
+pub use stream::{
+    Activity, Body, BodyError, BodySender, BodyStream, StreamHandle, StreamSlot, TrySendError,
+};
 
 /// A request crossing between Rust and JS. Its body may still be arriving ([`Body::Stream`]):
 /// an upload from the client, or a stream a worker passes on.
@@ -610,7 +612,7 @@ pub fn request_from_js<'js>(ctx: &Ctx<'js>, req: Value<'js>) -> Result<HttpReque
         (request, None) => Ok(request),
         (_, Some(_)) => Err(Exception::throw_type(
             ctx,
-            "Request body is a stream that has not been read (internal error)",
+            "Request body is a JavaScript stream: use request_from_js_streaming and pump it",
         )),
     }
 }
@@ -669,7 +671,7 @@ pub fn response_from_js<'js>(ctx: &Ctx<'js>, res: Value<'js>) -> Result<HttpResp
         (response, None) => Ok(response),
         (_, Some(_)) => Err(Exception::throw_type(
             ctx,
-            "Response body is a stream that has not been read (internal error)",
+            "Response body is a JavaScript stream: use response_from_js_streaming and pump it",
         )),
     }
 }

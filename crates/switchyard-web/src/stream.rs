@@ -11,8 +11,10 @@ use std::error::Error as StdError;
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rquickjs::{Class, Ctx, JsLifetime, Result, Value, class::Trace};
@@ -105,6 +107,35 @@ impl std::fmt::Debug for Body {
     }
 }
 
+/// When a body last delivered a chunk, shared by everyone who holds the stream (see
+/// [`BodyStream::activity`]): a request timeout can count from there, so a long upload that
+/// keeps arriving is not cut off while the worker reads it.
+#[derive(Debug, Default)]
+pub struct Activity {
+    /// Nanoseconds since [`epoch`]; 0 before the first chunk.
+    last: AtomicU64,
+}
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+impl Activity {
+    fn touch(&self) {
+        let nanos = u64::try_from(epoch().elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.last.store(nanos.max(1), Ordering::Relaxed);
+    }
+
+    /// When the last chunk was delivered, if one was.
+    pub fn last(&self) -> Option<Instant> {
+        match self.last.load(Ordering::Relaxed) {
+            0 => None,
+            nanos => Some(epoch() + Duration::from_nanos(nanos)),
+        }
+    }
+}
+
 /// Chunks of a body, in order, then the end or an error. A producer that goes away without
 /// saying the body is complete (its isolate was discarded mid-stream) is an error, never a
 /// quiet end: the client must not take a truncated body for a whole one.
@@ -115,6 +146,7 @@ pub struct BodyStream {
     len: Option<u64>,
     /// An error or the end was returned: nothing more is.
     done: bool,
+    activity: Arc<Activity>,
 }
 
 enum Inner {
@@ -145,6 +177,7 @@ impl BodyStream {
                 inner: Inner::Channel { rx, outcome },
                 len: None,
                 done: false,
+                activity: Arc::default(),
             },
         )
     }
@@ -161,7 +194,14 @@ impl BodyStream {
             inner: Inner::Http(Box::pin(body.map_err(Into::into))),
             len,
             done: false,
+            activity: Arc::default(),
         }
+    }
+
+    /// When this stream last delivered a chunk; the same record for as long as the stream
+    /// lives, whoever reads it.
+    pub fn activity(&self) -> Arc<Activity> {
+        self.activity.clone()
     }
 
     /// The exact number of bytes still to come, if known.
@@ -208,6 +248,7 @@ impl BodyStream {
                     if let Some(len) = &mut self.len {
                         *len = len.saturating_sub(chunk.len() as u64);
                     }
+                    self.activity.touch();
                     return Poll::Ready(Some(Ok(chunk)));
                 }
                 other => {

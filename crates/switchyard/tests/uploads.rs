@@ -132,10 +132,88 @@ fn a_byob_reader_reads_an_upload_into_the_workers_buffers() {
     upload.finish();
     let head = upload.head();
     let text = upload.body(&head);
+    let reads: Vec<String> =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {head:?} {text}"));
+    // Each read fills at most the worker's 5-byte buffer (how the pieces were framed in
+    // transit may differ).
+    assert_eq!(reads.concat(), "abcdefghij");
+    assert!(
+        reads.iter().all(|r| (1..=5).contains(&r.len())),
+        "{reads:?}"
+    );
+}
+
+#[test]
+fn an_upload_with_a_content_length_over_64_kib_streams_too() {
+    let server = start(&[]);
+    let stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    writer
+        .write_all(b"POST /upper HTTP/1.1\r\nhost: test\r\ncontent-length: 100000\r\n\r\none;")
+        .unwrap();
+    let mut upload = Upload {
+        writer,
+        reader: BufReader::new(stream),
+    };
+    let head = upload.head();
+    assert!(head[0].starts_with("HTTP/1.1 200"), "{head:?}");
+    // The response to the first four bytes, while 99,996 are still to come.
+    assert_eq!(upload.next_chunk().as_deref(), Some("ONE;"));
+    upload.writer.write_all(&[b'z'; 99_996]).unwrap();
+    let mut rest = String::new();
+    while let Some(chunk) = upload.next_chunk() {
+        rest.push_str(&chunk);
+    }
+    assert_eq!(rest, "Z".repeat(99_996));
+}
+
+#[test]
+fn an_upload_nobody_reads_ends_with_the_response() {
+    let server = start(&[]);
+    // Never read, never finished by the client: the response still completes and the
+    // connection is closed rather than left waiting for the rest of the body.
+    let mut upload = Upload::start(server.addr, "/ignore", &[]);
+    upload.send(b"never read");
+    let head = upload.head();
+    assert_eq!(upload.body(&head), "ignored");
+    let mut rest = Vec::new();
+    upload
+        .reader
+        .read_to_end(&mut rest)
+        .expect("the connection is closed, not left waiting");
+    // Read after the response: fails with Cloudflare's message, instead of waiting forever.
+    let mut upload = Upload::start(server.addr, "/late-read", &[]);
+    upload.send(b"too late");
+    let head = upload.head();
+    assert_eq!(upload.body(&head), "early");
+    let output = server.wait_for_output("late read:");
+    assert!(
+        output.contains(
+            "late read: TypeError: Can't read from request stream after response has been sent."
+        ),
+        "{output}"
+    );
+}
+
+#[test]
+fn a_long_upload_the_worker_reads_is_not_cut_off_by_the_request_timeout() {
+    let server = start(&["--request-timeout", "2"]);
+    let mut upload = Upload::start(server.addr, "/count", &[]);
+    // 3 s of upload, one part every half second, against a 2 s request timeout: the clock
+    // counts from the last part the worker read.
+    for _ in 0..6 {
+        upload.send(&[1; 10]);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    upload.finish();
+    let head = upload.head();
+    assert!(head[0].starts_with("HTTP/1.1 200"), "{head:?}");
     assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&text)
-            .unwrap_or_else(|e| panic!("{e}: {head:?} {text}")),
-        json!(["abcde", "fgh", "ij"])
+        serde_json::from_str::<serde_json::Value>(&upload.body(&head)).unwrap(),
+        json!({"length": 60, "sum": 60})
     );
 }
 
@@ -172,7 +250,7 @@ fn uploads_of_every_size_and_framing_arrive_whole() {
         let response = server.request("POST", "/count", &[], &body);
         assert_eq!(
             response.json(),
-            json!({"length": size, "sum": checksum(&body), "stream": true}),
+            json!({"length": size, "sum": checksum(&body)}),
             "{size} bytes"
         );
     }
@@ -187,7 +265,7 @@ fn uploads_of_every_size_and_framing_arrive_whole() {
     let all = pieces.concat();
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&text).unwrap(),
-        json!({"length": all.len(), "sum": checksum(&all), "stream": true})
+        json!({"length": all.len(), "sum": checksum(&all)})
     );
 }
 
@@ -232,6 +310,15 @@ fn uploads_past_the_servers_limits_fail_the_workers_read_with_the_reason() {
     upload.send(b"a start");
     let head = upload.head();
     assert!(head[0].starts_with("HTTP/1.1 408"), "{head:?}");
+    // The limits hold for an upload passed straight on to the network, unread by the worker.
+    let origin = format!("http://{}", upstream());
+    let mut upload = Upload::start(server.addr, "/to-network", &[("x-upstream", &origin)]);
+    for _ in 0..3 {
+        upload.send(&[b'x'; 40_000]);
+    }
+    upload.finish();
+    let head = upload.head();
+    assert!(head[0].starts_with("HTTP/1.1 413"), "{head:?}");
 }
 
 /// An HTTP/1.1 upstream that reads a request body (chunked or by length) and answers `/echo`

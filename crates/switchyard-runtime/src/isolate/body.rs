@@ -165,9 +165,9 @@ pub(super) fn install_natives<'js>(
             match next {
                 Some(Ok(chunk)) => Ok(Reply::Chunk(Some(chunk))),
                 None => Ok(Reply::Chunk(None)),
-                Some(Err(error)) => Err(WorkerError::Fetch(format!(
-                    "Network connection lost while reading a body: {error}"
-                ))),
+                // The source says what failed (the network, an upload over a server limit, a
+                // worker that stopped producing it).
+                Some(Err(error)) => Err(WorkerError::Fetch(error)),
             }
         });
         // Giving the stream up (a cancelled or aborted body) cancels this read: the task and

@@ -17,7 +17,7 @@ const failure = async (promise) => {
 };
 
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     const url = new URL(request.url);
     const upstream = request.headers.get("x-upstream");
     switch (url.pathname) {
@@ -34,7 +34,7 @@ export default {
         const bytes = new Uint8Array(await request.arrayBuffer());
         let sum = 0;
         for (const b of bytes) sum = (sum + b) % 65521;
-        return Response.json({ length: bytes.length, sum, stream: request.body !== null });
+        return Response.json({ length: bytes.length, sum });
       }
       case "/byob": {
         // A BYOB reader on the upload, as on Cloudflare (bodies are byte streams).
@@ -47,6 +47,18 @@ export default {
         }
         return Response.json(reads);
       }
+      case "/ignore":
+        // The upload is never read: it ends with the response.
+        return new Response("ignored");
+      case "/late-read":
+        // Read after the response was sent: Cloudflare's error.
+        ctx.waitUntil(
+          request.text().then(
+            () => console.log("late read: resolved"),
+            (error) => console.log(`late read: ${error.name}: ${error.message}`),
+          ),
+        );
+        return new Response("early");
       case "/read-error":
         return new Response(await failure(request.arrayBuffer()));
       case "/to-network": {
