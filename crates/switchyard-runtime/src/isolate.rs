@@ -526,6 +526,12 @@ impl Isolate {
             })?,
         )?;
         native.set(
+            "requestSignal",
+            Function::new(ctx.clone(), |ctx: Ctx<'js>, request: Value<'js>| {
+                switchyard_web::request_signal(&ctx, request)
+            })?,
+        )?;
+        native.set(
             "abortBody",
             Function::new(
                 ctx.clone(),

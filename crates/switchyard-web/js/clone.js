@@ -220,7 +220,6 @@ function cloneError(value) {
   return copy;
 }
 
-const ObjectKeys = Object.keys;
 const cloneCtors = {
   Error,
   EvalError,

@@ -1,6 +1,7 @@
-// console: formats its arguments the way Node's util.format/util.inspect do (default options:
-// depth 2, breakLength 80, compact 3, arrays/sets/maps cut after 100 entries) and hands each
-// finished line to the embedder's sink with a level.
+// console (an extra, loaded at the first console call or uncaught error): formats its
+// arguments the way Node's util.format/util.inspect do (default options: depth 2, breakLength
+// 80, compact 3, arrays/sets/maps cut after 100 entries) and hands each finished line to the
+// embedder's sink with a level. The core's `consoleObject` (globals.js) forwards here.
 
 const LEVEL_DEBUG = 0;
 const LEVEL_INFO = 1;
@@ -9,10 +10,7 @@ const LEVEL_WARN = 3;
 const LEVEL_ERROR = 4;
 
 const mapStack = native.mapStack;
-const performanceNow =
-  typeof globalThis.performance === "object" && typeof globalThis.performance.now === "function"
-    ? globalThis.performance.now.bind(globalThis.performance)
-    : Date.now;
+const performanceNow = () => performance.now();
 
 const BREAK_LENGTH = 80;
 const COMPACT = 3;
@@ -35,7 +33,6 @@ const ArrayBufferPrototypeGetByteLength = ObjectGetOwnPropertyDescriptor(
   "byteLength",
 ).get;
 
-const IDENTIFIER = /^[a-zA-Z_][a-zA-Z_0-9]*$/;
 // Characters escaped inside quoted strings (C0 controls, DEL, the backslash).
 const NEEDS_ESCAPE = /[\x00-\x1f\x7f\\]/;
 const ESCAPES = {
@@ -797,7 +794,7 @@ function renderTable(data, properties) {
 }
 const VALUES = Symbol("values");
 
-const consoleObject = {
+const consoleMethods = {
   log(...args) {
     emit(LEVEL_LOG, safeFormat(args));
   },
@@ -814,6 +811,7 @@ const consoleObject = {
     emit(LEVEL_ERROR, safeFormat(args));
   },
   trace(...args) {
+    // The core's console.trace is the frame to skip: the stack starts at its caller.
     let stack = captureStack(consoleObject.trace);
     if (mapStack !== null && stack !== "") stack = mapStack(toUSVString(stack));
     stack = stack.replace(/\s+$/, "");
@@ -911,10 +909,6 @@ const consoleObject = {
   },
   clear() {},
 };
-ObjectDefineProperty(consoleObject, SymbolToStringTag, {
-  value: "console",
-  configurable: true,
-});
 
 // Reports an exception nobody caught (queueMicrotask callbacks), like an uncaught error.
 let reportingException = false;
@@ -922,9 +916,11 @@ let reportingException = false;
 // The HTML spec's "report an exception": an `error` event on globalThis first (a listener may
 // cancel it), then the console. A listener that throws while handling one is only logged.
 function reportException(e) {
-  if (!reportingException) {
+  // Only a loaded events extra can have listeners on globalThis.
+  if (!reportingException && extraLoaded("events")) {
     reportingException = true;
     try {
+      const { ErrorEvent, globalEvents } = extra("events");
       const event = new ErrorEvent("error", {
         cancelable: true,
         error: e,

@@ -1,12 +1,12 @@
-// DOM Standard events: Event, EventTarget, CustomEvent, ErrorEvent, PromiseRejectionEvent,
-// AbortController and AbortSignal. No DOM tree, so dispatch has one target and no capture or
-// bubble path beyond it; everything else (listener options, once, passive, signal, handleEvent
-// objects, removal during dispatch, stopImmediatePropagation) follows the spec.
+// DOM Standard events (an extra, loaded at first use): Event, EventTarget, CustomEvent,
+// ErrorEvent, PromiseRejectionEvent, AbortController and AbortSignal, globalThis's listeners,
+// reportError and performance. No DOM tree, so dispatch has one target and no capture or bubble
+// path beyond it; everything else (listener options, once, passive, signal, handleEvent
+// objects, removal during dispatch, stopImmediatePropagation) follows the spec. The core
+// reaches in here through the stubs in extras.js.
 
 const NONE = 0;
 const AT_TARGET = 2;
-// performance.timeOrigin: when this isolate's globals were made, in ms since the epoch.
-const timeOrigin = native.now();
 
 class Event {
   #type;
@@ -546,20 +546,7 @@ function reportError(error) {
   reportException(error);
 }
 
-class Performance extends EventTarget {
-  constructor(key = undefined) {
-    if (key !== INTERNAL) illegalConstructor();
-    super();
-  }
-  get timeOrigin() {
-    return timeOrigin;
-  }
-  now() {
-    return native.now() - timeOrigin;
-  }
-  toJSON() {
-    return { timeOrigin };
-  }
-}
-finishInterface(Performance);
-const performance = new Performance(INTERNAL);
+// Performance lives in the core (performance.now() should not load events); it is an
+// EventTarget by inheritance from here on, as the spec says, though it never has listeners.
+ObjectSetPrototypeOf(Performance, EventTarget);
+ObjectSetPrototypeOf(Performance.prototype, EventTarget.prototype);

@@ -21,30 +21,31 @@ const KIND_JSON = 1;
 const KIND_ARRAY_BUFFER = 2;
 const KIND_BYTES = 3;
 
+// abortRead: set while readHandleChunks reads the source (see there).
 function newBody(source) {
-  return { source, stream: null, used: false };
+  return { source, stream: null, used: false, abortRead: undefined };
 }
 
 function newStreamBody(stream) {
-  return { source: undefined, stream, used: false };
+  return { source: undefined, stream, used: false, abortRead: undefined };
 }
 
 // The spec's bodyUsed: the stream is disturbed (here also: consumed without a stream).
 function bodyIsUsed(body) {
-  return body.used || (body.stream !== null && streamRecordOf(body.stream).disturbed);
+  return body.used || (body.stream !== null && readable().streamRecordOf(body.stream).disturbed);
 }
 
 // The spec's "unusable": disturbed or locked.
 function bodyUnusable(body) {
-  return body.used || (body.stream !== null && isStreamUnusable(body.stream));
+  return body.used || (body.stream !== null && readable().isStreamUnusable(body.stream));
 }
 
 function bodyStream(body) {
   if (body.stream === null) {
     if (body.used) {
-      body.stream = createUsedStream();
+      body.stream = readable().createUsedStream();
     } else {
-      body.stream = createBodyStream(body.source);
+      body.stream = readable().createBodyStream(body.source);
       body.source = undefined;
     }
   }
@@ -54,7 +55,7 @@ function bodyStream(body) {
 // Hands the body over to a new Request/Response (spec: the proxy stream), leaving the old
 // owner with a used body.
 function transferBody(body) {
-  const moved = { source: body.source, stream: body.stream, used: false };
+  const moved = { source: body.source, stream: body.stream, used: false, abortRead: undefined };
   body.source = undefined;
   body.stream = null;
   body.used = true;
@@ -65,7 +66,7 @@ function transferBody(body) {
 // are shared; user streams and streamed sources (readable once) need a real tee.
 function cloneBody(body) {
   if (body.stream === null && !isStreamHandle(body.source)) return newBody(body.source);
-  const source = peekBodySource(bodyStream(body));
+  const source = readable().peekBodySource(bodyStream(body));
   if (source !== undefined && !isStreamHandle(source)) return newBody(source);
   const [branch1, branch2] = body.stream.tee();
   body.stream = branch1;
@@ -122,13 +123,15 @@ function consumeBody(body, kind) {
     source = body.source;
     body.source = undefined;
     body.used = true;
-  } else if (isStreamHandle(body.stream === null ? body.source : peekBodySource(body.stream))) {
-    // A streamed body is read chunk by chunk.
-    return then(readAllChunks(bodyStream(body)), (chunks) => convertChunks(chunks, kind));
+  } else if (body.stream === null) {
+    // A streamed source nobody made a stream of: read chunk by chunk, without one.
+    return then(readHandleChunks(body), (chunks) => convertChunks(chunks, kind));
+  } else if (isStreamHandle(readable().peekBodySource(body.stream))) {
+    return then(readable().readAllChunks(body.stream), (chunks) => convertChunks(chunks, kind));
   } else {
-    source = takeBodySource(body.stream);
+    source = readable().takeBodySource(body.stream);
     if (source === undefined) {
-      return then(readAllChunks(body.stream), (chunks) => convertChunks(chunks, kind));
+      return then(readable().readAllChunks(body.stream), (chunks) => convertChunks(chunks, kind));
     }
   }
   try {
@@ -138,19 +141,53 @@ function consumeBody(body, kind) {
   }
 }
 
+// Reads a body's streamed source to its end (the body is used from now on). Until then the
+// read can be aborted (abortBody): the handle is dropped and the promise rejects.
+function readHandleChunks(body) {
+  const handle = body.source;
+  body.source = undefined;
+  body.used = true;
+  const chunks = [];
+  const { promise, resolve, reject } = deferred();
+  let failed = false;
+  body.abortRead = (reason) => {
+    failed = true;
+    body.abortRead = undefined;
+    native.dropStreamHandle(handle);
+    reject(reason);
+  };
+  const step = (chunk) => {
+    if (failed) return;
+    if (chunk === null) {
+      body.abortRead = undefined;
+      resolve(chunks);
+      return;
+    }
+    chunks.push(chunk);
+    then(readStreamChunk(handle), step, fail);
+  };
+  const fail = (e) => {
+    if (failed) return;
+    body.abortRead = undefined;
+    reject(e);
+  };
+  then(readStreamChunk(handle), step, fail);
+  return promise;
+}
+
 // True for a usable body whose bytes only a stream can give: a user stream, or a body that
 // arrives from Rust in pieces.
 function bodyNeedsDrain(body) {
   if (body === null || bodyUnusable(body)) return false;
   if (body.stream === null) return isStreamHandle(body.source);
-  const source = peekBodySource(body.stream);
+  const source = readable().peekBodySource(body.stream);
   return source === undefined || isStreamHandle(source);
 }
 
 // A user stream that is the body as it stands (not a body source turned into a stream).
 function bodyUserStream(body) {
   if (body === null || body.stream === null || bodyUnusable(body)) return undefined;
-  return peekBodySource(body.stream) === undefined ? body.stream : undefined;
+  return readable().peekBodySource(body.stream) === undefined ? body.stream : undefined;
 }
 
 // Takes the source for Rust, marking the body used. null for a null body.
@@ -163,7 +200,7 @@ function takeSourceForRust(body, what) {
     body.used = true;
     return source;
   }
-  const source = takeBodySource(body.stream);
+  const source = readable().takeBodySource(body.stream);
   if (source === undefined) {
     throw new TypeError(`${what}: the body stream has not been drained (internal error).`);
   }
@@ -178,7 +215,7 @@ function extractBody(init) {
   }
   if (isObject(init)) {
     if (isReadableStream(init)) {
-      if (isStreamUnusable(init)) {
+      if (readable().isStreamUnusable(init)) {
         throw new TypeError("The ReadableStream body is locked or has already been read.");
       }
       return [newStreamBody(init), null];
@@ -360,7 +397,7 @@ class Request {
 
   get signal() {
     if (!(#method in this)) illegalInvocation();
-    if (this.#signal === null) this.#signal = new AbortSignal(INTERNAL);
+    if (this.#signal === null) this.#signal = newAbortSignal();
     return this.#signal;
   }
 
@@ -458,6 +495,11 @@ class Request {
       },
       body(req) {
         return req.#body;
+      },
+      // The request's signal if it has one that could ever abort (null: it has none yet, so
+      // nothing can abort it).
+      signal(req) {
+        return isRequest(req) ? req.#signal : null;
       },
     };
   }
@@ -701,9 +743,15 @@ class Response {
       abortBody(res, reason) {
         const body = res.#body;
         if (body === null) return;
+        if (body.abortRead !== undefined) {
+          body.abortRead(reason);
+          return;
+        }
+        // Done reading (or read by nobody yet): nothing to abort unless a stream is reading.
+        if (body.stream === null && body.used) return;
         const stream = bodyStream(body);
-        const record = streamRecordOf(stream);
-        if (record.state === "readable") controllerError(record.controller, reason);
+        const record = readable().streamRecordOf(stream);
+        if (record.state === "readable") readable().controllerError(record.controller, reason);
       },
     };
   }

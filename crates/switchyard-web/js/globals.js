@@ -118,22 +118,12 @@ for (const cls of [
   Headers,
   Request,
   Response,
-  ReadableStream,
-  ReadableStreamDefaultReader,
-  ReadableStreamDefaultController,
   URL,
   URLSearchParams,
   TextEncoder,
   TextDecoder,
   Crypto,
   Navigator,
-  Event,
-  EventTarget,
-  CustomEvent,
-  ErrorEvent,
-  PromiseRejectionEvent,
-  AbortController,
-  AbortSignal,
   Performance,
 ]) {
   defineGlobal(cls.name, cls, false);
@@ -150,14 +140,24 @@ for (const [group, names] of [
   ["blob", ["Blob", "File", "FormData"]],
   ["messaging", ["MessageChannel", "MessagePort", "MessageEvent"]],
   ["urlpattern", ["URLPattern"]],
+  ["readable", ["ReadableStream", "ReadableStreamDefaultReader", "ReadableStreamDefaultController"]],
+  ["events", [
+    "Event", "EventTarget", "CustomEvent", "ErrorEvent", "PromiseRejectionEvent",
+    "AbortController", "AbortSignal",
+  ]],
 ]) {
   for (const name of names) defineLazyGlobal(name, group);
 }
 defineGlobal("performance", performance, true);
-defineGlobal("reportError", reportError, true);
+defineLazyGlobal("reportError", "events", true);
 for (const name of ["addEventListener", "removeEventListener", "dispatchEvent"]) {
-  const method = EventTarget.prototype[name];
-  defineGlobal(name, { [name](...args) { return ReflectApply(method, globalEvents, args); } }[name], true);
+  const forward = {
+    [name](...args) {
+      const { EventTarget, globalEvents } = extra("events");
+      return ReflectApply(EventTarget.prototype[name], globalEvents, args);
+    },
+  }[name];
+  defineGlobal(name, forward, true);
 }
 defineGlobal("console", consoleObject, false);
 defineGlobal("structuredClone", structuredClone, true);
@@ -172,6 +172,7 @@ return {
   setResponseUrl: responseInternals.setUrl,
   abortResponseBody: responseInternals.abortBody,
   requestParts: requestInternals.parts,
+  requestSignal: requestInternals.signal,
   responseParts: responseInternals.parts,
   prepareRequest,
   finalizeResponse,
@@ -184,9 +185,7 @@ return {
   // embedder should log the rejection).
   unhandledRejection(promise, reason) {
     try {
-      return globalEvents.dispatchEvent(
-        new PromiseRejectionEvent("unhandledrejection", { cancelable: true, promise, reason }),
-      );
+      return dispatchUnhandledRejection(promise, reason);
     } catch {
       return true;
     }

@@ -1,5 +1,7 @@
-// Streams Standard, the subset this milestone needs: default ReadableStreams with their
-// controller, default reader, async iteration, tee() and ReadableStream.from().
+// Streams Standard: default ReadableStreams with their controller, default reader, async
+// iteration, tee() and ReadableStream.from(). An extra ("readable"), loaded when a stream is
+// first made or a body first becomes one; byte streams, writable and transform streams are in
+// the "streams" extra.
 //
 // The algorithms follow the spec's abstract operations but act on plain internal records
 // (stream, controller, reader) that the public objects hold in a private field, so the
@@ -10,19 +12,6 @@
 // Uint8Array chunk when someone reads (high-water mark 0, so nothing is pulled ahead). Until
 // then `takeBodySource` can hand the untouched source on, which is how a forwarded body
 // reaches Rust again as the same bytes.
-
-const PromiseWithResolvers =
-  typeof Promise.withResolvers === "function" ? Promise.withResolvers.bind(Promise) : null;
-
-function deferred() {
-  if (PromiseWithResolvers !== null) return PromiseWithResolvers();
-  let resolve, reject;
-  const promise = new PromiseCtor((a, b) => {
-    resolve = a;
-    reject = b;
-  });
-  return { promise, resolve, reject };
-}
 
 function noop() {}
 
@@ -359,15 +348,6 @@ function bodySourceToChunk(source) {
     : new Uint8Array(native.bodyArrayBuffer(source));
 }
 
-// Set by the embedder (`setStreamReader`): handle -> promise of the next chunk, or null at the
-// end. Streamed bodies exist only where an embedder provides one.
-let streamReader = () =>
-  PromiseReject(new TypeError("This body is streamed, and nothing here can read it."));
-
-function isStreamHandle(value) {
-  return isObject(value) && native.isStreamHandle(value);
-}
-
 // A body stream's controller is a default one until a BYOB reader makes it a byte stream
 // (see the streams extra's upgradeBodyStream).
 function bodyEnqueue(controller, chunk) {
@@ -387,7 +367,7 @@ function bodyStreamPull(controller) {
   if (isStreamHandle(source)) stream.handle = source;
   if (stream.handle !== undefined) {
     // One chunk per pull: the Rust side is read only as fast as JavaScript reads.
-    return then(streamReader(stream.handle), (chunk) => {
+    return then(readStreamChunk(stream.handle), (chunk) => {
       if (stream.state !== "readable") return;
       if (chunk === null) {
         stream.handle = undefined;

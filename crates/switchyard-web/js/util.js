@@ -257,3 +257,21 @@ function hasSlot(method, value) {
     return false;
   }
 }
+
+// A property key that can follow a `.` (console's inspect, the wire's error paths).
+const IDENTIFIER = /^[a-zA-Z_][a-zA-Z_0-9]*$/;
+const ObjectKeys = Object.keys;
+
+const PromiseWithResolvers =
+  typeof Promise.withResolvers === "function" ? Promise.withResolvers.bind(Promise) : null;
+
+// A promise with its resolve and reject.
+function deferred() {
+  if (PromiseWithResolvers !== null) return PromiseWithResolvers();
+  let resolve, reject;
+  const promise = new PromiseCtor((a, b) => {
+    resolve = a;
+    reject = b;
+  });
+  return { promise, resolve, reject };
+}

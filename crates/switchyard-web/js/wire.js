@@ -35,7 +35,7 @@ const WIRE_REQUEST_STREAMED = 23; // method, url, headers, redirect, WIRE_STREAM
 const WIRE_RESPONSE_STREAMED = 24; // status, statusText, headers, WIRE_STREAM
 const WIRE_DOMEXCEPTION = 25; // name, message
 
-// `obj.key` when key is an identifier (console.js's IDENTIFIER), `obj["key"]` otherwise: for
+// `obj.key` when key is an identifier (util.js's IDENTIFIER), `obj["key"]` otherwise: for
 // DataCloneError paths.
 function wirePathKey(path, key) {
   return IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSONStringify(key)}]`;
@@ -76,7 +76,7 @@ function wireSerialize(value, root, isTarget) {
   // DataCloneError elsewhere leaves them usable.
   const streams = [];
   function writeStream(stream, path) {
-    if (isStreamUnusable(stream)) {
+    if (extra("readable").isStreamUnusable(stream)) {
       throw wireCloneError(path, stream, "the stream is locked or has already been read");
     }
     tape.push(WIRE_STREAM);
@@ -306,7 +306,7 @@ function streamFromStub(stub) {
     release();
     throw error;
   };
-  const stream = new ReadableStream(
+  const stream = new (extra("readable").ReadableStream)(
     {
       pull(controller) {
         return PromisePrototypeThen.call(

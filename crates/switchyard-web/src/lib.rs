@@ -43,6 +43,7 @@
 //! ```
 
 mod body;
+mod bundle;
 mod crypto;
 mod natives;
 mod stream;
@@ -50,7 +51,6 @@ mod urlpattern;
 pub mod wire;
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
@@ -113,218 +113,6 @@ pub struct WebOptions {
     pub map_stack: Option<StackMapper>,
 }
 
-/// The JS bootstrap's core: a module whose default export installs everything. Every file is a
-/// fragment of that one function body, so they share private helpers while nothing but what
-/// `globals.js` defines reaches `globalThis`. The function refuses to run twice, in case worker
-/// code manages to import the module by name.
-const CORE: &[&str] = &[
-    include_str!("../js/util.js"),
-    include_str!("../js/encoding.js"),
-    include_str!("../js/events.js"),
-    include_str!("../js/url.js"),
-    include_str!("../js/headers.js"),
-    include_str!("../js/streams.js"),
-    include_str!("../js/extras.js"),
-    include_str!("../js/fetch.js"),
-    include_str!("../js/clone.js"),
-    include_str!("../js/wire.js"),
-    include_str!("../js/console.js"),
-    include_str!("../js/globals.js"),
-];
-const BOOTSTRAP_NAME: &str = "switchyard:web/bootstrap";
-
-/// Parts of the Web API a context loads on first use: each is its own module, compiled to
-/// bytecode once per process. Loading bytecode costs memory in every isolate, so an isolate
-/// that never touches `crypto.subtle` or `WritableStream` does not pay for them (~270 KiB).
-/// An extra's code sees the core's helpers through the `kit` its default export receives.
-struct Extra {
-    name: &'static str,
-    files: &'static [&'static str],
-    exports: &'static [&'static str],
-}
-
-const EXTRAS: &[Extra] = &[
-    Extra {
-        name: "crypto",
-        files: &[include_str!("../js/crypto.js")],
-        exports: &["SubtleCrypto", "CryptoKey", "subtle"],
-    },
-    Extra {
-        name: "streams",
-        files: &[
-            include_str!("../js/writable.js"),
-            include_str!("../js/transform.js"),
-            include_str!("../js/bytes.js"),
-        ],
-        exports: &[
-            "ReadableByteStreamController",
-            "ReadableStreamBYOBReader",
-            "ReadableStreamBYOBRequest",
-            "setUpByteStream",
-            "bytePullSteps",
-            "byteCancelSteps",
-            "byteReleaseSteps",
-            "byteClearPullIntos",
-            "byteEnqueue",
-            "bodyByteClose",
-            "acquireBYOBReaderObject",
-            "WritableStream",
-            "WritableStreamDefaultWriter",
-            "WritableStreamDefaultController",
-            "TransformStream",
-            "TransformStreamDefaultController",
-            "ByteLengthQueuingStrategy",
-            "CountQueuingStrategy",
-            "TextEncoderStream",
-            "TextDecoderStream",
-            "CompressionStream",
-            "DecompressionStream",
-            "pipeTo",
-            "pipeThrough",
-        ],
-    },
-    Extra {
-        name: "blob",
-        files: &[include_str!("../js/blob.js")],
-        exports: &[
-            "Blob",
-            "File",
-            "FormData",
-            "isBlob",
-            "blobBytes",
-            "makeBlob",
-            "blobTypeOf",
-            "isFormData",
-            "serializeFormData",
-            "formDataFromBytes",
-        ],
-    },
-    Extra {
-        name: "urlpattern",
-        files: &[include_str!("../js/urlpattern.js")],
-        exports: &["URLPattern"],
-    },
-    Extra {
-        name: "messaging",
-        files: &[include_str!("../js/messaging.js")],
-        exports: &["MessageChannel", "MessagePort", "MessageEvent"],
-    },
-];
-
-/// Names declared at the top level of `source`: `function f`, `class C`, `const x`, `let a, b`
-/// at the start of a line (the fragments do not indent their top level).
-fn top_level_names(source: &str) -> Vec<&str> {
-    let mut names = Vec::new();
-    for line in source.lines() {
-        let rest = ["async function ", "function ", "class ", "const ", "let "]
-            .iter()
-            .find_map(|keyword| line.strip_prefix(keyword));
-        let Some(rest) = rest else { continue };
-        if rest.starts_with('{') || rest.starts_with('[') {
-            continue;
-        }
-        let declared = rest.split(['=', ';', '(', '{']).next().unwrap_or("");
-        for name in declared.split(',') {
-            let name = name.split("//").next().unwrap_or("").trim();
-            if !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
-            {
-                names.push(name);
-            }
-        }
-    }
-    names
-}
-
-fn core_names() -> &'static [&'static str] {
-    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
-    NAMES.get_or_init(|| {
-        let mut names: Vec<&'static str> = CORE.iter().flat_map(|f| top_level_names(f)).collect();
-        names.extend(["native", "globalThis"]);
-        names.sort_unstable();
-        names.dedup();
-        names
-    })
-}
-
-/// The core module's source: the fragments, and `makeKit()`, which gathers every top-level
-/// name for the extras.
-fn bootstrap_source() -> &'static str {
-    static SOURCE: OnceLock<String> = OnceLock::new();
-    SOURCE.get_or_init(|| {
-        let mut source = String::from(
-            "let done = false;\nexport default function (native, globalThis) {\nif (done) throw \
-             new TypeError(\"Illegal invocation\");\ndone = true;\n",
-        );
-        for file in CORE {
-            source.push_str(file);
-        }
-        // Only what some extra uses: every name here is bytecode in every context.
-        let mut kit: Vec<&str> = EXTRAS.iter().flat_map(extra_imports).collect();
-        kit.sort_unstable();
-        kit.dedup();
-        source.push_str("\nfunction makeKit() {\nreturn { ");
-        source.push_str(&kit.join(", "));
-        source.push_str(" };\n}\n}\n");
-        source
-    })
-}
-
-/// The core names `extra` uses (as a word, not a property) and does not declare itself.
-fn extra_imports(extra: &Extra) -> Vec<&'static str> {
-    let declared: HashSet<&str> = extra
-        .files
-        .iter()
-        .flat_map(|f| top_level_names(f))
-        .collect();
-    // Every identifier the files use, except after `.` or `#` (property and private names):
-    // one pass over the text, not one search per core name.
-    let mut used = HashSet::new();
-    let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
-    for file in extra.files {
-        let bytes = file.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            if is_word(bytes[i]) {
-                let start = i;
-                while i < bytes.len() && is_word(bytes[i]) {
-                    i += 1;
-                }
-                if start == 0 || !matches!(bytes[start - 1], b'.' | b'#') {
-                    used.insert(&file[start..i]);
-                }
-            } else {
-                i += 1;
-            }
-        }
-    }
-    core_names()
-        .iter()
-        .copied()
-        .filter(|name| !declared.contains(name) && used.contains(name))
-        .collect()
-}
-
-/// An extra's module source: its files inside a function of the kit, taking from the kit the
-/// core names it uses and returning its exports.
-fn extra_source(extra: &Extra) -> String {
-    let imported = extra_imports(extra);
-    let mut source = format!(
-        "export default function (kit) {{\n\"use strict\";\nconst {{ {} }} = kit;\n",
-        imported.join(", ")
-    );
-    for file in extra.files {
-        source.push_str(file);
-    }
-    source.push_str(&format!(
-        "\nreturn {{ {} }};\n}}\n",
-        extra.exports.join(", ")
-    ));
-    source
-}
-
 /// The bootstrap compiled once per process. Compiling ~120 KB of JS dominates `install` (~5 ms);
 /// loading bytecode avoids that for every context after the first.
 static BOOTSTRAP_BYTECODE: OnceLock<Vec<u8>> = OnceLock::new();
@@ -367,14 +155,15 @@ fn load_internal_module<'js>(
 fn bootstrap_function<'js>(ctx: &Ctx<'js>) -> Result<Function<'js>> {
     load_internal_module(
         ctx,
-        BOOTSTRAP_NAME,
-        || bootstrap_source().to_owned(),
+        bundle::BOOTSTRAP_NAME,
+        || bundle::bootstrap_source().to_owned(),
         &BOOTSTRAP_BYTECODE,
     )
 }
 
 /// `native.loadExtra(name)`: the extra's default export, a function of the kit.
 pub(crate) fn load_extra<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Function<'js>> {
+    use bundle::EXTRAS;
     static CACHES: [OnceLock<Vec<u8>>; EXTRAS.len()] = [const { OnceLock::new() }; EXTRAS.len()];
     let Some(index) = EXTRAS.iter().position(|e| e.name == name) else {
         return Err(Exception::throw_internal(ctx, "unknown Web API extra"));
@@ -383,7 +172,7 @@ pub(crate) fn load_extra<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Function<'js
     load_internal_module(
         ctx,
         &format!("switchyard:web/{name}"),
-        || extra_source(extra),
+        || bundle::extra_source(extra),
         &CACHES[index],
     )
 }
@@ -395,6 +184,7 @@ struct Internals {
     set_response_url: Persistent<Function<'static>>,
     abort_response_body: Persistent<Function<'static>>,
     request_parts: Persistent<Function<'static>>,
+    request_signal: Persistent<Function<'static>>,
     response_parts: Persistent<Function<'static>>,
     prepare_request: Persistent<Function<'static>>,
     finalize_response: Persistent<Function<'static>>,
@@ -455,6 +245,7 @@ pub fn install(ctx: &Ctx<'_>, options: WebOptions) -> Result<()> {
         set_response_url: get("setResponseUrl")?,
         abort_response_body: get("abortResponseBody")?,
         request_parts: get("requestParts")?,
+        request_signal: get("requestSignal")?,
         response_parts: get("responseParts")?,
         prepare_request: get("prepareRequest")?,
         finalize_response: get("finalizeResponse")?,
@@ -557,6 +348,13 @@ pub fn response_from_network<'js>(
     let response = response_to_js(ctx, res)?;
     let f = get_fn(ctx, &internals(ctx)?.set_response_url)?;
     f.call((response, url, redirected))
+}
+
+/// A `Request`'s `AbortSignal`, or null when it has none yet: no signal was given and nobody
+/// read `request.signal`, so nothing can abort it (and none is made).
+pub fn request_signal<'js>(ctx: &Ctx<'js>, req: Value<'js>) -> Result<Value<'js>> {
+    let f = get_fn(ctx, &internals(ctx)?.request_signal)?;
+    f.call((req,))
 }
 
 /// Errors the body of a fetched `Response` with `reason` (the fetch's signal aborted after

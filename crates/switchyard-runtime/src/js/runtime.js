@@ -37,8 +37,9 @@ export default function (native) {
     return native.prepareRequest(input, init).then(
       (request) =>
         new Promise((resolve, reject) => {
-          const signal = request.signal;
-          signal.throwIfAborted();
+          // null when the request has no signal that could abort it.
+          const signal = native.requestSignal(request);
+          signal?.throwIfAborted();
           let call;
           // Once the response is here, an abort errors its body (still arriving) instead.
           let response;
@@ -59,11 +60,11 @@ export default function (native) {
               resolve(value);
             },
             (error) => {
-              signal.removeEventListener("abort", onAbort);
+              signal?.removeEventListener("abort", onAbort);
               reject(error);
             },
           );
-          signal.addEventListener("abort", onAbort);
+          signal?.addEventListener("abort", onAbort);
         }),
     );
   }
