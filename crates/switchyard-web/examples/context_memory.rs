@@ -36,6 +36,38 @@ fn measure(touch: &str) -> (i64, i64, i64) {
     (context - base, core - context, touched - core)
 }
 
+/// How long a new runtime, a context and the core take (median of 50, caches warm).
+fn startup_time() {
+    let mut phases: Vec<(u128, u128, u128)> = (0..50)
+        .map(|_| {
+            let t0 = std::time::Instant::now();
+            let rt = Runtime::new().unwrap();
+            let t1 = std::time::Instant::now();
+            let ctx = Context::full(&rt).unwrap();
+            let t2 = std::time::Instant::now();
+            ctx.with(|ctx| {
+                install(
+                    &ctx,
+                    WebOptions {
+                        console: Rc::new(|_, _| {}),
+                        map_stack: None,
+                    },
+                )
+                .unwrap()
+            });
+            let t3 = std::time::Instant::now();
+            (
+                (t1 - t0).as_micros(),
+                (t2 - t1).as_micros(),
+                (t3 - t2).as_micros(),
+            )
+        })
+        .collect();
+    phases.sort_by_key(|p| p.0 + p.1 + p.2);
+    let (runtime, context, core) = phases[phases.len() / 2];
+    println!("start-up: runtime {runtime} µs, context {context} µs, core {core} µs");
+}
+
 /// What the core's share of the heap is made of (QuickJS's own accounting).
 fn core_breakdown() {
     let rt = Runtime::new().unwrap();
@@ -114,6 +146,7 @@ fn main() {
          console.clear(); structuredClone(1); new ReadableStream(); new AbortController()",
     );
     core_breakdown();
+    startup_time();
     let cases = [
         ("nothing", "0"),
         ("new Response('x')", "new Response('x')"),

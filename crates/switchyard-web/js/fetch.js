@@ -280,13 +280,26 @@ function normalizeMethod(value) {
   return NORMALIZED_METHODS.has(upper) ? upper : method;
 }
 
+// A request's or response's headers until someone reads `headers`: trusted [name, value, ...]
+// pairs (made here, never mutated) or a Rust HeaderList handle (from the embedder). Most
+// requests are routed and most responses sent without their headers ever being looked at in
+// JavaScript, and a list that goes back to Rust untouched costs no conversion either way.
+const EMPTY_HEADER_LIST = [];
+
+function materializeHeaders(list, guard) {
+  return headersFromFlat(ArrayIsArray(list) ? list : native.headerListFlat(list), guard);
+}
+
 let isRequest;
 let requestInternals; // for makeRequest/requestParts/prepareRequest
 
 class Request {
   #method = "GET";
   #url = "";
-  #headers;
+  // The Headers object, made on first use from #headerList (see materializeHeaders).
+  #headers = null;
+  #headerList = EMPTY_HEADER_LIST;
+  #headerGuard = GUARD_NONE;
   #redirect = "follow";
   // Made on first read: most requests never look at their signal.
   #signal = null;
@@ -355,21 +368,40 @@ class Request {
       }
     }
 
-    const headers = new Headers();
-    if (initHeaders !== undefined) headersFill(headers, initHeaders);
-    else if (inputRequest !== null) headersFill(headers, inputRequest.#headers);
-    this.#headers = headers;
+    let headers = null;
+    if (initHeaders !== undefined) {
+      headers = new Headers();
+      headersFill(headers, initHeaders);
+    }
 
     const inputBody = inputRequest === null ? null : inputRequest.#body;
     const hasInitBody = initBody !== undefined && initBody !== null;
     if ((hasInitBody || inputBody !== null) && (this.#method === "GET" || this.#method === "HEAD")) {
       throw new TypeError("Failed to construct 'Request': Request with GET/HEAD method cannot have body.");
     }
+    let contentType = null;
     if (hasInitBody) {
-      const [body, contentType] = extractBody(initBody);
+      const [body, type] = extractBody(initBody);
       this.#body = body;
+      contentType = type;
+    }
+    if (headers !== null) {
       addContentType(headers, contentType);
-    } else if (inputBody !== null) {
+      this.#headers = headers;
+    } else if (contentType === null) {
+      // Nothing to add: share the input's list (never mutated) or start empty.
+      if (inputRequest === null) this.#headerList = EMPTY_HEADER_LIST;
+      else if (inputRequest.#headers === null) this.#headerList = inputRequest.#headerList;
+      else this.#headerList = headersToFlat(inputRequest.#headers);
+    } else if (inputRequest === null) {
+      this.#headerList = ["content-type", contentType];
+    } else {
+      headers = new Headers();
+      headersFill(headers, inputRequest.headers);
+      addContentType(headers, contentType);
+      this.#headers = headers;
+    }
+    if (!hasInitBody && inputBody !== null) {
       if (bodyUnusable(inputBody)) {
         throw new TypeError(
           "Failed to construct 'Request': Cannot construct a Request with a Request object that has already been used.",
@@ -388,6 +420,15 @@ class Request {
   }
 
   get headers() {
+    if (!(#method in this)) illegalInvocation();
+    return this.#headersObject();
+  }
+
+  #headersObject() {
+    if (this.#headers === null) {
+      this.#headers = materializeHeaders(this.#headerList, this.#headerGuard);
+      this.#headerList = EMPTY_HEADER_LIST;
+    }
     return this.#headers;
   }
 
@@ -421,8 +462,13 @@ class Request {
     const copy = new Request(INTERNAL);
     copy.#method = this.#method;
     copy.#url = this.#url;
-    copy.#headers = new Headers(this.#headers);
-    headersSetGuard(copy.#headers, headersGuardOf(this.#headers));
+    if (this.#headers === null) {
+      copy.#headerList = this.#headerList;
+      copy.#headerGuard = this.#headerGuard;
+    } else {
+      copy.#headers = new Headers(this.#headers);
+      headersSetGuard(copy.#headers, headersGuardOf(this.#headers));
+    }
     copy.#redirect = this.#redirect;
     if (this.#signal !== null) copy.#signal = followingSignal(this.#signal);
     copy.#cf = this.#cf;
@@ -448,19 +494,19 @@ class Request {
 
   blob() {
     if (!isRequest(this)) return rejectIllegal();
-    return bodyBlob(this.#body, this.#headers);
+    return bodyBlob(this.#body, this.#headersObject());
   }
 
   formData() {
     if (!isRequest(this)) return rejectIllegal();
-    return bodyFormData(this.#body, this.#headers);
+    return bodyFormData(this.#body, this.#headersObject());
   }
 
   [inspectSymbol]() {
     const out = {
       method: this.#method,
       url: this.#url,
-      headers: this.#headers,
+      headers: this.#headersObject(),
       redirect: this.#redirect,
       bodyUsed: this.bodyUsed,
     };
@@ -471,11 +517,12 @@ class Request {
   static {
     isRequest = (value) => isObject(value) && #method in value;
     requestInternals = {
-      make(method, url, flatHeaders, handle) {
+      make(method, url, headerList, handle) {
         const req = new Request(INTERNAL);
         req.#method = method;
         req.#url = url;
-        req.#headers = headersFromFlat(flatHeaders, GUARD_IMMUTABLE);
+        req.#headerList = headerList;
+        req.#headerGuard = GUARD_IMMUTABLE;
         // The spec does not allow GET/HEAD requests with a body; such a body (rare on the
         // wire) is dropped so `new Request(request, init)` keeps working.
         req.#body = handle === null || method === "GET" || method === "HEAD" ? null : newBody(handle);
@@ -491,7 +538,8 @@ class Request {
         if (!isRequest(req)) throw new TypeError("Expected a Request object.");
         const stream = bodyUserStream(req.#body);
         const source = stream ?? takeSourceForRust(req.#body, "Request");
-        return [req.#method, req.#url, headersToFlat(req.#headers), source];
+        const headers = req.#headers === null ? req.#headerList : headersToFlat(req.#headers);
+        return [req.#method, req.#url, headers, source];
       },
       body(req) {
         return req.#body;
@@ -528,7 +576,10 @@ let responseInternals;
 class Response {
   #status = 200;
   #statusText = "";
-  #headers;
+  // As Request's: a Headers object made on first use from #headerList.
+  #headers = null;
+  #headerList = EMPTY_HEADER_LIST;
+  #headerGuard = GUARD_NONE;
   #type = "default";
   #url = "";
   #redirected = false;
@@ -537,7 +588,6 @@ class Response {
   constructor(body = null, init = undefined) {
     if (body === INTERNAL) return;
     init = dictionary(init, "Failed to construct 'Response'");
-    this.#headers = new Headers();
     let extracted = null;
     if (body !== null && body !== undefined) extracted = extractBody(body);
     this.#initialize(init, extracted, "Failed to construct 'Response'");
@@ -565,21 +615,27 @@ class Response {
     }
     this.#status = status;
     this.#statusText = statusText;
-    if (headersInit !== undefined) headersFill(this.#headers, headersInit);
-    if (extracted !== null) {
-      if (NULL_BODY_STATUSES.has(status)) {
-        throw new TypeError(`${where}: Response with null body status cannot have body`);
-      }
-      this.#body = extracted[0];
-      addContentType(this.#headers, extracted[1]);
+    if (extracted !== null && NULL_BODY_STATUSES.has(status)) {
+      throw new TypeError(`${where}: Response with null body status cannot have body`);
     }
+    const contentType = extracted === null ? null : extracted[1];
+    if (headersInit !== undefined) {
+      const headers = new Headers();
+      headersFill(headers, headersInit);
+      addContentType(headers, contentType);
+      this.#headers = headers;
+    } else {
+      // The common `new Response(text)`: a list, made into Headers only if someone looks.
+      this.#headerList = contentType === null ? EMPTY_HEADER_LIST : ["content-type", contentType];
+    }
+    if (extracted !== null) this.#body = extracted[0];
   }
 
   static error() {
     const res = new Response(INTERNAL);
     res.#status = 0;
     res.#type = "error";
-    res.#headers = headersFromFlat([], GUARD_IMMUTABLE);
+    res.#headerGuard = GUARD_IMMUTABLE;
     return res;
   }
 
@@ -596,7 +652,8 @@ class Response {
     }
     const res = new Response(INTERNAL);
     res.#status = status;
-    res.#headers = headersFromFlat(["location", record[R_HREF]], GUARD_IMMUTABLE);
+    res.#headerList = ["location", record[R_HREF]];
+    res.#headerGuard = GUARD_IMMUTABLE;
     return res;
   }
 
@@ -608,7 +665,6 @@ class Response {
       throw new TypeError("Failed to execute 'json' on 'Response': The data is not JSON serializable");
     }
     const res = new Response(INTERNAL);
-    res.#headers = new Headers();
     res.#initialize(init, [newBody(text), CONTENT_TYPE_JSON], "Failed to execute 'json' on 'Response'");
     return res;
   }
@@ -638,6 +694,15 @@ class Response {
   }
 
   get headers() {
+    if (!(#status in this)) illegalInvocation();
+    return this.#headersObject();
+  }
+
+  #headersObject() {
+    if (this.#headers === null) {
+      this.#headers = materializeHeaders(this.#headerList, this.#headerGuard);
+      this.#headerList = EMPTY_HEADER_LIST;
+    }
     return this.#headers;
   }
 
@@ -656,8 +721,13 @@ class Response {
     const copy = new Response(INTERNAL);
     copy.#status = this.#status;
     copy.#statusText = this.#statusText;
-    copy.#headers = new Headers(this.#headers);
-    headersSetGuard(copy.#headers, headersGuardOf(this.#headers));
+    if (this.#headers === null) {
+      copy.#headerList = this.#headerList;
+      copy.#headerGuard = this.#headerGuard;
+    } else {
+      copy.#headers = new Headers(this.#headers);
+      headersSetGuard(copy.#headers, headersGuardOf(this.#headers));
+    }
     copy.#type = this.#type;
     copy.#url = this.#url;
     copy.#redirected = this.#redirected;
@@ -683,12 +753,12 @@ class Response {
 
   blob() {
     if (!isResponse(this)) return rejectIllegal();
-    return bodyBlob(this.#body, this.#headers);
+    return bodyBlob(this.#body, this.#headersObject());
   }
 
   formData() {
     if (!isResponse(this)) return rejectIllegal();
-    return bodyFormData(this.#body, this.#headers);
+    return bodyFormData(this.#body, this.#headersObject());
   }
 
   [inspectSymbol]() {
@@ -696,7 +766,7 @@ class Response {
       status: this.#status,
       statusText: this.#statusText,
       ok: this.ok,
-      headers: this.#headers,
+      headers: this.#headersObject(),
       bodyUsed: this.bodyUsed,
       type: this.#type,
       url: this.#url,
@@ -707,11 +777,12 @@ class Response {
   static {
     isResponse = (value) => isObject(value) && #status in value;
     responseInternals = {
-      make(status, statusText, flatHeaders, handle) {
+      make(status, statusText, headerList, handle) {
         const res = new Response(INTERNAL);
         res.#status = status;
         res.#statusText = statusText;
-        res.#headers = headersFromFlat(flatHeaders, GUARD_IMMUTABLE);
+        res.#headerList = headerList;
+        res.#headerGuard = GUARD_IMMUTABLE;
         res.#body = handle === null || NULL_BODY_STATUSES.has(status) ? null : newBody(handle);
         return res;
       },
@@ -734,10 +805,11 @@ class Response {
         }
         // A user stream goes to Rust as the stream itself, which the embedder pumps chunk by
         // chunk; a streamed source from Rust goes back whole, untouched.
+        const headers = res.#headers === null ? res.#headerList : headersToFlat(res.#headers);
         const stream = bodyUserStream(res.#body);
-        if (stream !== undefined) return [res.#status, headersToFlat(res.#headers), stream];
+        if (stream !== undefined) return [res.#status, headers, stream];
         const source = takeSourceForRust(res.#body, "Response");
-        return [res.#status, headersToFlat(res.#headers), source];
+        return [res.#status, headers, source];
       },
       // The fetch was aborted after its response arrived: the body still arriving errors.
       abortBody(res, reason) {

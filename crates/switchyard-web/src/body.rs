@@ -40,6 +40,30 @@ impl BodyBytes {
     }
 }
 
+/// The headers of a request or response that came from Rust, kept as Rust holds them until
+/// JavaScript reads `headers` (then it becomes a `Headers` object). One that goes back to Rust
+/// untouched (a forwarded request, a passed-through response) is never converted at all.
+#[derive(Trace, JsLifetime)]
+#[rquickjs::class(frozen)]
+pub(crate) struct HeaderList {
+    #[qjs(skip_trace)]
+    pub(crate) map: http::HeaderMap,
+}
+
+impl HeaderList {
+    pub(crate) fn into_js<'js>(ctx: &Ctx<'js>, map: http::HeaderMap) -> Result<Value<'js>> {
+        Ok(Class::instance(ctx.clone(), HeaderList { map })?.into_value())
+    }
+
+    /// A copy of the headers behind a handle, if `value` is one.
+    pub(crate) fn from_js(value: &Value<'_>) -> Option<http::HeaderMap> {
+        let object = value.as_object()?;
+        let class = Class::<HeaderList>::from_object(object)?;
+        let map = class.try_borrow().ok()?.map.clone();
+        Some(map)
+    }
+}
+
 /// Calls `f` with bytes `[offset, offset + len)` of the (Shared)ArrayBuffer `buffer`.
 ///
 /// Returns `None` when `buffer` is not a live buffer or the range is out of bounds (a buffer can

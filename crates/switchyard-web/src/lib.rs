@@ -300,7 +300,7 @@ pub fn request_to_js<'js>(ctx: &Ctx<'js>, req: HttpRequest) -> Result<Value<'js>
             ));
         }
     };
-    let headers = headers_to_js(ctx, &req.headers)?;
+    let headers = body::HeaderList::into_js(ctx, req.headers)?;
     let body = body_into_js(ctx, req.body)?;
     f.call((req.method.as_str(), url, headers, body))
 }
@@ -309,7 +309,7 @@ pub fn request_to_js<'js>(ctx: &Ctx<'js>, req: HttpRequest) -> Result<Value<'js>
 /// body).
 pub fn response_to_js<'js>(ctx: &Ctx<'js>, res: HttpResponse) -> Result<Value<'js>> {
     let f = get_fn(ctx, &internals(ctx)?.make_response)?;
-    let headers = headers_to_js(ctx, &res.headers)?;
+    let headers = body::HeaderList::into_js(ctx, res.headers)?;
     let body = body_into_js(ctx, res.body)?;
     let reason = res.status.canonical_reason().unwrap_or("");
     f.call((res.status.as_u16(), reason, headers, body))
@@ -388,7 +388,7 @@ pub fn request_from_js_streaming<'js>(
     let parts: Array = f.call((req,))?;
     let method: String = parts.get(0)?;
     let url: String = parts.get(1)?;
-    let headers = headers_from_js(ctx, &parts.get(2)?)?;
+    let headers = headers_from_js(ctx, &parts.get::<Value>(2)?)?;
     let (body, stream) = body_from_js(ctx, parts.get(3)?, "Request")?;
     let method = Method::from_bytes(method.as_bytes())
         .map_err(|_| Exception::throw_type(ctx, "Invalid method"))?;
@@ -448,7 +448,7 @@ pub fn response_from_js_streaming<'js>(
     let f = get_fn(ctx, &internals(ctx)?.response_parts)?;
     let parts: Array = f.call((res,))?;
     let status: u16 = parts.get(0)?;
-    let headers = headers_from_js(ctx, &parts.get(1)?)?;
+    let headers = headers_from_js(ctx, &parts.get::<Value>(1)?)?;
     let status = StatusCode::from_u16(status)
         .map_err(|_| Exception::throw_range(ctx, "Invalid response status"))?;
     let (body, stream) = body_from_js(ctx, parts.get(2)?, "Response")?;
@@ -517,7 +517,7 @@ fn latin1_bytes(s: String) -> Option<Vec<u8>> {
 }
 
 /// `[name0, value0, name1, value1, ...]`, one pair per field line (set-cookie stays separate).
-fn headers_to_js<'js>(ctx: &Ctx<'js>, headers: &HeaderMap) -> Result<Array<'js>> {
+pub(crate) fn headers_to_js<'js>(ctx: &Ctx<'js>, headers: &HeaderMap) -> Result<Array<'js>> {
     let array = Array::new(ctx.clone())?;
     for (i, (name, value)) in headers.iter().enumerate() {
         array.set(2 * i, name.as_str())?;
@@ -526,7 +526,15 @@ fn headers_to_js<'js>(ctx: &Ctx<'js>, headers: &HeaderMap) -> Result<Array<'js>>
     Ok(array)
 }
 
-fn headers_from_js<'js>(ctx: &Ctx<'js>, flat: &Array<'js>) -> Result<HeaderMap> {
+/// Headers from `requestParts`/`responseParts`: a `HeaderList` nobody converted (copied as it
+/// is), or trusted flat pairs.
+fn headers_from_js<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> Result<HeaderMap> {
+    if let Some(map) = body::HeaderList::from_js(value) {
+        return Ok(map);
+    }
+    let flat = value
+        .as_array()
+        .ok_or_else(|| Exception::throw_internal(ctx, "headers are neither a list nor pairs"))?;
     let mut map = HeaderMap::with_capacity(flat.len() / 2);
     let mut items = flat.iter::<String>();
     while let (Some(name), Some(value)) = (items.next(), items.next()) {

@@ -714,6 +714,15 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
     set_fn(&n, "encodeInto", encode_into)?;
     set_fn(&n, "decode", decode)?;
     set_fn(&n, "newDecoder", new_decoder)?;
+    // A HeaderList handle as trusted [name, value, ...] (see fetch.js, materializing headers).
+    set_fn(
+        &n,
+        "headerListFlat",
+        |ctx: Ctx<'js>, value: Value<'js>| -> Result<rquickjs::Array<'js>> {
+            let map = crate::body::HeaderList::from_js(&value).unwrap_or_default();
+            crate::headers_to_js(&ctx, &map)
+        },
+    )?;
     set_fn(&n, "isStreamHandle", |value: Value<'js>| {
         crate::stream::StreamHandle::is_handle(&value)
     })?;

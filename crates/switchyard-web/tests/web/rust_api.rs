@@ -329,3 +329,57 @@ fn two_contexts_in_one_runtime() {
         );
     });
 }
+
+#[test]
+fn headers_nobody_reads_go_back_as_they_came_and_copies_stay_independent() {
+    let h = harness();
+    h.ctx.with(|ctx| {
+        // Forwarded untouched (new Request(req), as a router does): the same headers, repeated
+        // and Latin-1 values included, without a Headers object in between.
+        let js = request_to_js(&ctx, sample_request(b"x")).unwrap();
+        let forwarded = call(&ctx, "(req) => new Request(req)", js.clone());
+        let out = request_from_js(&ctx, forwarded).unwrap();
+        let multi: Vec<_> = out.headers.get_all("x-multi").iter().collect();
+        assert_eq!(multi, ["a", "b"]);
+        assert_eq!(out.headers.get("x-latin1").unwrap().as_bytes(), b"caf\xe9");
+
+        // A copy's headers are its own and mutable; the incoming request's stay immutable.
+        let js = request_to_js(&ctx, sample_request(b"")).unwrap();
+        let out: String = call(
+            &ctx,
+            r#"(req) => {
+              const copy = new Request(req);
+              copy.headers.set("x-copy", "1");
+              const clone = copy.clone();
+              clone.headers.set("x-clone", "1");
+              let immutable;
+              try { req.headers.set("x-original", "1"); immutable = false; } catch { immutable = true; }
+              return JSON.stringify([immutable, req.headers.has("x-copy"), copy.headers.has("x-copy"),
+                copy.headers.has("x-clone"), clone.headers.has("x-copy"), clone.headers.get("x-multi")]);
+            }"#,
+            js,
+        )
+        .get()
+        .unwrap();
+        assert_eq!(out, r#"[true,false,true,false,true,"a, b"]"#);
+
+        // Responses made in JS: headers only when looked at, mutable unless the spec says not.
+        let out: String = ctx
+            .eval(
+                r#"JSON.stringify((() => {
+                  const plain = new Response("hi");
+                  plain.headers.set("x-set", "1");
+                  const redirect = Response.redirect("https://a.test/", 301);
+                  let redirectImmutable;
+                  try { redirect.headers.set("x", "1"); redirectImmutable = false; } catch { redirectImmutable = true; }
+                  return [[...plain.headers], redirect.headers.get("location"), redirectImmutable,
+                    [...new Response(null).headers], [...Response.json({}).clone().headers]];
+                })())"#,
+            )
+            .unwrap();
+        assert_eq!(
+            out,
+            r#"[[["content-type","text/plain;charset=UTF-8"],["x-set","1"]],"https://a.test/",true,[],[["content-type","application/json"]]]"#
+        );
+    });
+}
