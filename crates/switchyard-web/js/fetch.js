@@ -830,19 +830,16 @@ class Response {
 }
 finishInterface(Response);
 
-// Both resolve at once (no job-queue hops), so the embedder finds the promise settled. A
-// stream body is not read here: the embedder streams it (see requestParts).
+// The Request that fetch(input, init) sends, or a thrown TypeError. A Request given alone is
+// sent as it is: the copy `new Request(input)` would make differs from it only in being a new
+// object (taking the body marks the input used either way, and the copy's signal follows the
+// input's). A stream body is not read here: the embedder streams it (see requestParts).
 function prepareRequest(input, init) {
-  let req;
-  try {
-    req = init === undefined ? new Request(input) : new Request(input, init);
-  } catch (e) {
-    return PromiseReject(e);
-  }
+  const req =
+    init === undefined ? (isRequest(input) ? input : new Request(input)) : new Request(input, init);
   const body = requestInternals.body(req);
-  return body !== null && bodyUnusable(body)
-    ? PromiseReject(new TypeError(BODY_USED_MESSAGE))
-    : PromiseResolve(req);
+  if (body !== null && bodyUnusable(body)) throw new TypeError(BODY_USED_MESSAGE);
+  return req;
 }
 
 // A handler's result: a Response whose body is usable. Stream bodies are not read here; the

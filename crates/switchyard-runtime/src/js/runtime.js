@@ -34,39 +34,42 @@ export default function (native) {
   // with the signal's reason.
   function fetch(input, init = undefined) {
     native.assertInHandler();
-    return native.prepareRequest(input, init).then(
-      (request) =>
-        new Promise((resolve, reject) => {
-          // null when the request has no signal that could abort it.
-          const signal = native.requestSignal(request);
-          signal?.throwIfAborted();
-          let call;
-          // Once the response is here, an abort errors its body (still arriving) instead.
-          let response;
-          const onAbort = () => {
-            if (response === undefined) {
-              native.cancelCall(call);
-              reject(signal.reason);
-            } else {
-              const held = response.deref();
-              if (held !== undefined) native.abortBody(held, signal.reason);
-            }
-          };
-          call = native.outboundFetch(
-            request,
-            request.redirect,
-            (value) => {
-              response = new WeakRef(value);
-              resolve(value);
-            },
-            (error) => {
-              signal?.removeEventListener("abort", onAbort);
-              reject(error);
-            },
-          );
-          signal?.addEventListener("abort", onAbort);
-        }),
-    );
+    let request;
+    try {
+      request = native.prepareRequest(input, init);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      // null when the request has no signal that could abort it.
+      const signal = native.requestSignal(request);
+      signal?.throwIfAborted();
+      let call;
+      // Once the response is here, an abort errors its body (still arriving) instead.
+      let response;
+      const onAbort = () => {
+        if (response === undefined) {
+          native.cancelCall(call);
+          reject(signal.reason);
+        } else {
+          const held = response.deref();
+          if (held !== undefined) native.abortBody(held, signal.reason);
+        }
+      };
+      call = native.outboundFetch(
+        request,
+        request.redirect,
+        (value) => {
+          response = new WeakRef(value);
+          resolve(value);
+        },
+        (error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      );
+      signal?.addEventListener("abort", onAbort);
+    });
   }
   Object.defineProperty(globalThis, "fetch", { value: fetch, writable: true, configurable: true, enumerable: true });
 
@@ -316,7 +319,13 @@ export default function (native) {
     fetch(input, init) {
       native.assertInHandler();
       const id = this.#id;
-      return native.prepareRequest(input, init).then((request) => native.bindingFetch(id, request));
+      let request;
+      try {
+        request = native.prepareRequest(input, init);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return native.bindingFetch(id, request);
     }
     connect() {
       throw new Error("Fetcher.connect() (TCP sockets) is not supported by Switchyard yet");
