@@ -38,7 +38,10 @@ fn measure(touch: &str) -> (i64, i64, i64) {
 
 /// How long a new runtime, a context and the core take (median of 50, caches warm).
 fn startup_time() {
-    let mut phases: Vec<(u128, u128, u128)> = (0..50)
+    let mut phases: Vec<(u128, u128, u128)> = (0..std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(50))
         .map(|_| {
             let t0 = std::time::Instant::now();
             let rt = Runtime::new().unwrap();

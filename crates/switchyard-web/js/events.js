@@ -547,6 +547,7 @@ function reportError(error) {
 }
 
 // Performance lives in the core (performance.now() should not load events); it is an
-// EventTarget by inheritance from here on, as the spec says, though it never has listeners.
+// EventTarget by inheritance from here on, as the spec says, and its listeners live here.
 ObjectSetPrototypeOf(Performance, EventTarget);
 ObjectSetPrototypeOf(Performance.prototype, EventTarget.prototype);
+const performanceEvents = new EventTarget();

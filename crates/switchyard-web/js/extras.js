@@ -23,7 +23,10 @@ function defineLazyGlobal(name, group, enumerable = false) {
   ObjectDefineProperty(globalThis, name, {
     get() {
       const value = extra(group)[name];
-      defineGlobal(name, value, enumerable);
+      // Becomes a data property, unless worker code froze or sealed the global object.
+      try {
+        defineGlobal(name, value, enumerable);
+      } catch {}
       return value;
     },
     set(value) {
@@ -71,8 +74,11 @@ function wireDeserialize(tape, externals) {
 const timeOrigin = native.now();
 
 // `performance`: in the core, so timing code does not load the events extra, which makes it
-// an EventTarget (by prototype) when it loads.
+// an EventTarget (by prototype) when it loads. Its listener methods keep their listeners on an
+// EventTarget of the events extra.
 class Performance {
+  #brand = true;
+
   constructor(key = undefined) {
     if (key !== INTERNAL) illegalConstructor();
   }
@@ -85,6 +91,23 @@ class Performance {
   toJSON() {
     return { timeOrigin };
   }
+  addEventListener(type, callback, options = undefined) {
+    if (!(#brand in this)) illegalInvocation();
+    return performanceEvents("addEventListener", arguments);
+  }
+  removeEventListener(type, callback, options = undefined) {
+    if (!(#brand in this)) illegalInvocation();
+    return performanceEvents("removeEventListener", arguments);
+  }
+  dispatchEvent(event) {
+    if (!(#brand in this)) illegalInvocation();
+    return performanceEvents("dispatchEvent", arguments);
+  }
+}
+
+function performanceEvents(method, args) {
+  const { EventTarget, performanceEvents } = extra("events");
+  return ReflectApply(EventTarget.prototype[method], performanceEvents, args);
 }
 finishInterface(Performance);
 const performance = new Performance(INTERNAL);

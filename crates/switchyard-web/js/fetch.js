@@ -168,10 +168,16 @@ function readHandleChunks(body) {
   };
   const fail = (e) => {
     if (failed) return;
+    failed = true;
     body.abortRead = undefined;
+    native.dropStreamHandle(handle);
     reject(e);
   };
-  then(readStreamChunk(handle), step, fail);
+  try {
+    then(readStreamChunk(handle), step, fail);
+  } catch (e) {
+    fail(e);
+  }
   return promise;
 }
 
@@ -397,7 +403,7 @@ class Request {
       this.#headerList = ["content-type", contentType];
     } else {
       headers = new Headers();
-      headersFill(headers, inputRequest.headers);
+      headersFill(headers, inputRequest.#headersObject());
       addContentType(headers, contentType);
       this.#headers = headers;
     }
@@ -615,13 +621,16 @@ class Response {
     }
     this.#status = status;
     this.#statusText = statusText;
+    let headers = null;
+    if (headersInit !== undefined) {
+      headers = new Headers();
+      headersFill(headers, headersInit);
+    }
     if (extracted !== null && NULL_BODY_STATUSES.has(status)) {
       throw new TypeError(`${where}: Response with null body status cannot have body`);
     }
     const contentType = extracted === null ? null : extracted[1];
-    if (headersInit !== undefined) {
-      const headers = new Headers();
-      headersFill(headers, headersInit);
+    if (headers !== null) {
       addContentType(headers, contentType);
       this.#headers = headers;
     } else {

@@ -127,6 +127,7 @@ pub(crate) const EXTRAS: &[Extra] = &[
             "AbortSignal",
             "reportError",
             "globalEvents",
+            "performanceEvents",
             "isAbortSignal",
             "followingSignal",
         ],
@@ -174,6 +175,8 @@ fn top_level_names(source: &str) -> Vec<&str> {
             continue;
         }
         let declared = rest.split(['=', ';', '(', '{']).next().unwrap_or("");
+        // `class X extends Y`: the name is X.
+        let declared = declared.split(" extends ").next().unwrap_or("");
         for name in declared.split(',') {
             let name = name.split("//").next().unwrap_or("").trim();
             if !name.is_empty()

@@ -319,13 +319,12 @@ export default function (native) {
     fetch(input, init) {
       native.assertInHandler();
       const id = this.#id;
-      let request;
+      // Every failure, preparing the request or starting the call, rejects the promise.
       try {
-        request = native.prepareRequest(input, init);
+        return native.bindingFetch(id, native.prepareRequest(input, init));
       } catch (error) {
         return Promise.reject(error);
       }
-      return native.bindingFetch(id, request);
     }
     connect() {
       throw new Error("Fetcher.connect() (TCP sockets) is not supported by Switchyard yet");

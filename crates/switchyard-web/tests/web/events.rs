@@ -129,9 +129,17 @@ fn performance_now_is_relative_to_time_origin() {
         let spin = 0; for (let i = 0; i < 1e5; i++) spin += i;
         const b = performance.now();
         const origin = performance.timeOrigin;
+        // Listeners work, before and after anything else loads the events extra.
+        let heard = 0;
+        performance.addEventListener("mark", () => heard++);
+        const isTarget = performance instanceof EventTarget;
+        performance.dispatchEvent(new Event("mark"));
         return [a >= 0, b >= a, Math.abs(origin + b - Date.now()) < 1000, JSON.stringify(performance) === JSON.stringify({ timeOrigin: origin }),
-                performance instanceof EventTarget, String(performance)];
+                isTarget, String(performance), heard];
         "#,
     );
-    assert_eq!(out, r#"[true,true,true,true,true,"[object Performance]"]"#);
+    assert_eq!(
+        out,
+        r#"[true,true,true,true,true,"[object Performance]",1]"#
+    );
 }
