@@ -173,7 +173,7 @@ impl Fleet {
         for config in &world.workers {
             let spec = fleet.workers[config.name.as_str()].clone();
             let started = Instant::now();
-            let isolate = match Isolate::new(spec.clone(), Weak::new()) {
+            let isolate = match Isolate::new(spec.clone(), Weak::new(), None) {
                 Ok(isolate) => isolate,
                 Err(error) => {
                     errors.push(error);
@@ -231,7 +231,7 @@ impl Fleet {
         let mut times = Vec::with_capacity(runs.max(1));
         for _ in 0..runs.max(1) {
             let started = Instant::now();
-            match Isolate::new(spec.clone(), Weak::new()) {
+            match Isolate::new(spec.clone(), Weak::new(), None) {
                 Ok(isolate) => {
                     times.push(started.elapsed());
                     drop(isolate);
