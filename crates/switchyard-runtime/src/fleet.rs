@@ -98,6 +98,15 @@ pub struct WorkerReport {
     pub warnings: Vec<String>,
 }
 
+/// What a new isolate of a worker costs (see [`Fleet::measure_new_isolate`]).
+#[derive(Clone, Copy, Debug)]
+pub struct IsolateCost {
+    /// From nothing to the modules evaluated.
+    pub load: Duration,
+    /// QuickJS heap bytes once loaded and idle (after a garbage collection).
+    pub heap: usize,
+}
+
 /// All workers of a server. The first is the entry worker.
 #[derive(Debug)]
 pub struct Fleet {
@@ -219,28 +228,34 @@ impl Fleet {
         }
     }
 
-    /// How long creating a fresh isolate of `worker` and evaluating its modules takes now that
-    /// the process is warm (the median of `runs`), which is what every later thread, deploy or
-    /// recycled isolate pays. `None` for an unknown worker.
-    pub fn time_new_isolate(
+    /// What a fresh isolate of `worker` costs now that the process is warm: how long creating
+    /// it and evaluating its modules takes (the median of `runs`), which is what every later
+    /// thread, deploy or recycled isolate pays, and its JavaScript heap once loaded. `None` for
+    /// an unknown worker.
+    pub fn measure_new_isolate(
         &self,
         worker: &str,
         runs: usize,
-    ) -> Option<Result<Duration, StartupError>> {
+    ) -> Option<Result<IsolateCost, StartupError>> {
         let spec = self.workers.get(worker)?;
         let mut times = Vec::with_capacity(runs.max(1));
+        let mut heap = 0;
         for _ in 0..runs.max(1) {
             let started = Instant::now();
             match Isolate::new(spec.clone(), Weak::new(), None) {
                 Ok(isolate) => {
                     times.push(started.elapsed());
+                    heap = isolate.heap_bytes();
                     drop(isolate);
                 }
                 Err(error) => return Some(Err(error)),
             }
         }
         times.sort();
-        Some(Ok(times[times.len() / 2]))
+        Some(Ok(IsolateCost {
+            load: times[times.len() / 2],
+            heap,
+        }))
     }
 
     /// The loaded workers' specs, by name.

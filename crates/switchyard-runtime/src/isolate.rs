@@ -302,6 +302,12 @@ impl Isolate {
         &self.state.worker
     }
 
+    /// The QuickJS heap this isolate holds, after collecting garbage.
+    pub fn heap_bytes(&self) -> usize {
+        self.runtime.run_gc();
+        usize::try_from(self.runtime.memory_usage().malloc_size).unwrap_or(0)
+    }
+
     /// Give the JavaScript about to run (one binding result, one timer) a fresh CPU budget.
     fn restart_budget(&self) {
         self.state

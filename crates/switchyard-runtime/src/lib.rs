@@ -29,7 +29,7 @@ mod sourcemap;
 pub mod transpile;
 
 pub use error::{JsException, LimitKind, StartupError, WorkerError};
-pub use fleet::{Fleet, Limits, RuntimeOptions, WorkerReport, WorkerSpec};
+pub use fleet::{Fleet, IsolateCost, Limits, RuntimeOptions, WorkerReport, WorkerSpec};
 pub use isolate::{Isolate, MAX_CHAIN_DEPTH};
 pub use local::LocalWorkers;
 pub use outbound::{EXTRA_CA_CERTS, tls_config};

@@ -37,7 +37,8 @@ enum Command {
     /// Loads every config and every module the way `dev` does (so the same errors stop it),
     /// evaluates each worker once, then prints per worker: the number of modules, their total
     /// size and gzip size (what Cloudflare counts against the bundle size limit), the time to
-    /// load it into a new isolate, and any warnings. Exits non-zero if anything would stop `dev`.
+    /// load it into a new isolate, the JavaScript heap one idle isolate of it holds, and any
+    /// warnings. Exits non-zero if anything would stop `dev`.
     ///
     /// Example: switchyard check -c wrangler.toml -c users/wrangler.toml
     Check(CheckArgs),
@@ -129,19 +130,22 @@ fn check(args: CheckArgs) -> ExitCode {
         let Some((_, spec)) = fleet.specs().find(|(name, _)| *name == report.name) else {
             continue;
         };
-        let load = match fleet.time_new_isolate(&report.name, 5) {
-            Some(Ok(time)) => format!("{:.2} ms", time.as_secs_f64() * 1000.0),
+        let (load, memory) = match fleet.measure_new_isolate(&report.name, 5) {
+            Some(Ok(cost)) => (
+                format!("{:.2} ms", cost.load.as_secs_f64() * 1000.0),
+                human_size(cost.heap as u64),
+            ),
             Some(Err(error)) => {
                 // Only possible if a later isolate fails where the first one succeeded (it
                 // loads the bytecode the first one wrote): a bug worth failing CI over.
                 failed += 1;
-                format!("failed: {error}")
+                (format!("failed: {error}"), "unknown".to_owned())
             }
-            None => "unknown".to_owned(),
+            None => ("unknown".to_owned(), "unknown".to_owned()),
         };
         println!(
             "{}{}\n  modules: {}\n  size:    {} ({} gzip)\n  load:    {load} into a new isolate \
-             ({:.2} ms the first time)",
+             ({:.2} ms the first time)\n  memory:  {memory} of JavaScript heap per idle isolate",
             report.name,
             if i == 0 { " (entry)" } else { "" },
             report.modules,

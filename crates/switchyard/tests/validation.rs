@@ -200,6 +200,10 @@ fn check_reports_each_workers_module_graph_and_warnings() {
     assert!(output.contains(" gzip)\n  load:    "), "{output}");
     assert!(output.contains(" into a new isolate ("), "{output}");
     assert!(
+        output.contains(" KiB of JavaScript heap per idle isolate"),
+        "{output}"
+    );
+    assert!(
         output.contains(
             "has-optional/index.js:3:22: warning: require(\"encoding-that-is-not-installed\")"
         ),
