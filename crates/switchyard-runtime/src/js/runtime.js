@@ -311,41 +311,31 @@ export default function (native) {
   }
 
   // === service bindings ===
+  // `env.SVC`: fetch() and connect() as Cloudflare's Fetcher, and any other name an RPC method
+  // or property of the target's entrypoint. fetch and connect are the binding's own
+  // (non-enumerable) properties, so the common `env.SVC.fetch(request)` is a plain property read;
+  // every other name falls through to a Proxy in its prototype chain.
   class Fetcher {
-    #id;
-    constructor(id) {
-      this.#id = id;
+    constructor(key) {
+      if (key !== FETCHER) throw new TypeError("Illegal constructor");
     }
-    fetch(input, init) {
-      native.assertInHandler();
-      const id = this.#id;
-      // Every failure, preparing the request or starting the call, rejects the promise.
-      try {
-        return native.bindingFetch(id, native.prepareRequest(input, init));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    fetch() {
+      throw new TypeError("Illegal invocation");
     }
     connect() {
       throw new Error("Fetcher.connect() (TCP sockets) is not supported by Switchyard yet");
     }
   }
+  const FETCHER = Symbol("Fetcher");
   Object.defineProperty(Fetcher.prototype, Symbol.toStringTag, { value: "Fetcher" });
 
-  // `env.SVC`: fetch() and connect() as Cloudflare's Fetcher, and any other name an RPC method
-  // or property of the target's entrypoint.
   function makeFetcher(id) {
-    const fetcher = new Fetcher(id);
-    const fetch = (input, init) => fetcher.fetch(input, init);
-    const connect = () => fetcher.connect();
     const send = (path, args) => native.rpcCall(id, path, args);
     // One property stub per method name, made on first use: `env.SVC.add` on every call would
     // otherwise build a new Proxy each time.
     const methods = new Map();
-    return new Proxy(fetcher, {
+    const rpcNames = new Proxy(Fetcher.prototype, {
       get(target, key) {
-        if (key === "fetch") return fetch;
-        if (key === "connect") return connect;
         if (typeof key === "symbol" || key === "then" || key in target) return target[key];
         // Not an RPC name: JSON.stringify(env) must not turn into a call.
         if (key === "toJSON") return undefined;
@@ -357,6 +347,20 @@ export default function (native) {
         return method;
       },
     });
+    const fetcher = Object.create(rpcNames);
+    const fetch = (input, init = undefined) => {
+      native.assertInHandler();
+      // Every failure, preparing the request or starting the call, rejects the promise.
+      try {
+        return native.bindingFetch(id, native.prepareRequest(input, init));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+    const connect = () => Fetcher.prototype.connect();
+    Object.defineProperty(fetcher, "fetch", { value: fetch, writable: true, configurable: true });
+    Object.defineProperty(fetcher, "connect", { value: connect, writable: true, configurable: true });
+    return fetcher;
   }
 
   // Read by the `cloudflare:workers` module whenever it is first imported (possibly by a dynamic
