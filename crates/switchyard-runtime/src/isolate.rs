@@ -519,7 +519,7 @@ impl Isolate {
             Function::new(
                 ctx.clone(),
                 |ctx: Ctx<'js>, input: Value<'js>, init: Opt<Value<'js>>| {
-                    switchyard_web::prepare_request_now(&ctx, input, init.0)
+                    switchyard_web::prepare_request(&ctx, input, init.0)
                 },
             )?,
         )?;

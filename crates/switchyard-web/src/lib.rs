@@ -318,7 +318,7 @@ pub fn response_to_js<'js>(ctx: &Ctx<'js>, res: HttpResponse) -> Result<Value<'j
 /// The `Request` that `fetch(input, init)` sends (`input` itself when it is a `Request` and
 /// there is no `init`), checking its body can still be read: ready for
 /// [`request_from_js_streaming`]. Throws the spec's `TypeError` for bad input or a used body.
-pub fn prepare_request_now<'js>(
+pub fn prepare_request<'js>(
     ctx: &Ctx<'js>,
     input: Value<'js>,
     init: Option<Value<'js>>,
@@ -326,22 +326,6 @@ pub fn prepare_request_now<'js>(
     let f = get_fn(ctx, &internals(ctx)?.prepare_request)?;
     let init = init.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
     f.call((input, init))
-}
-
-/// [`prepare_request_now`] as a promise: resolved with the `Request`, or rejected with the
-/// `TypeError`.
-pub fn prepare_request<'js>(
-    ctx: &Ctx<'js>,
-    input: Value<'js>,
-    init: Option<Value<'js>>,
-) -> Result<Promise<'js>> {
-    let (promise, resolve, reject) = ctx.promise()?;
-    match prepare_request_now(ctx, input, init) {
-        Ok(request) => resolve.call::<_, ()>((request,))?,
-        Err(rquickjs::Error::Exception) => reject.call::<_, ()>((ctx.catch(),))?,
-        Err(error) => return Err(error),
-    }
-    Ok(promise)
 }
 
 /// Awaits `value` (a handler's return value or promise), checks it is a `Response` and drains

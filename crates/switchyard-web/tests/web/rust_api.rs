@@ -33,6 +33,15 @@ fn call<'js>(ctx: &Ctx<'js>, src: &str, arg: Value<'js>) -> Value<'js> {
     }
 }
 
+/// `prepare_request`, with the thrown error as "Name: message".
+fn prepare<'js>(
+    ctx: &Ctx<'js>,
+    input: Value<'js>,
+    init: Option<Value<'js>>,
+) -> Result<Value<'js>, String> {
+    prepare_request(ctx, input, init).map_err(|_| describe_exception(ctx, ctx.catch()))
+}
+
 /// Drives jobs and returns the settled value, or the rejection as "Name: message".
 fn settle<'js>(ctx: &Ctx<'js>, promise: Promise<'js>) -> Result<Value<'js>, String> {
     drain(ctx);
@@ -121,8 +130,7 @@ fn body_accessed_but_unread_still_forwards_zero_copy() {
             "(req) => { const s = req.body; return new Request('https://other.test/', { method: 'PUT', body: s }); }",
             js,
         );
-        let prepared = prepare_request(&ctx, forwarded, None).unwrap();
-        let prepared = settle(&ctx, prepared).unwrap();
+        let prepared = prepare(&ctx, forwarded, None).unwrap();
         let out = request_from_js(&ctx, prepared).unwrap();
         assert_eq!(out.body.as_bytes().unwrap().as_ptr(), ptr);
         assert_eq!(out.method, Method::PUT);
@@ -201,7 +209,7 @@ fn user_streams_are_drained_by_finalize() {
                 "({ method: 'POST', body: new ReadableStream({ start(c) { c.enqueue(new Uint8Array([1, 2])); c.enqueue(new Uint8Array([3])); c.close(); } }) })",
             )
             .unwrap();
-        let prepared = settle(&ctx, prepare_request(&ctx, input, Some(init)).unwrap()).unwrap();
+        let prepared = prepare(&ctx, input, Some(init)).unwrap();
         // Not read here either: the stream comes back for the embedder to pump.
         let (out, stream) =
             switchyard_web::request_from_js_streaming(&ctx, prepared.clone()).unwrap();
@@ -253,11 +261,11 @@ fn finalize_and_prepare_errors() {
         assert!(describe_exception(&ctx, e).starts_with("TypeError: "));
 
         let input: Value = ctx.eval("'/relative'").unwrap();
-        let err = settle(&ctx, prepare_request(&ctx, input, None).unwrap()).unwrap_err();
+        let err = prepare(&ctx, input, None).unwrap_err();
         assert!(err.starts_with("TypeError: "), "{err}");
         let input: Value = ctx.eval("'https://a.test'").unwrap();
         let init: Value = ctx.eval("({ method: 'GET', body: 'x' })").unwrap();
-        let err = settle(&ctx, prepare_request(&ctx, input, Some(init)).unwrap()).unwrap_err();
+        let err = prepare(&ctx, input, Some(init)).unwrap_err();
         assert!(err.starts_with("TypeError: "), "{err}");
 
         let not_a_request: Value = ctx.eval("({})").unwrap();
