@@ -3,8 +3,7 @@
 //! response, as on Cloudflare.
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -51,7 +50,9 @@ pub(crate) struct Upload {
     incoming: Mutex<Option<Incoming>>,
     /// The read waiting on `incoming`, woken when the upload ends under it.
     reader: Mutex<Option<Waker>>,
-    tripped: AtomicU8,
+    /// The limit it ran into. A guarded body fails (and stops) at its first limit, so this is
+    /// set at most once.
+    tripped: OnceLock<Tripped>,
 }
 
 impl Upload {
@@ -59,25 +60,17 @@ impl Upload {
         Arc::new(Upload {
             incoming: Mutex::new(Some(incoming)),
             reader: Mutex::new(None),
-            tripped: AtomicU8::new(0),
+            tripped: OnceLock::new(),
         })
     }
 
     /// The limit this upload ran into, if any.
     pub(crate) fn tripped(&self) -> Option<Tripped> {
-        match self.tripped.load(Ordering::Relaxed) {
-            1 => Some(Tripped::Size),
-            2 => Some(Tripped::Idle),
-            _ => None,
-        }
+        self.tripped.get().copied()
     }
 
     fn trip(&self, limit: Tripped) {
-        let code = match limit {
-            Tripped::Size => 1,
-            Tripped::Idle => 2,
-        };
-        self.tripped.store(code, Ordering::Relaxed);
+        let _ = self.tripped.set(limit);
     }
 
     /// The response is done: what the worker has not read of the upload is dropped, and a

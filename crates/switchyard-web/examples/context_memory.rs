@@ -12,21 +12,23 @@ fn heap(rt: &Runtime) -> i64 {
     rt.memory_usage().malloc_size
 }
 
+/// The Web API core, with console output dropped.
+fn install_core(ctx: &Context) {
+    ctx.with(|ctx| {
+        let options = WebOptions {
+            console: Rc::new(|_, _| {}),
+            map_stack: None,
+        };
+        install(&ctx, options).unwrap()
+    });
+}
+
 fn measure(touch: &str) -> (i64, i64, i64) {
     let rt = Runtime::new().unwrap();
     let base = heap(&rt);
     let ctx = Context::full(&rt).unwrap();
     let context = heap(&rt);
-    ctx.with(|ctx| {
-        install(
-            &ctx,
-            WebOptions {
-                console: Rc::new(|_, _| {}),
-                map_stack: None,
-            },
-        )
-        .unwrap()
-    });
+    install_core(&ctx);
     let core = heap(&rt);
     ctx.with(|ctx| {
         let _: rquickjs::Value = ctx.eval(touch).unwrap();
@@ -36,7 +38,8 @@ fn measure(touch: &str) -> (i64, i64, i64) {
     (context - base, core - context, touched - core)
 }
 
-/// How long a new runtime, a context and the core take (median of 50, caches warm).
+/// How long a new runtime, a context and the core take (median of $ROUNDS, default 50; caches
+/// warm).
 fn startup_time() {
     let mut phases: Vec<(u128, u128, u128)> = (0..std::env::var("ROUNDS")
         .ok()
@@ -48,16 +51,7 @@ fn startup_time() {
             let t1 = std::time::Instant::now();
             let ctx = Context::full(&rt).unwrap();
             let t2 = std::time::Instant::now();
-            ctx.with(|ctx| {
-                install(
-                    &ctx,
-                    WebOptions {
-                        console: Rc::new(|_, _| {}),
-                        map_stack: None,
-                    },
-                )
-                .unwrap()
-            });
+            install_core(&ctx);
             let t3 = std::time::Instant::now();
             (
                 (t1 - t0).as_micros(),
@@ -77,16 +71,7 @@ fn core_breakdown() {
     let ctx = Context::full(&rt).unwrap();
     rt.run_gc();
     let before = rt.memory_usage();
-    ctx.with(|ctx| {
-        install(
-            &ctx,
-            WebOptions {
-                console: Rc::new(|_, _| {}),
-                map_stack: None,
-            },
-        )
-        .unwrap()
-    });
+    install_core(&ctx);
     rt.run_gc();
     let after = rt.memory_usage();
     let rows = [

@@ -206,7 +206,7 @@ fn core_names() -> &'static HashSet<&'static str> {
 
 /// Every identifier `files` use, except after `.` or `#` (property and private names): one
 /// pass over the text, not one search per name.
-fn used_words(files: &[&'static str]) -> HashSet<&'static str> {
+fn used_words<'a>(files: &[&'a str]) -> HashSet<&'a str> {
     let mut used = HashSet::new();
     let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
     for file in files {
@@ -465,7 +465,7 @@ mod tests {
                 let defines = !key.is_empty()
                     && ((after.starts_with('(') && line.trim_end().ends_with('{'))
                         || after.starts_with(':'));
-                for word in used_words(&[Box::leak(line.to_owned().into_boxed_str())]) {
+                for word in used_words(&[line]) {
                     if defines && word == key && !trimmed.starts_with("function ") {
                         continue;
                     }

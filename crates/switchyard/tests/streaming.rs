@@ -36,31 +36,13 @@ fn open(
     request.push_str("\r\n");
     stream.write_all(request.as_bytes()).unwrap();
     let mut reader = BufReader::new(stream);
-    let mut head = Vec::new();
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        let line = line.trim_end().to_owned();
-        if line.is_empty() {
-            break;
-        }
-        head.push(line);
-    }
+    let head = support::read_head(&mut reader);
     (reader, head)
 }
 
-/// The next chunk of a chunked body (`None` at the terminating chunk).
+/// The next chunk of a chunked body, as text (`None` at the terminating chunk).
 fn next_chunk(reader: &mut BufReader<TcpStream>) -> Option<String> {
-    let mut size = String::new();
-    reader.read_line(&mut size).ok()?;
-    let size = usize::from_str_radix(size.trim(), 16).ok()?;
-    if size == 0 {
-        return None;
-    }
-    let mut data = vec![0; size + 2];
-    reader.read_exact(&mut data).ok()?;
-    data.truncate(size);
-    Some(String::from_utf8(data).unwrap())
+    support::read_chunk(reader).map(|chunk| String::from_utf8(chunk).unwrap())
 }
 
 fn first_then_release(server: &TestServer, path: &str) -> (Vec<String>, Vec<String>) {
@@ -116,10 +98,10 @@ fn a_compressed_stream_decompresses_to_the_source() {
     );
     // Release from another thread once the first compressed bytes are flushed.
     let mut compressed = Vec::new();
-    let first = next_chunk_bytes(&mut reader).expect("the gzip header and first block");
+    let first = support::read_chunk(&mut reader).expect("the gzip header and first block");
     compressed.extend(first);
     assert_eq!(server.get("/release").text(), "released");
-    while let Some(chunk) = next_chunk_bytes(&mut reader) {
+    while let Some(chunk) = support::read_chunk(&mut reader) {
         compressed.extend(chunk);
     }
     let mut text = String::new();
@@ -127,19 +109,6 @@ fn a_compressed_stream_decompresses_to_the_source() {
         .read_to_string(&mut text)
         .unwrap();
     assert_eq!(text, "first;second;");
-}
-
-fn next_chunk_bytes(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
-    let mut size = String::new();
-    reader.read_line(&mut size).ok()?;
-    let size = usize::from_str_radix(size.trim(), 16).ok()?;
-    if size == 0 {
-        return None;
-    }
-    let mut data = vec![0; size + 2];
-    reader.read_exact(&mut data).ok()?;
-    data.truncate(size);
-    Some(data)
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -63,16 +63,7 @@ impl Upload {
 
     /// The response's status line and headers.
     fn head(&mut self) -> Vec<String> {
-        let mut head = Vec::new();
-        loop {
-            let mut line = String::new();
-            self.reader.read_line(&mut line).unwrap();
-            let line = line.trim_end().to_owned();
-            if line.is_empty() {
-                return head;
-            }
-            head.push(line);
-        }
+        support::read_head(&mut self.reader)
     }
 
     /// The whole response body after `head`: by Content-Length, or every chunk.
@@ -100,16 +91,7 @@ impl Upload {
 
     /// The next chunk of the chunked response (`None` at its end).
     fn next_chunk(&mut self) -> Option<String> {
-        let mut size = String::new();
-        self.reader.read_line(&mut size).ok()?;
-        let size = usize::from_str_radix(size.trim(), 16).ok()?;
-        if size == 0 {
-            return None;
-        }
-        let mut data = vec![0; size + 2];
-        self.reader.read_exact(&mut data).ok()?;
-        data.truncate(size);
-        Some(String::from_utf8(data).unwrap())
+        support::read_chunk(&mut self.reader).map(|chunk| String::from_utf8(chunk).unwrap())
     }
 }
 

@@ -398,3 +398,32 @@ pub fn upstream(serve: fn(std::net::TcpStream, SocketAddr) -> std::io::Result<()
     });
     addr
 }
+
+/// A response's status line and headers, read up to the blank line that ends them.
+pub fn read_head(reader: &mut impl BufRead) -> Vec<String> {
+    let mut head = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let line = line.trim_end().to_owned();
+        if line.is_empty() {
+            return head;
+        }
+        head.push(line);
+    }
+}
+
+/// The next chunk of a chunked body as it arrives: `None` at the terminating chunk, or when the
+/// connection ends or goes quiet past its read timeout.
+pub fn read_chunk(reader: &mut impl BufRead) -> Option<Vec<u8>> {
+    let mut size = String::new();
+    reader.read_line(&mut size).ok()?;
+    let size = usize::from_str_radix(size.trim(), 16).ok()?;
+    if size == 0 {
+        return None;
+    }
+    let mut data = vec![0; size + 2];
+    reader.read_exact(&mut data).ok()?;
+    data.truncate(size);
+    Some(data)
+}
