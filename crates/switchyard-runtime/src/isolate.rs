@@ -793,7 +793,7 @@ impl Isolate {
         entrypoint: Option<&str>,
         request: HttpRequest,
     ) -> Result<(), WorkerError> {
-        let promise = (|| {
+        let started = (|| {
             let request = switchyard_web::request_to_js(ctx, request)?;
             let env = restore(ctx, &self.state.env)?;
             let glue = restore(ctx, &self.state.glue)?;
@@ -832,9 +832,26 @@ impl Isolate {
                     .ok_or_else(no_fetch)?;
                 fetch.call((This(object), request, env, exec_ctx))?
             };
-            switchyard_web::finalize_response(ctx, result)
+            if let Some(promise) = result.as_promise() {
+                // Checked when it settles (see settle_into).
+                return Ok(Handled::Pending(promise.clone()));
+            }
+            // A Response returned directly needs no promise at all.
+            match switchyard_web::try_response_from_js_streaming(ctx, result.clone())? {
+                Some(parts) => Ok(Handled::Answered(parts)),
+                None => switchyard_web::finalize_response(ctx, result).map(Handled::Pending),
+            }
         })();
-        self.settle_started(ctx, promise, id, Answer::Http)
+        match started {
+            Ok(Handled::Answered(parts)) => {
+                self.reply_http(ctx, id, Ok(parts));
+                Ok(())
+            }
+            Ok(Handled::Pending(promise)) => {
+                self.settle_started(ctx, Ok(promise), id, Answer::Http)
+            }
+            Err(error) => self.settle_started(ctx, Err(error), id, Answer::Http),
+        }
     }
 
     /// Start an incoming RPC call: rebuild the arguments here, find the receiver (a fresh
@@ -945,31 +962,25 @@ impl Isolate {
                 return;
             };
             let state = &isolate.state;
-            let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) else {
+            if !state.waiting.borrow().contains_key(&id) {
                 return;
-            };
-            let result = match answer {
-                Answer::Http => switchyard_web::response_from_js_streaming(&ctx, value)
-                    .and_then(|(mut response, stream)| {
-                        if let Some(stream) = stream {
-                            response.body =
-                                Body::Stream(isolate.pump_to_rust(&ctx, stream, "response")?);
-                        }
-                        Ok(Reply::Http(response))
-                    })
-                    .map_err(|error| {
-                        state.uncaught(
-                            &ctx,
-                            JsException::from_error(&ctx, error, &isolate.spec.graph),
-                        )
-                    }),
-                Answer::Rpc => match isolate.value_to_wire(&ctx, value, "result") {
-                    Ok(wire) => Ok(Reply::Value(wire)),
-                    // The result cannot be cloned: the caller gets the DataCloneError.
-                    Err(error) => isolate.rpc_rejection(&ctx, caught(&ctx, error)),
-                },
-            };
-            let _ = tx.send(result);
+            }
+            match answer {
+                Answer::Http => {
+                    let parts = switchyard_web::response_from_js_streaming(&ctx, value);
+                    isolate.reply_http(&ctx, id, parts);
+                }
+                Answer::Rpc => {
+                    let result = match isolate.value_to_wire(&ctx, value, "result") {
+                        Ok(wire) => Ok(Reply::Value(wire)),
+                        // The result cannot be cloned: the caller gets the DataCloneError.
+                        Err(error) => isolate.rpc_rejection(&ctx, caught(&ctx, error)),
+                    };
+                    if let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) {
+                        let _ = tx.send(result);
+                    }
+                }
+            }
         })?;
         let me = self.state.me.borrow().clone();
         let on_err = Function::new(ctx.clone(), move |ctx: Ctx<'js>, reason: Value<'js>| {
@@ -991,6 +1002,31 @@ impl Isolate {
         let then: Function = promise.get("then")?;
         then.call::<_, Value>((This(promise), on_ok, on_err))?;
         Ok(())
+    }
+
+    /// Answer waiter `id` with a handler's Response (`parts` as
+    /// `response_from_js_streaming` gives them), pumping a stream body; a failure to take the
+    /// Response apart fails the request as an uncaught exception.
+    fn reply_http<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        id: u64,
+        parts: rquickjs::Result<ResponseParts<'js>>,
+    ) {
+        let state = &self.state;
+        let result = parts
+            .and_then(|(mut response, stream)| {
+                if let Some(stream) = stream {
+                    response.body = Body::Stream(self.pump_to_rust(ctx, stream, "response")?);
+                }
+                Ok(Reply::Http(response))
+            })
+            .map_err(|error| {
+                state.uncaught(ctx, JsException::from_error(ctx, error, &self.spec.graph))
+            });
+        if let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) {
+            let _ = tx.send(result);
+        }
     }
 
     /// What an RPC caller gets when the call threw `reason`: the reason itself, cloned (as on
@@ -1364,6 +1400,16 @@ impl Drop for WaiterGuard<'_> {
         self.state
             .release_imports(|scope| scope == ImportScope::Call(id));
     }
+}
+
+/// A handler's Response taken apart: the response and a JavaScript stream body to pump.
+type ResponseParts<'js> = (HttpResponse, Option<Value<'js>>);
+
+/// What a fetch handler returned: a promise (of a Response, checked when it settles), or a
+/// Response, already taken apart.
+enum Handled<'js> {
+    Pending(Promise<'js>),
+    Answered(ResponseParts<'js>),
 }
 
 /// What a request's handler answers with.

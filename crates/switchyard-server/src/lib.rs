@@ -388,10 +388,11 @@ fn request_url(uri: &http::Uri, headers: &http::HeaderMap, local: SocketAddr) ->
         // `OPTIONS *` and the like: nothing a worker could route on.
         return None;
     }
-    let url = format!("http://{authority}{path}");
-    // The worker parses it with the WHATWG parser; refuse here what would only fail there.
-    url::Url::parse(&url).ok()?;
-    Some(url)
+    // Parsed the WHATWG way here, once: what fails would only fail in the worker, and the
+    // serialization is the `request.url` the worker sees.
+    url::Url::parse(&format!("http://{authority}{path}"))
+        .ok()
+        .map(String::from)
 }
 
 fn into_hyper(response: HttpResponse, is_head: bool) -> Response<Body> {
@@ -481,6 +482,12 @@ mod tests {
         assert_eq!(
             url_for("/a", None).as_deref(),
             Some("http://127.0.0.1:8787/a")
+        );
+        // Serialized as the worker's `request.url` shows it: host lowercased, default port
+        // dropped, dot segments resolved.
+        assert_eq!(
+            url_for("/a/../b%7e?q", Some("EXAMPLE.com:80")).as_deref(),
+            Some("http://example.com/b%7e?q")
         );
         // Absolute-form targets override Host (RFC 9112 section 3.2.2).
         assert_eq!(

@@ -313,8 +313,8 @@ class Request {
   #body = null;
 
   constructor(input, init = undefined) {
-    requireArgs(arguments.length, 1, "Failed to construct 'Request'");
     if (input === INTERNAL) return;
+    requireArgs(arguments.length, 1, "Failed to construct 'Request'");
     init = dictionary(init, "Failed to construct 'Request'");
     let inputRequest = null;
     if (isObject(input) && #method in input) {
@@ -807,8 +807,9 @@ class Response {
         res.#redirected = redirected;
         return res;
       },
+      // null when `res` is not a Response (the caller decides whether that is an error).
       parts(res) {
-        if (!isResponse(res)) throw new TypeError("Expected a Response object.");
+        if (!isResponse(res)) return null;
         if (res.#type === "error") {
           throw new TypeError("Return value from serve handler must not be an error response (like Response.error())");
         }

@@ -72,7 +72,10 @@ pub use stream::{
 #[derive(Debug)]
 pub struct HttpRequest {
     pub method: Method,
-    /// An absolute URL; it is re-serialized the WHATWG way on the way into JS.
+    /// An absolute URL as the WHATWG URL parser serializes it (`url::Url::as_str`), the form
+    /// `request.url` has in JavaScript. [`request_to_js`] takes it as it is: every request
+    /// crosses several times through a chain of service bindings, and the URL of one that
+    /// came from JavaScript is already in that form. The embedder serializes what it parses.
     pub url: String,
     pub headers: HeaderMap,
     pub body: Body,
@@ -290,19 +293,14 @@ pub fn uninstall(ctx: &Ctx<'_>) {
 /// the body is a handle to `req.body` (an empty body becomes a null body).
 pub fn request_to_js<'js>(ctx: &Ctx<'js>, req: HttpRequest) -> Result<Value<'js>> {
     let f = get_fn(ctx, &internals(ctx)?.make_request)?;
-    let url = match url::Url::parse(&req.url) {
-        Ok(parsed) if parsed.as_str() == req.url => req.url,
-        Ok(parsed) => parsed.into(),
-        Err(_) => {
-            return Err(Exception::throw_type(
-                ctx,
-                &format!("Invalid URL: {}", req.url),
-            ));
-        }
-    };
+    debug_assert_eq!(
+        url::Url::parse(&req.url).map(String::from).as_deref(),
+        Ok(req.url.as_str()),
+        "HttpRequest::url must be a serialized WHATWG URL"
+    );
     let headers = body::HeaderList::into_js(ctx, req.headers)?;
     let body = body_into_js(ctx, req.body)?;
-    f.call((req.method.as_str(), url, headers, body))
+    f.call((req.method.as_str(), req.url, headers, body))
 }
 
 /// A JS `Response` for `res` (immutable headers, body as a handle; an empty body becomes a null
@@ -437,29 +435,47 @@ fn body_from_js<'js>(
     Ok((Body::Bytes(body_source_to_bytes(ctx, source)?), None))
 }
 
-/// Extracts a finalized `Response` and marks its body used. `Response.error()` is a
-/// `TypeError`. A body that is a JavaScript `ReadableStream` is returned as the second value
+/// Extracts a finalized `Response` and marks its body used. Anything else, a used body or
+/// `Response.error()` is a `TypeError` (for a non-Response, Cloudflare's "Incorrect type for
+/// Promise"). A body that is a JavaScript `ReadableStream` is returned as the second value
 /// (the response's body is then empty): the embedder pumps it into a [`BodyStream`]. A body
 /// that came from Rust as a stream and was not touched is taken back whole.
 pub fn response_from_js_streaming<'js>(
     ctx: &Ctx<'js>,
     res: Value<'js>,
 ) -> Result<(HttpResponse, Option<Value<'js>>)> {
+    try_response_from_js_streaming(ctx, res)?.ok_or_else(|| {
+        Exception::throw_type(
+            ctx,
+            "Incorrect type for Promise: the Promise did not resolve to 'Response'.",
+        )
+    })
+}
+
+/// [`response_from_js_streaming`] for a value that may not be a `Response` at all: `None`
+/// then (a handler's return value that is a promise or another thenable, say, for
+/// [`finalize_response`]). A handler that returns a `Response` directly needs no promise.
+pub fn try_response_from_js_streaming<'js>(
+    ctx: &Ctx<'js>,
+    res: Value<'js>,
+) -> Result<Option<(HttpResponse, Option<Value<'js>>)>> {
     let f = get_fn(ctx, &internals(ctx)?.response_parts)?;
-    let parts: Array = f.call((res,))?;
+    let Some(parts) = f.call::<_, Option<Array>>((res,))? else {
+        return Ok(None);
+    };
     let status: u16 = parts.get(0)?;
     let headers = headers_from_js(ctx, &parts.get::<Value>(1)?)?;
     let status = StatusCode::from_u16(status)
         .map_err(|_| Exception::throw_range(ctx, "Invalid response status"))?;
     let (body, stream) = body_from_js(ctx, parts.get(2)?, "Response")?;
-    Ok((
+    Ok(Some((
         HttpResponse {
             status,
             headers,
             body,
         },
         stream,
-    ))
+    )))
 }
 
 /// Like [`response_from_js_streaming`] for a response whose body must be in hand: a
