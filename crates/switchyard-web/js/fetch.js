@@ -1,14 +1,20 @@
 // Fetch Standard: Request, Response and the Body mixin, plus the functions the Rust side calls
 // (makeRequest, requestParts, prepareRequest, ...).
 //
-// A body is a small record: { source, stream, used }.
-//   source: a string (kept as given, made well-formed) or a BodyBytes handle (Rust-owned
-//           Bytes; JS BufferSources are copied into one at construction, as the spec copies
-//           them). undefined once consumed or handed to a stream.
-//   stream: the ReadableStream, created lazily by the `body` getter (then owning the source)
-//           or given by the user.
-//   used:   consumed without a stream (text() etc. on a source) or transferred away.
+// A body is a small record, an array (one allocation; see S_* below): [source, stream, used,
+// abortRead].
+//   source:    a string (kept as given, made well-formed) or a BodyBytes handle (Rust-owned
+//              Bytes; JS BufferSources are copied into one at construction, as the spec copies
+//              them). undefined once consumed or handed to a stream.
+//   stream:    the ReadableStream, created lazily by the `body` getter (then owning the source)
+//              or given by the user.
+//   used:      consumed without a stream (text() etc. on a source) or transferred away.
+//   abortRead: set while readHandleChunks reads the source (see there).
 // A null body is `null` instead of a record.
+const B_SOURCE = 0;
+const B_STREAM = 1;
+const B_USED = 2;
+const B_ABORT_READ = 3;
 
 const BODY_USED_MESSAGE =
   "Body has already been used. It can only be used once. Use tee() first if you need to read it twice.";
@@ -21,55 +27,54 @@ const KIND_JSON = 1;
 const KIND_ARRAY_BUFFER = 2;
 const KIND_BYTES = 3;
 
-// abortRead: set while readHandleChunks reads the source (see there).
 function newBody(source) {
-  return { source, stream: null, used: false, abortRead: undefined };
+  return [source, null, false, undefined];
 }
 
 function newStreamBody(stream) {
-  return { source: undefined, stream, used: false, abortRead: undefined };
+  return [undefined, stream, false, undefined];
 }
 
 // The spec's bodyUsed: the stream is disturbed (here also: consumed without a stream).
 function bodyIsUsed(body) {
-  return body.used || (body.stream !== null && readable().streamRecordOf(body.stream).disturbed);
+  return body[B_USED] || (body[B_STREAM] !== null && readable().streamRecordOf(body[B_STREAM]).disturbed);
 }
 
 // The spec's "unusable": disturbed or locked.
 function bodyUnusable(body) {
-  return body.used || (body.stream !== null && readable().isStreamUnusable(body.stream));
+  return body[B_USED] || (body[B_STREAM] !== null && readable().isStreamUnusable(body[B_STREAM]));
 }
 
 function bodyStream(body) {
-  if (body.stream === null) {
-    if (body.used) {
-      body.stream = readable().createUsedStream();
+  if (body[B_STREAM] === null) {
+    if (body[B_USED]) {
+      body[B_STREAM] = readable().createUsedStream();
     } else {
-      body.stream = readable().createBodyStream(body.source);
-      body.source = undefined;
+      body[B_STREAM] = readable().createBodyStream(body[B_SOURCE]);
+      body[B_SOURCE] = undefined;
     }
   }
-  return body.stream;
+  return body[B_STREAM];
 }
 
 // Hands the body over to a new Request/Response (spec: the proxy stream), leaving the old
 // owner with a used body.
 function transferBody(body) {
-  const moved = { source: body.source, stream: body.stream, used: false, abortRead: undefined };
-  body.source = undefined;
-  body.stream = null;
-  body.used = true;
+  const moved = [body[B_SOURCE], body[B_STREAM], false, undefined];
+  body[B_SOURCE] = undefined;
+  body[B_STREAM] = null;
+  body[B_USED] = true;
   return moved;
 }
 
 // Two bodies that read the same bytes. Sources are immutable (strings, Rust Bytes), so they
 // are shared; user streams and streamed sources (readable once) need a real tee.
 function cloneBody(body) {
-  if (body.stream === null && !isStreamHandle(body.source)) return newBody(body.source);
+  if (body[B_STREAM] === null && !isStreamHandle(body[B_SOURCE])) return newBody(body[B_SOURCE]);
   const source = readable().peekBodySource(bodyStream(body));
   if (source !== undefined && !isStreamHandle(source)) return newBody(source);
-  const [branch1, branch2] = body.stream.tee();
-  body.stream = branch1;
+  const [branch1, branch2] = body[B_STREAM].tee();
+  body[B_STREAM] = branch1;
   return newStreamBody(branch2);
 }
 
@@ -119,19 +124,19 @@ function consumeBody(body, kind) {
     source = "";
   } else if (bodyUnusable(body)) {
     return PromiseReject(new TypeError(BODY_USED_MESSAGE));
-  } else if (body.stream === null && !isStreamHandle(body.source)) {
-    source = body.source;
-    body.source = undefined;
-    body.used = true;
-  } else if (body.stream === null) {
+  } else if (body[B_STREAM] === null && !isStreamHandle(body[B_SOURCE])) {
+    source = body[B_SOURCE];
+    body[B_SOURCE] = undefined;
+    body[B_USED] = true;
+  } else if (body[B_STREAM] === null) {
     // A streamed source nobody made a stream of: read chunk by chunk, without one.
     return then(readHandleChunks(body), (chunks) => convertChunks(chunks, kind));
-  } else if (isStreamHandle(readable().peekBodySource(body.stream))) {
-    return then(readable().readAllChunks(body.stream), (chunks) => convertChunks(chunks, kind));
+  } else if (isStreamHandle(readable().peekBodySource(body[B_STREAM]))) {
+    return then(readable().readAllChunks(body[B_STREAM]), (chunks) => convertChunks(chunks, kind));
   } else {
-    source = readable().takeBodySource(body.stream);
+    source = readable().takeBodySource(body[B_STREAM]);
     if (source === undefined) {
-      return then(readable().readAllChunks(body.stream), (chunks) => convertChunks(chunks, kind));
+      return then(readable().readAllChunks(body[B_STREAM]), (chunks) => convertChunks(chunks, kind));
     }
   }
   try {
@@ -144,22 +149,22 @@ function consumeBody(body, kind) {
 // Reads a body's streamed source to its end (the body is used from now on). Until then the
 // read can be aborted (abortBody): the handle is dropped and the promise rejects.
 function readHandleChunks(body) {
-  const handle = body.source;
-  body.source = undefined;
-  body.used = true;
+  const handle = body[B_SOURCE];
+  body[B_SOURCE] = undefined;
+  body[B_USED] = true;
   const chunks = [];
   const { promise, resolve, reject } = deferred();
   let failed = false;
-  body.abortRead = (reason) => {
+  body[B_ABORT_READ] = (reason) => {
     failed = true;
-    body.abortRead = undefined;
+    body[B_ABORT_READ] = undefined;
     native.dropStreamHandle(handle);
     reject(reason);
   };
   const step = (chunk) => {
     if (failed) return;
     if (chunk === null) {
-      body.abortRead = undefined;
+      body[B_ABORT_READ] = undefined;
       resolve(chunks);
       return;
     }
@@ -169,7 +174,7 @@ function readHandleChunks(body) {
   const fail = (e) => {
     if (failed) return;
     failed = true;
-    body.abortRead = undefined;
+    body[B_ABORT_READ] = undefined;
     native.dropStreamHandle(handle);
     reject(e);
   };
@@ -185,28 +190,28 @@ function readHandleChunks(body) {
 // arrives from Rust in pieces.
 function bodyNeedsDrain(body) {
   if (body === null || bodyUnusable(body)) return false;
-  if (body.stream === null) return isStreamHandle(body.source);
-  const source = readable().peekBodySource(body.stream);
+  if (body[B_STREAM] === null) return isStreamHandle(body[B_SOURCE]);
+  const source = readable().peekBodySource(body[B_STREAM]);
   return source === undefined || isStreamHandle(source);
 }
 
 // A user stream that is the body as it stands (not a body source turned into a stream).
 function bodyUserStream(body) {
-  if (body === null || body.stream === null || bodyUnusable(body)) return undefined;
-  return readable().peekBodySource(body.stream) === undefined ? body.stream : undefined;
+  if (body === null || body[B_STREAM] === null || bodyUnusable(body)) return undefined;
+  return readable().peekBodySource(body[B_STREAM]) === undefined ? body[B_STREAM] : undefined;
 }
 
 // Takes the source for Rust, marking the body used. null for a null body.
 function takeSourceForRust(body, what) {
   if (body === null) return null;
   if (bodyUnusable(body)) throw new TypeError(`${what}: ${BODY_USED_MESSAGE}`);
-  if (body.stream === null) {
-    const source = body.source;
-    body.source = undefined;
-    body.used = true;
+  if (body[B_STREAM] === null) {
+    const source = body[B_SOURCE];
+    body[B_SOURCE] = undefined;
+    body[B_USED] = true;
     return source;
   }
-  const source = readable().takeBodySource(body.stream);
+  const source = readable().takeBodySource(body[B_STREAM]);
   if (source === undefined) {
     throw new TypeError(`${what}: the body stream has not been drained (internal error).`);
   }
@@ -296,52 +301,106 @@ function materializeHeaders(list, guard) {
   return headersFromFlat(ArrayIsArray(list) ? list : native.headerListFlat(list), guard);
 }
 
+// Request and Response keep their state in one array each (#s), not in private fields: every
+// request a worker receives and every response a binding or fetch() gives it is made here from
+// Rust, and an array is one allocation where each private field is a property definition of
+// its own (twice as fast to make, see bench/NOTES.md). The first four slots mean the same in
+// both.
+const S_HEADERS = 0; // the Headers object, made on first use from the next two slots
+const S_HEADER_LIST = 1; // until then: see materializeHeaders
+const S_HEADER_GUARD = 2;
+const S_BODY = 3; // a body record (see newBody) or null
+// A Request's:
+const S_METHOD = 4;
+const S_URL = 5;
+const S_REDIRECT = 6;
+const S_SIGNAL = 7; // made on first read: most requests never look at their signal
+const S_CF = 8; // Cloudflare's `cf` object given at construction, or undefined
+// A Response's:
+const S_STATUS = 4;
+const S_STATUS_TEXT = 5;
+const S_TYPE = 6;
+const S_RESPONSE_URL = 7;
+const S_REDIRECTED = 8;
+
+function headersObject(state) {
+  if (state[S_HEADERS] === null) {
+    state[S_HEADERS] = materializeHeaders(state[S_HEADER_LIST], state[S_HEADER_GUARD]);
+    state[S_HEADER_LIST] = EMPTY_HEADER_LIST;
+  }
+  return state[S_HEADERS];
+}
+
+// The headers to send to Rust: the list as it came, or the Headers object's pairs.
+function headersForRust(state) {
+  return state[S_HEADERS] === null ? state[S_HEADER_LIST] : headersToFlat(state[S_HEADERS]);
+}
+
+// For clone(): a copy of `state`, with the same list while nobody made Headers of it (else a
+// copy of the Headers) and a body that reads the same bytes.
+function cloneState(state) {
+  const headers = state[S_HEADERS];
+  let copiedHeaders = null;
+  if (headers !== null) {
+    copiedHeaders = new Headers(headers);
+    headersSetGuard(copiedHeaders, headersGuardOf(headers));
+  }
+  const body = state[S_BODY];
+  return [
+    copiedHeaders,
+    state[S_HEADER_LIST],
+    state[S_HEADER_GUARD],
+    body === null ? null : cloneBody(body),
+    state[4],
+    state[5],
+    state[6],
+    state[7],
+    state[8],
+  ];
+}
+
 let isRequest;
 let requestInternals; // for makeRequest/requestParts/prepareRequest
 
 class Request {
-  #method = "GET";
-  #url = "";
-  // The Headers object, made on first use from #headerList (see materializeHeaders).
-  #headers = null;
-  #headerList = EMPTY_HEADER_LIST;
-  #headerGuard = GUARD_NONE;
-  #redirect = "follow";
-  // Made on first read: most requests never look at their signal.
-  #signal = null;
-  #cf = undefined;
-  #body = null;
+  // [headers, headerList, headerGuard, body, method, url, redirect, signal, cf]: see S_*.
+  #s;
 
   constructor(input, init = undefined) {
     if (input === INTERNAL) return;
     requireArgs(arguments.length, 1, "Failed to construct 'Request'");
     init = dictionary(init, "Failed to construct 'Request'");
-    let inputRequest = null;
-    if (isObject(input) && #method in input) {
-      inputRequest = input;
-      this.#url = input.#url;
-      this.#method = input.#method;
-      this.#redirect = input.#redirect;
-      if (input.#signal !== null) this.#signal = followingSignal(input.#signal);
-      this.#cf = input.#cf;
+    let inputState = null;
+    let url;
+    let method = "GET";
+    let redirect = "follow";
+    let signal = null;
+    let cf;
+    if (isObject(input) && #s in input) {
+      inputState = input.#s;
+      url = inputState[S_URL];
+      method = inputState[S_METHOD];
+      redirect = inputState[S_REDIRECT];
+      if (inputState[S_SIGNAL] !== null) signal = followingSignal(inputState[S_SIGNAL]);
+      cf = inputState[S_CF];
     } else {
-      const url = toUSVString(input);
-      const record = native.urlParse(url);
-      if (record === null) throw new TypeError(`Failed to construct 'Request': Invalid URL: ${url}`);
+      const href = toUSVString(input);
+      const record = native.urlParse(href);
+      if (record === null) throw new TypeError(`Failed to construct 'Request': Invalid URL: ${href}`);
       if (record[R_USERNAME] !== "" || record[R_PASSWORD] !== "") {
         throw new TypeError(
-          `Failed to construct 'Request': Request cannot be constructed from a URL that includes credentials: ${url}`,
+          `Failed to construct 'Request': Request cannot be constructed from a URL that includes credentials: ${href}`,
         );
       }
-      this.#url = record[R_HREF];
+      url = record[R_HREF];
     }
 
     // Dictionary members, read in WebIDL (lexicographic) order.
     let initBody, initHeaders;
     if (init !== undefined) {
       initBody = init.body;
-      const cf = init.cf;
-      if (cf !== undefined) this.#cf = cf;
+      const initCf = init.cf;
+      if (initCf !== undefined) cf = initCf;
       const duplex = init.duplex;
       if (duplex !== undefined && toDOMString(duplex) !== "half") {
         throw new TypeError(
@@ -349,28 +408,28 @@ class Request {
         );
       }
       initHeaders = init.headers;
-      const method = init.method;
-      if (method !== undefined) this.#method = normalizeMethod(method);
-      const redirect = init.redirect;
-      if (redirect !== undefined) {
-        const mode = toDOMString(redirect);
+      const initMethod = init.method;
+      if (initMethod !== undefined) method = normalizeMethod(initMethod);
+      const initRedirect = init.redirect;
+      if (initRedirect !== undefined) {
+        const mode = toDOMString(initRedirect);
         if (!REDIRECT_MODES.has(mode)) {
           throw new TypeError(
             `Failed to construct 'Request': The provided value '${mode}' is not a valid enum value of type RequestRedirect.`,
           );
         }
-        this.#redirect = mode;
+        redirect = mode;
       }
-      const signal = init.signal;
-      if (signal !== undefined && signal !== null) {
-        if (!isAbortSignal(signal)) {
+      const initSignal = init.signal;
+      if (initSignal !== undefined && initSignal !== null) {
+        if (!isAbortSignal(initSignal)) {
           throw new TypeError(
             "Failed to construct 'Request': member signal is not of type AbortSignal.",
           );
         }
-        this.#signal = followingSignal(signal);
-      } else if (signal === null) {
-        this.#signal = null;
+        signal = followingSignal(initSignal);
+      } else if (initSignal === null) {
+        signal = null;
       }
     }
 
@@ -380,32 +439,31 @@ class Request {
       headersFill(headers, initHeaders);
     }
 
-    const inputBody = inputRequest === null ? null : inputRequest.#body;
+    const inputBody = inputState === null ? null : inputState[S_BODY];
     const hasInitBody = initBody !== undefined && initBody !== null;
-    if ((hasInitBody || inputBody !== null) && (this.#method === "GET" || this.#method === "HEAD")) {
+    if ((hasInitBody || inputBody !== null) && (method === "GET" || method === "HEAD")) {
       throw new TypeError("Failed to construct 'Request': Request with GET/HEAD method cannot have body.");
     }
+    let body = null;
     let contentType = null;
     if (hasInitBody) {
-      const [body, type] = extractBody(initBody);
-      this.#body = body;
-      contentType = type;
+      [body, contentType] = extractBody(initBody);
     }
+    let headerList = EMPTY_HEADER_LIST;
     if (headers !== null) {
       addContentType(headers, contentType);
-      this.#headers = headers;
     } else if (contentType === null) {
       // Nothing to add: share the input's list (never mutated) or start empty.
-      if (inputRequest === null) this.#headerList = EMPTY_HEADER_LIST;
-      else if (inputRequest.#headers === null) this.#headerList = inputRequest.#headerList;
-      else this.#headerList = headersToFlat(inputRequest.#headers);
-    } else if (inputRequest === null) {
-      this.#headerList = ["content-type", contentType];
+      if (inputState !== null) {
+        if (inputState[S_HEADERS] === null) headerList = inputState[S_HEADER_LIST];
+        else headerList = headersToFlat(inputState[S_HEADERS]);
+      }
+    } else if (inputState === null) {
+      headerList = ["content-type", contentType];
     } else {
       headers = new Headers();
-      headersFill(headers, inputRequest.#headersObject());
+      headersFill(headers, headersObject(inputState));
       addContentType(headers, contentType);
-      this.#headers = headers;
     }
     if (!hasInitBody && inputBody !== null) {
       if (bodyUnusable(inputBody)) {
@@ -413,147 +471,132 @@ class Request {
           "Failed to construct 'Request': Cannot construct a Request with a Request object that has already been used.",
         );
       }
-      this.#body = transferBody(inputBody);
+      body = transferBody(inputBody);
     }
+    this.#s = [headers, headerList, GUARD_NONE, body, method, url, redirect, signal, cf];
   }
 
   get method() {
-    return this.#method;
+    return this.#s[S_METHOD];
   }
 
   get url() {
-    return this.#url;
+    return this.#s[S_URL];
   }
 
   get headers() {
-    if (!(#method in this)) illegalInvocation();
-    return this.#headersObject();
-  }
-
-  #headersObject() {
-    if (this.#headers === null) {
-      this.#headers = materializeHeaders(this.#headerList, this.#headerGuard);
-      this.#headerList = EMPTY_HEADER_LIST;
-    }
-    return this.#headers;
+    if (!(#s in this)) illegalInvocation();
+    return headersObject(this.#s);
   }
 
   get redirect() {
-    return this.#redirect;
+    return this.#s[S_REDIRECT];
   }
 
   get signal() {
-    if (!(#method in this)) illegalInvocation();
-    if (this.#signal === null) this.#signal = newAbortSignal();
-    return this.#signal;
+    if (!(#s in this)) illegalInvocation();
+    const state = this.#s;
+    if (state[S_SIGNAL] === null) state[S_SIGNAL] = newAbortSignal();
+    return state[S_SIGNAL];
   }
 
-  // Cloudflare extension: the `cf` object given at construction (or undefined).
   get cf() {
-    return this.#cf;
+    return this.#s[S_CF];
   }
 
   get body() {
-    return this.#body === null ? null : bodyStream(this.#body);
+    const body = this.#s[S_BODY];
+    return body === null ? null : bodyStream(body);
   }
 
   get bodyUsed() {
-    return this.#body !== null && bodyIsUsed(this.#body);
+    const body = this.#s[S_BODY];
+    return body !== null && bodyIsUsed(body);
   }
 
   clone() {
-    if (this.#body !== null && bodyUnusable(this.#body)) {
+    const state = this.#s;
+    if (state[S_BODY] !== null && bodyUnusable(state[S_BODY])) {
       throw new TypeError("Failed to execute 'clone' on 'Request': Request body is already used");
     }
     const copy = new Request(INTERNAL);
-    copy.#method = this.#method;
-    copy.#url = this.#url;
-    if (this.#headers === null) {
-      copy.#headerList = this.#headerList;
-      copy.#headerGuard = this.#headerGuard;
-    } else {
-      copy.#headers = new Headers(this.#headers);
-      headersSetGuard(copy.#headers, headersGuardOf(this.#headers));
-    }
-    copy.#redirect = this.#redirect;
-    if (this.#signal !== null) copy.#signal = followingSignal(this.#signal);
-    copy.#cf = this.#cf;
-    copy.#body = this.#body === null ? null : cloneBody(this.#body);
+    copy.#s = cloneState(state);
+    if (state[S_SIGNAL] !== null) copy.#s[S_SIGNAL] = followingSignal(state[S_SIGNAL]);
     return copy;
   }
 
   text() {
-    return isRequest(this) ? consumeBody(this.#body, KIND_TEXT) : rejectIllegal();
+    return isRequest(this) ? consumeBody(this.#s[S_BODY], KIND_TEXT) : rejectIllegal();
   }
 
   json() {
-    return isRequest(this) ? consumeBody(this.#body, KIND_JSON) : rejectIllegal();
+    return isRequest(this) ? consumeBody(this.#s[S_BODY], KIND_JSON) : rejectIllegal();
   }
 
   arrayBuffer() {
-    return isRequest(this) ? consumeBody(this.#body, KIND_ARRAY_BUFFER) : rejectIllegal();
+    return isRequest(this) ? consumeBody(this.#s[S_BODY], KIND_ARRAY_BUFFER) : rejectIllegal();
   }
 
   bytes() {
-    return isRequest(this) ? consumeBody(this.#body, KIND_BYTES) : rejectIllegal();
+    return isRequest(this) ? consumeBody(this.#s[S_BODY], KIND_BYTES) : rejectIllegal();
   }
 
   blob() {
     if (!isRequest(this)) return rejectIllegal();
-    return bodyBlob(this.#body, this.#headersObject());
+    return bodyBlob(this.#s[S_BODY], headersObject(this.#s));
   }
 
   formData() {
     if (!isRequest(this)) return rejectIllegal();
-    return bodyFormData(this.#body, this.#headersObject());
+    return bodyFormData(this.#s[S_BODY], headersObject(this.#s));
   }
 
   [inspectSymbol]() {
+    const state = this.#s;
     const out = {
-      method: this.#method,
-      url: this.#url,
-      headers: this.#headersObject(),
-      redirect: this.#redirect,
+      method: state[S_METHOD],
+      url: state[S_URL],
+      headers: headersObject(state),
+      redirect: state[S_REDIRECT],
       bodyUsed: this.bodyUsed,
     };
-    if (this.#cf !== undefined) out.cf = this.#cf;
+    if (state[S_CF] !== undefined) out.cf = state[S_CF];
     return out;
   }
 
   static {
-    isRequest = (value) => isObject(value) && #method in value;
+    isRequest = (value) => isObject(value) && #s in value;
     requestInternals = {
       make(method, url, headerList, handle) {
         const req = new Request(INTERNAL);
-        req.#method = method;
-        req.#url = url;
-        req.#headerList = headerList;
-        req.#headerGuard = GUARD_IMMUTABLE;
         // The spec does not allow GET/HEAD requests with a body; such a body (rare on the
         // wire) is dropped so `new Request(request, init)` keeps working.
-        req.#body = handle === null || method === "GET" || method === "HEAD" ? null : newBody(handle);
+        const body =
+          handle === null || method === "GET" || method === "HEAD" ? null : newBody(handle);
+        req.#s = [null, headerList, GUARD_IMMUTABLE, body, method, url, "follow", null, undefined];
         return req;
       },
       // A user stream body not yet drained, which RPC streams instead of buffering.
       undrainedStream(req) {
-        return bodyNeedsDrain(req.#body) ? bodyStream(req.#body) : undefined;
+        const body = req.#s[S_BODY];
+        return bodyNeedsDrain(body) ? bodyStream(body) : undefined;
       },
       // As responseParts: a user stream goes to Rust as the stream itself (the embedder pumps
       // it), anything else as its source.
       parts(req) {
         if (!isRequest(req)) throw new TypeError("Expected a Request object.");
-        const stream = bodyUserStream(req.#body);
-        const source = stream ?? takeSourceForRust(req.#body, "Request");
-        const headers = req.#headers === null ? req.#headerList : headersToFlat(req.#headers);
-        return [req.#method, req.#url, headers, source];
+        const state = req.#s;
+        const stream = bodyUserStream(state[S_BODY]);
+        const source = stream ?? takeSourceForRust(state[S_BODY], "Request");
+        return [state[S_METHOD], state[S_URL], headersForRust(state), source];
       },
       body(req) {
-        return req.#body;
+        return req.#s[S_BODY];
       },
       // The request's signal if it has one that could ever abort (null: it has none yet, so
       // nothing can abort it).
       signal(req) {
-        return isRequest(req) ? req.#signal : null;
+        return isRequest(req) ? req.#s[S_SIGNAL] : null;
       },
     };
   }
@@ -564,7 +607,10 @@ function rejectIllegal() {
   return PromiseReject(new TypeError("Illegal invocation"));
 }
 
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+// Comparisons, not a Set lookup: this runs for every response that comes from Rust.
+function isNullBodyStatus(status) {
+  return status === 204 || status === 304 || status === 205 || status === 101 || status === 103;
+}
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
@@ -580,71 +626,21 @@ let isResponse;
 let responseInternals;
 
 class Response {
-  #status = 200;
-  #statusText = "";
-  // As Request's: a Headers object made on first use from #headerList.
-  #headers = null;
-  #headerList = EMPTY_HEADER_LIST;
-  #headerGuard = GUARD_NONE;
-  #type = "default";
-  #url = "";
-  #redirected = false;
-  #body = null;
+  // [headers, headerList, headerGuard, body, status, statusText, type, url, redirected]: see
+  // S_* above Request.
+  #s;
 
   constructor(body = null, init = undefined) {
     if (body === INTERNAL) return;
     init = dictionary(init, "Failed to construct 'Response'");
     let extracted = null;
     if (body !== null && body !== undefined) extracted = extractBody(body);
-    this.#initialize(init, extracted, "Failed to construct 'Response'");
-  }
-
-  // "Initialize a response" (the tail of the constructor, shared with Response.json).
-  #initialize(init, extracted, where) {
-    let status = 200;
-    let statusText = "";
-    let headersInit;
-    if (init !== undefined) {
-      headersInit = init.headers;
-      const s = init.status;
-      if (s !== undefined) status = toUnsignedShort(s);
-      const t = init.statusText;
-      if (t !== undefined) statusText = toByteString(t, where);
-    }
-    if (status < 200 || status > 599) {
-      throw new RangeError(
-        `${where}: The status provided (${status}) is outside the range [200, 599].`,
-      );
-    }
-    if (statusText !== "" && !REASON_PHRASE.test(statusText)) {
-      throw new TypeError(`${where}: Invalid statusText`);
-    }
-    this.#status = status;
-    this.#statusText = statusText;
-    let headers = null;
-    if (headersInit !== undefined) {
-      headers = new Headers();
-      headersFill(headers, headersInit);
-    }
-    if (extracted !== null && NULL_BODY_STATUSES.has(status)) {
-      throw new TypeError(`${where}: Response with null body status cannot have body`);
-    }
-    const contentType = extracted === null ? null : extracted[1];
-    if (headers !== null) {
-      addContentType(headers, contentType);
-      this.#headers = headers;
-    } else {
-      // The common `new Response(text)`: a list, made into Headers only if someone looks.
-      this.#headerList = contentType === null ? EMPTY_HEADER_LIST : ["content-type", contentType];
-    }
-    if (extracted !== null) this.#body = extracted[0];
+    this.#s = initialResponseState(init, extracted, "Failed to construct 'Response'");
   }
 
   static error() {
     const res = new Response(INTERNAL);
-    res.#status = 0;
-    res.#type = "error";
-    res.#headerGuard = GUARD_IMMUTABLE;
+    res.#s = [null, EMPTY_HEADER_LIST, GUARD_IMMUTABLE, null, 0, "", "error", "", false];
     return res;
   }
 
@@ -660,9 +656,8 @@ class Response {
       throw new RangeError(`Failed to execute 'redirect' on 'Response': Invalid status code ${status}`);
     }
     const res = new Response(INTERNAL);
-    res.#status = status;
-    res.#headerList = ["location", record[R_HREF]];
-    res.#headerGuard = GUARD_IMMUTABLE;
+    const headerList = ["location", record[R_HREF]];
+    res.#s = [null, headerList, GUARD_IMMUTABLE, null, status, "", "default", "", false];
     return res;
   }
 
@@ -674,163 +669,148 @@ class Response {
       throw new TypeError("Failed to execute 'json' on 'Response': The data is not JSON serializable");
     }
     const res = new Response(INTERNAL);
-    res.#initialize(init, [newBody(text), CONTENT_TYPE_JSON], "Failed to execute 'json' on 'Response'");
+    const extracted = [newBody(text), CONTENT_TYPE_JSON];
+    res.#s = initialResponseState(init, extracted, "Failed to execute 'json' on 'Response'");
     return res;
   }
 
   get type() {
-    return this.#type;
+    return this.#s[S_TYPE];
   }
 
   get url() {
-    return this.#url;
+    return this.#s[S_RESPONSE_URL];
   }
 
   get redirected() {
-    return this.#redirected;
+    return this.#s[S_REDIRECTED];
   }
 
   get status() {
-    return this.#status;
+    return this.#s[S_STATUS];
   }
 
   get ok() {
-    return this.#status >= 200 && this.#status <= 299;
+    const status = this.#s[S_STATUS];
+    return status >= 200 && status <= 299;
   }
 
   get statusText() {
-    return this.#statusText;
+    return this.#s[S_STATUS_TEXT];
   }
 
   get headers() {
-    if (!(#status in this)) illegalInvocation();
-    return this.#headersObject();
-  }
-
-  #headersObject() {
-    if (this.#headers === null) {
-      this.#headers = materializeHeaders(this.#headerList, this.#headerGuard);
-      this.#headerList = EMPTY_HEADER_LIST;
-    }
-    return this.#headers;
+    if (!(#s in this)) illegalInvocation();
+    return headersObject(this.#s);
   }
 
   get body() {
-    return this.#body === null ? null : bodyStream(this.#body);
+    const body = this.#s[S_BODY];
+    return body === null ? null : bodyStream(body);
   }
 
   get bodyUsed() {
-    return this.#body !== null && bodyIsUsed(this.#body);
+    const body = this.#s[S_BODY];
+    return body !== null && bodyIsUsed(body);
   }
 
   clone() {
-    if (this.#body !== null && bodyUnusable(this.#body)) {
+    const state = this.#s;
+    if (state[S_BODY] !== null && bodyUnusable(state[S_BODY])) {
       throw new TypeError("Failed to execute 'clone' on 'Response': Response body is already used");
     }
     const copy = new Response(INTERNAL);
-    copy.#status = this.#status;
-    copy.#statusText = this.#statusText;
-    if (this.#headers === null) {
-      copy.#headerList = this.#headerList;
-      copy.#headerGuard = this.#headerGuard;
-    } else {
-      copy.#headers = new Headers(this.#headers);
-      headersSetGuard(copy.#headers, headersGuardOf(this.#headers));
-    }
-    copy.#type = this.#type;
-    copy.#url = this.#url;
-    copy.#redirected = this.#redirected;
-    copy.#body = this.#body === null ? null : cloneBody(this.#body);
+    copy.#s = cloneState(state);
     return copy;
   }
 
   text() {
-    return isResponse(this) ? consumeBody(this.#body, KIND_TEXT) : rejectIllegal();
+    return isResponse(this) ? consumeBody(this.#s[S_BODY], KIND_TEXT) : rejectIllegal();
   }
 
   json() {
-    return isResponse(this) ? consumeBody(this.#body, KIND_JSON) : rejectIllegal();
+    return isResponse(this) ? consumeBody(this.#s[S_BODY], KIND_JSON) : rejectIllegal();
   }
 
   arrayBuffer() {
-    return isResponse(this) ? consumeBody(this.#body, KIND_ARRAY_BUFFER) : rejectIllegal();
+    return isResponse(this) ? consumeBody(this.#s[S_BODY], KIND_ARRAY_BUFFER) : rejectIllegal();
   }
 
   bytes() {
-    return isResponse(this) ? consumeBody(this.#body, KIND_BYTES) : rejectIllegal();
+    return isResponse(this) ? consumeBody(this.#s[S_BODY], KIND_BYTES) : rejectIllegal();
   }
 
   blob() {
     if (!isResponse(this)) return rejectIllegal();
-    return bodyBlob(this.#body, this.#headersObject());
+    return bodyBlob(this.#s[S_BODY], headersObject(this.#s));
   }
 
   formData() {
     if (!isResponse(this)) return rejectIllegal();
-    return bodyFormData(this.#body, this.#headersObject());
+    return bodyFormData(this.#s[S_BODY], headersObject(this.#s));
   }
 
   [inspectSymbol]() {
+    const state = this.#s;
     return {
-      status: this.#status,
-      statusText: this.#statusText,
+      status: state[S_STATUS],
+      statusText: state[S_STATUS_TEXT],
       ok: this.ok,
-      headers: this.#headersObject(),
+      headers: headersObject(state),
       bodyUsed: this.bodyUsed,
-      type: this.#type,
-      url: this.#url,
+      type: state[S_TYPE],
+      url: state[S_RESPONSE_URL],
       redirected: false,
     };
   }
 
   static {
-    isResponse = (value) => isObject(value) && #status in value;
+    isResponse = (value) => isObject(value) && #s in value;
     responseInternals = {
       make(status, statusText, headerList, handle) {
         const res = new Response(INTERNAL);
-        res.#status = status;
-        res.#statusText = statusText;
-        res.#headerList = headerList;
-        res.#headerGuard = GUARD_IMMUTABLE;
-        res.#body = handle === null || NULL_BODY_STATUSES.has(status) ? null : newBody(handle);
+        const body = handle === null || isNullBodyStatus(status) ? null : newBody(handle);
+        res.#s = [null, headerList, GUARD_IMMUTABLE, body, status, statusText, "default", "", false];
         return res;
       },
       undrainedStream(res) {
-        return bodyNeedsDrain(res.#body) ? bodyStream(res.#body) : undefined;
+        const body = res.#s[S_BODY];
+        return bodyNeedsDrain(body) ? bodyStream(body) : undefined;
       },
       body(res) {
-        return res.#body;
+        return res.#s[S_BODY];
       },
       // A response from the network: where it finally came from.
       setUrl(res, url, redirected) {
-        res.#url = url;
-        res.#redirected = redirected;
+        res.#s[S_RESPONSE_URL] = url;
+        res.#s[S_REDIRECTED] = redirected;
         return res;
       },
       // null when `res` is not a Response (the caller decides whether that is an error).
       parts(res) {
         if (!isResponse(res)) return null;
-        if (res.#type === "error") {
+        const state = res.#s;
+        if (state[S_TYPE] === "error") {
           throw new TypeError("Return value from serve handler must not be an error response (like Response.error())");
         }
         // A user stream goes to Rust as the stream itself, which the embedder pumps chunk by
         // chunk; a streamed source from Rust goes back whole, untouched.
-        const headers = res.#headers === null ? res.#headerList : headersToFlat(res.#headers);
-        const stream = bodyUserStream(res.#body);
-        if (stream !== undefined) return [res.#status, headers, stream];
-        const source = takeSourceForRust(res.#body, "Response");
-        return [res.#status, headers, source];
+        const headers = headersForRust(state);
+        const stream = bodyUserStream(state[S_BODY]);
+        if (stream !== undefined) return [state[S_STATUS], headers, stream];
+        const source = takeSourceForRust(state[S_BODY], "Response");
+        return [state[S_STATUS], headers, source];
       },
       // The fetch was aborted after its response arrived: the body still arriving errors.
       abortBody(res, reason) {
-        const body = res.#body;
+        const body = res.#s[S_BODY];
         if (body === null) return;
-        if (body.abortRead !== undefined) {
-          body.abortRead(reason);
+        if (body[B_ABORT_READ] !== undefined) {
+          body[B_ABORT_READ](reason);
           return;
         }
         // Done reading (or read by nobody yet): nothing to abort unless a stream is reading.
-        if (body.stream === null && body.used) return;
+        if (body[B_STREAM] === null && body[B_USED]) return;
         const stream = bodyStream(body);
         const record = readable().streamRecordOf(stream);
         if (record.state === "readable") readable().controllerError(record.controller, reason);
@@ -839,6 +819,42 @@ class Response {
   }
 }
 finishInterface(Response);
+
+// "Initialize a response" (the constructor's tail, shared with Response.json): a Response's
+// state from `init` and the extracted body ([body, contentType] or null).
+function initialResponseState(init, extracted, where) {
+  let status = 200;
+  let statusText = "";
+  let headersInit;
+  if (init !== undefined) {
+    headersInit = init.headers;
+    const s = init.status;
+    if (s !== undefined) status = toUnsignedShort(s);
+    const t = init.statusText;
+    if (t !== undefined) statusText = toByteString(t, where);
+  }
+  if (status < 200 || status > 599) {
+    throw new RangeError(`${where}: The status provided (${status}) is outside the range [200, 599].`);
+  }
+  if (statusText !== "" && !REASON_PHRASE.test(statusText)) {
+    throw new TypeError(`${where}: Invalid statusText`);
+  }
+  let headers = null;
+  if (headersInit !== undefined) {
+    headers = new Headers();
+    headersFill(headers, headersInit);
+  }
+  if (extracted !== null && isNullBodyStatus(status)) {
+    throw new TypeError(`${where}: Response with null body status cannot have body`);
+  }
+  const contentType = extracted === null ? null : extracted[1];
+  // The common `new Response(text)`: a list, made into Headers only if someone looks.
+  let headerList = EMPTY_HEADER_LIST;
+  if (headers !== null) addContentType(headers, contentType);
+  else if (contentType !== null) headerList = ["content-type", contentType];
+  const body = extracted === null ? null : extracted[0];
+  return [headers, headerList, GUARD_NONE, body, status, statusText, "default", "", false];
+}
 
 // The Request that fetch(input, init) sends, or a thrown TypeError. A Request given alone is
 // sent as it is: the copy `new Request(input)` would make differs from it only in being a new
