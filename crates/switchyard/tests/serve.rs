@@ -378,6 +378,42 @@ fn failures_in_a_handler_give_500_and_the_server_keeps_serving() {
 }
 
 #[test]
+fn what_a_handler_returns_without_a_promise_is_checked_like_a_promise() {
+    let server = TestServer::start(&["sync/wrangler.toml"], &[]);
+
+    let direct = server.get("/response");
+    assert_eq!((direct.status, direct.text().as_str()), (200, "direct"));
+    assert_eq!(direct.header("x-sync"), Some("1"));
+    let thenable = server.get("/thenable");
+    assert_eq!(
+        (thenable.status, thenable.text().as_str()),
+        (200, "from a thenable")
+    );
+
+    // Returned as it is, and as a promise's value: the same TypeError, logged each time.
+    assert_eq!(server.get("/string").status, 500);
+    assert_eq!(server.get("/promise-of-a-number").status, 500);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let not_a_response = || {
+        server
+            .output()
+            .matches("did not resolve to 'Response'")
+            .count()
+    };
+    while not_a_response() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(not_a_response(), 2, "{}", server.output());
+
+    assert_eq!(server.get("/error-response").status, 500);
+    server.wait_for_output("must not be an error response");
+    assert_eq!(server.get("/used").status, 500);
+    server.wait_for_output("Body has already been used");
+
+    assert_eq!(server.get("/response").status, 200);
+}
+
+#[test]
 fn malformed_http_gets_400_and_the_server_survives() {
     let server = TestServer::start(&["basic/wrangler.toml"], &[]);
     let response = send_raw(server.addr, b"THIS IS NOT HTTP\r\n\r\n");
