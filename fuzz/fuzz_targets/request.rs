@@ -99,7 +99,9 @@ fn parse(data: &[u8]) -> Option<HttpRequest> {
         Some(line)
     };
     let method = Method::from_bytes(line()?).ok()?;
-    let url = String::from_utf8_lossy(line()?).into_owned();
+    // Parsed and serialized as the server does (a URL it cannot parse gets 400 there, before
+    // any worker sees it): HttpRequest::url is a serialized URL.
+    let url = url::Url::parse(&String::from_utf8_lossy(line()?)).ok()?.into();
     let mut headers = HeaderMap::new();
     loop {
         let header = line()?;
@@ -111,7 +113,7 @@ fn parse(data: &[u8]) -> Option<HttpRequest> {
         let value = HeaderValue::from_bytes(header[colon + 1..].trim_ascii()).ok()?;
         headers.append(name, value);
     }
-    Some(HttpRequest { method, url, headers, body: Bytes::copy_from_slice(rest) })
+    Some(HttpRequest { method, url, headers, body: Bytes::copy_from_slice(rest).into() })
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -836,15 +836,19 @@ impl Isolate {
                 // Checked when it settles (see settle_into).
                 return Ok(Handled::Pending(promise.clone()));
             }
-            // A Response returned directly needs no promise at all.
-            match switchyard_web::try_response_from_js_streaming(ctx, result.clone())? {
-                Some(parts) => Ok(Handled::Answered(parts)),
-                None => switchyard_web::finalize_response(ctx, result).map(Handled::Pending),
+            // A Response returned directly needs no promise at all. It is read once the
+            // microtasks the handler queued have run, as a promise's value would be.
+            while ctx.execute_pending_job() {}
+            match switchyard_web::try_response_from_js_streaming(ctx, result.clone()) {
+                Ok(Some(parts)) => Ok(Handled::Answered(Ok(parts))),
+                Ok(None) => switchyard_web::finalize_response(ctx, result).map(Handled::Pending),
+                // Not a usable Response: the request fails as if a promise of it had.
+                Err(error) => Ok(Handled::Answered(Err(error))),
             }
         })();
         match started {
             Ok(Handled::Answered(parts)) => {
-                self.reply_http(ctx, id, Ok(parts));
+                self.reply_http(ctx, id, parts);
                 Ok(())
             }
             Ok(Handled::Pending(promise)) => {
@@ -1406,10 +1410,10 @@ impl Drop for WaiterGuard<'_> {
 type ResponseParts<'js> = (HttpResponse, Option<Value<'js>>);
 
 /// What a fetch handler returned: a promise (of a Response, checked when it settles), or a
-/// Response, already taken apart.
+/// Response, already taken apart (or why it could not be).
 enum Handled<'js> {
     Pending(Promise<'js>),
-    Answered(ResponseParts<'js>),
+    Answered(rquickjs::Result<ResponseParts<'js>>),
 }
 
 /// What a request's handler answers with.

@@ -125,6 +125,7 @@ impl LocalWorkers {
 
     /// Handle `request` with `worker`'s fetch handler (or that of its named `entrypoint`);
     /// `depth` counts the workers the request has passed through, this one included.
+    /// `request.url` must be WHATWG-serialized (see [`HttpRequest::url`]).
     pub async fn fetch(
         &self,
         worker: &str,
@@ -157,7 +158,8 @@ impl LocalWorkers {
             .await
     }
 
-    /// Handle `request` with the entry worker.
+    /// Handle `request` with the entry worker (`request.url` WHATWG-serialized, as for
+    /// [`LocalWorkers::fetch`]).
     pub async fn fetch_entry(&self, request: HttpRequest) -> Result<HttpResponse, WorkerError> {
         self.fetch(&self.fleet.entry, None, request, 1).await
     }

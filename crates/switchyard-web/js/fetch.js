@@ -1,8 +1,8 @@
 // Fetch Standard: Request, Response and the Body mixin, plus the functions the Rust side calls
 // (makeRequest, requestParts, prepareRequest, ...).
 //
-// A body is a small record, an array (one allocation; see S_* below): [source, stream, used,
-// abortRead].
+// A body is a small record, an array for the reason Request and Response state is one (see
+// S_* below): [source, stream, used, abortRead], slots B_*.
 //   source:    a string (kept as given, made well-formed) or a BodyBytes handle (Rust-owned
 //              Bytes; JS BufferSources are copied into one at construction, as the spec copies
 //              them). undefined once consumed or handed to a stream.

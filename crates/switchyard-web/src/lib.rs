@@ -290,7 +290,8 @@ pub fn uninstall(ctx: &Ctx<'_>) {
 }
 
 /// A JS `Request` for `req`. Its headers are immutable (like Cloudflare's incoming request);
-/// the body is a handle to `req.body` (an empty body becomes a null body).
+/// the body is a handle to `req.body` (an empty body becomes a null body). `req.url` becomes
+/// `request.url` as it is: it must be WHATWG-serialized (see [`HttpRequest::url`]).
 pub fn request_to_js<'js>(ctx: &Ctx<'js>, req: HttpRequest) -> Result<Value<'js>> {
     let f = get_fn(ctx, &internals(ctx)?.make_request)?;
     debug_assert_eq!(

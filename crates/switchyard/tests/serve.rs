@@ -384,6 +384,7 @@ fn what_a_handler_returns_without_a_promise_is_checked_like_a_promise() {
     let direct = server.get("/response");
     assert_eq!((direct.status, direct.text().as_str()), (200, "direct"));
     assert_eq!(direct.header("x-sync"), Some("1"));
+    assert_eq!(server.get("/microtask").header("x-late"), Some("1"));
     let thenable = server.get("/thenable");
     assert_eq!(
         (thenable.status, thenable.text().as_str()),

@@ -13,6 +13,12 @@ export default {
         response.text();
         return response;
       }
+      case "/microtask": {
+        // Read once the handler's microtasks have run, as a promise's value would be.
+        const response = new Response("late header");
+        queueMicrotask(() => response.headers.set("x-late", "1"));
+        return response;
+      }
       case "/thenable":
         return { then: (resolve) => resolve(new Response("from a thenable")) };
       case "/promise-of-a-number":
