@@ -204,68 +204,56 @@ fn javascript(source: &str, hint: FormatHint) -> Result<Transpiled, SyntaxError>
                 .build(&program)
                 .semantic
                 .into_scoping();
-            let mut scan = Scan::default();
-            scan_commonjs(&program, &scoping, &mut scan);
-            return Ok(Transpiled {
-                code: define_node_env(source, &program).unwrap_or_else(|| source.to_owned()),
-                map: None,
-                format: Format::CommonJs,
-                scan,
-                sloppy: true,
-            });
+            return Ok(commonjs(source, &program, &scoping, true));
         }
     };
     let program = parsed.program;
     let has_module_syntax =
         parsed.module_record.has_module_syntax || !parsed.module_record.import_metas.is_empty();
-    let mut scan = Scan::default();
-    let format = match hint {
-        FormatHint::Esm => Format::Esm,
-        FormatHint::CommonJs => Format::CommonJs,
-        FormatHint::Detect if has_module_syntax => Format::Esm,
-        FormatHint::Detect => {
+    match hint {
+        FormatHint::Esm => {}
+        FormatHint::Detect if has_module_syntax => {}
+        FormatHint::CommonJs | FormatHint::Detect => {
             let scoping = SemanticBuilder::new()
                 .build(&program)
                 .semantic
                 .into_scoping();
             let unresolved = scoping.root_unresolved_references();
-            if ["require", "module", "exports"]
-                .iter()
-                .any(|name| unresolved.contains_key(*name))
+            if hint == FormatHint::CommonJs
+                || ["require", "module", "exports"]
+                    .iter()
+                    .any(|name| unresolved.contains_key(*name))
             {
-                scan_commonjs(&program, &scoping, &mut scan);
-                return Ok(Transpiled {
-                    code: define_node_env(source, &program).unwrap_or_else(|| source.to_owned()),
-                    map: None,
-                    format: Format::CommonJs,
-                    scan,
-                    sloppy: false,
-                });
+                return Ok(commonjs(source, &program, &scoping, false));
             }
-            Format::Esm
-        }
-    };
-    let code = define_node_env(source, &program).unwrap_or_else(|| source.to_owned());
-    match format {
-        Format::Esm => {
-            scan.imports = static_imports(&program);
-            Scanner::new(&mut scan, None).visit_program(&program);
-        }
-        Format::CommonJs => {
-            let scoping = SemanticBuilder::new()
-                .build(&program)
-                .semantic
-                .into_scoping();
-            scan_commonjs(&program, &scoping, &mut scan);
         }
     }
+    let mut scan = Scan {
+        imports: static_imports(&program),
+        ..Scan::default()
+    };
+    Scanner::new(&mut scan, None).visit_program(&program);
     Ok(Transpiled {
-        code,
+        code: define_node_env(source, &program).unwrap_or_else(|| source.to_owned()),
         map: None,
-        format,
+        format: Format::Esm,
         scan,
         sloppy: false,
     })
+}
+
+/// A CommonJS module (`sloppy`: one that parses as a script only): its code as written but
+/// for `process.env.NODE_ENV`, and what it requires and exports.
+fn commonjs(source: &str, program: &Program<'_>, scoping: &Scoping, sloppy: bool) -> Transpiled {
+    let mut scan = Scan::default();
+    scan_commonjs(program, scoping, &mut scan);
+    Transpiled {
+        code: define_node_env(source, program).unwrap_or_else(|| source.to_owned()),
+        map: None,
+        format: Format::CommonJs,
+        scan,
+        sloppy,
+    }
 }
 
 /// Replace `process.env.NODE_ENV` with `"production"`, as wrangler's bundler does (packages

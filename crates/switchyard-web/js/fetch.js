@@ -331,8 +331,9 @@ function headersObject(state) {
   return state[S_HEADERS];
 }
 
-// The headers to send to Rust: the list as it came, or the Headers object's pairs.
-function headersForRust(state) {
+// The headers as a list (what Rust takes, and what a copy may share): the list as it came,
+// or the Headers object's pairs.
+function headerListOf(state) {
   return state[S_HEADERS] === null ? state[S_HEADER_LIST] : headersToFlat(state[S_HEADERS]);
 }
 
@@ -454,10 +455,7 @@ class Request {
       addContentType(headers, contentType);
     } else if (contentType === null) {
       // Nothing to add: share the input's list (never mutated) or start empty.
-      if (inputState !== null) {
-        if (inputState[S_HEADERS] === null) headerList = inputState[S_HEADER_LIST];
-        else headerList = headersToFlat(inputState[S_HEADERS]);
-      }
+      if (inputState !== null) headerList = headerListOf(inputState);
     } else if (inputState === null) {
       headerList = ["content-type", contentType];
     } else {
@@ -588,7 +586,7 @@ class Request {
         const state = req.#s;
         const stream = bodyUserStream(state[S_BODY]);
         const source = stream ?? takeSourceForRust(state[S_BODY], "Request");
-        return [state[S_METHOD], state[S_URL], headersForRust(state), source];
+        return [state[S_METHOD], state[S_URL], headerListOf(state), source];
       },
       body(req) {
         return req.#s[S_BODY];
@@ -795,7 +793,7 @@ class Response {
         }
         // A user stream goes to Rust as the stream itself, which the embedder pumps chunk by
         // chunk; a streamed source from Rust goes back whole, untouched.
-        const headers = headersForRust(state);
+        const headers = headerListOf(state);
         const stream = bodyUserStream(state[S_BODY]);
         if (stream !== undefined) return [state[S_STATUS], headers, stream];
         const source = takeSourceForRust(state[S_BODY], "Response");

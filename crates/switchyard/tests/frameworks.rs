@@ -27,15 +27,6 @@ fn hono() -> TestServer {
     )
 }
 
-fn post_json(server: &TestServer, path: &str, body: serde_json::Value) -> support::HttpResponse {
-    server.request(
-        "POST",
-        path,
-        &[("content-type", "application/json")],
-        body.to_string().as_bytes(),
-    )
-}
-
 #[test]
 fn hono_routes_params_queries_and_not_found() {
     let server = hono();
@@ -61,7 +52,7 @@ fn hono_errors_go_through_on_error() {
     assert_eq!(response.status, 500);
     assert_eq!(response.json(), json!({"error": "internal error"}));
     server.wait_for_output("unhandled: something broke");
-    let response = post_json(&server, "/api/login", json!({}));
+    let response = server.post_json("/api/login", json!({}));
     assert_eq!(response.status, 400);
     assert_eq!(response.json()["error"], "send {\"user\": \"<id>\"}");
 }
@@ -102,7 +93,7 @@ fn hono_cors_answers_preflight_and_tags_responses() {
 #[test]
 fn hono_jwt_sign_then_verify_and_a_service_binding_behind_it() {
     let server = hono();
-    let response = post_json(&server, "/api/login", json!({"user": "ada"}));
+    let response = server.post_json("/api/login", json!({"user": "ada"}));
     assert_eq!(response.status, 200, "{}", response.text());
     let token = response.json()["token"].as_str().unwrap().to_owned();
     assert_eq!(token.split('.').count(), 3, "{token}");
@@ -130,7 +121,7 @@ fn hono_jwt_sign_then_verify_and_a_service_binding_behind_it() {
     assert_eq!(response.status, 401, "{}", response.text());
 
     // Unknown users cannot log in: the users service answers 404 through the binding.
-    let response = post_json(&server, "/api/login", json!({"user": "mallory"}));
+    let response = server.post_json("/api/login", json!({"user": "mallory"}));
     assert_eq!(response.status, 401);
     let response = server.get("/api/users/alan");
     assert_eq!(response.json()["name"], "Alan Turing");
@@ -175,7 +166,7 @@ fn itty_router_with_a_commonjs_package() {
         response.json(),
         json!({"status": 404, "error": "no todo 99"})
     );
-    let response = post_json(&server, "/todos", json!({"title": "write docs"}));
+    let response = server.post_json("/todos", json!({"title": "write docs"}));
     assert_eq!(response.status, 201);
     assert_eq!(
         response.json(),

@@ -16,15 +16,6 @@ fn start() -> TestServer {
     TestServer::start_in(&repo_root().join("examples/rpc-proxy"), &CONFIGS, &[])
 }
 
-fn post(server: &TestServer, path: &str, body: serde_json::Value) -> support::HttpResponse {
-    server.request(
-        "POST",
-        path,
-        &[("content-type", "application/json")],
-        body.to_string().as_bytes(),
-    )
-}
-
 #[test]
 fn get_services_lists_the_registry() {
     let server = start();
@@ -45,8 +36,7 @@ fn call_forwards_to_a_service_and_values_keep_their_types() {
         json!({"id": "u1", "name": "Ada Lovelace", "plan": "pro", "joined": "2024-03-01T00:00:00.000Z"})
     );
     // billing → users over RPC, BigInt cents back through proxy and gateway.
-    let invoice = post(
-        &server,
+    let invoice = server.post_json(
         "/call",
         json!({"service": "billing", "method": "invoice", "args": ["u1", 3]}),
     );
@@ -55,11 +45,7 @@ fn call_forwards_to_a_service_and_values_keep_their_types() {
         json!({"result": {"user": "u1", "plan": "pro", "totalCents": "8700n"}})
     );
     // A Map of BigInts arrives as a Map (the gateway turns it into an object for JSON).
-    let plans = post(
-        &server,
-        "/call",
-        json!({"service": "billing", "method": "plans"}),
-    );
+    let plans = server.post_json("/call", json!({"service": "billing", "method": "plans"}));
     assert_eq!(
         plans.json(),
         json!({"result": {"free": "0n", "pro": "2900n"}})
@@ -76,15 +62,13 @@ fn errors_keep_their_names_across_three_hops() {
         json!({"error": {"name": "NotFound", "message": "no user \"u9\""}})
     );
     // Thrown in users, passed through billing and the proxy.
-    let deep = post(
-        &server,
+    let deep = server.post_json(
         "/call",
         json!({"service": "billing", "method": "invoice", "args": ["u9", 1]}),
     );
     assert_eq!(deep.status, 404);
     assert_eq!(deep.json()["error"]["name"], "NotFound");
-    let bad = post(
-        &server,
+    let bad = server.post_json(
         "/call",
         json!({"service": "users", "method": "search", "args": [""]}),
     );
@@ -93,11 +77,7 @@ fn errors_keep_their_names_across_three_hops() {
         bad.json(),
         json!({"error": {"name": "TypeError", "message": "search needs a non-empty string"}})
     );
-    let unknown = post(
-        &server,
-        "/call",
-        json!({"service": "mail", "method": "send"}),
-    );
+    let unknown = server.post_json("/call", json!({"service": "mail", "method": "send"}));
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json()["error"]["name"], "UnknownService");
 }
@@ -105,8 +85,7 @@ fn errors_keep_their_names_across_three_hops() {
 #[test]
 fn batch_call_settles_each_call_on_its_own() {
     let server = start();
-    let response = post(
-        &server,
+    let response = server.post_json(
         "/batch",
         json!([
             {"service": "users", "method": "search", "args": ["grace"]},

@@ -144,6 +144,16 @@ impl TestServer {
         self.request("GET", path, &[], b"")
     }
 
+    /// POST `body` as JSON.
+    pub fn post_json(&self, path: &str, body: serde_json::Value) -> HttpResponse {
+        self.request(
+            "POST",
+            path,
+            &[("content-type", "application/json")],
+            body.to_string().as_bytes(),
+        )
+    }
+
     pub fn request(
         &self,
         method: &str,
