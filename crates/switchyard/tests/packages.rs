@@ -68,7 +68,8 @@ fn a_dynamic_import_with_a_literal_is_loaded_at_start_up_and_works() {
 #[test]
 fn a_require_that_cannot_resolve_throws_when_it_runs_and_names_the_reason() {
     let server = TestServer::start(&["packages/wrangler.toml"], &[]);
-    let output = server.output();
+    // Warnings go to stderr and "ready" to stdout: they reach the test on two pipes, in either order.
+    let output = server.wait_for_output("will throw if it runs");
     assert!(
         output.contains("has-optional/index.js:3:22: warning: require(\"encoding-that-is-not-installed\") will throw if it runs"),
         "{output}"

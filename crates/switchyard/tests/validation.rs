@@ -112,7 +112,8 @@ fn wrong_types_and_missing_keys_name_the_file_line_and_key() {
 fn unknown_and_unsupported_keys_warn_but_the_worker_still_starts() {
     let server = TestServer::start(&["bad/warnings.toml"], &[]);
     assert_eq!(server.get("/").text(), "ok");
-    let output = server.output();
+    // Warnings go to stderr and "ready" to stdout, on two pipes: wait for the last warning.
+    let output = server.wait_for_output("is not supported by Switchyard");
     assert!(output.contains("compatibility_date"), "{output}");
     assert!(
         output.contains("`servces`") && output.contains("services"),

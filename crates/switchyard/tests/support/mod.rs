@@ -123,17 +123,25 @@ impl TestServer {
             .unwrap_or(0)
     }
 
-    /// Everything the server printed so far (stdout and stderr interleaved by line).
+    /// Everything the server printed so far: stdout and stderr lines in the order they reached
+    /// the test, which need not be the order they were printed in (see [`TestServer::wait_for_all`]).
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()
     }
 
     /// Wait until the output contains `needle` (logs arrive asynchronously).
     pub fn wait_for_output(&self, needle: &str) -> String {
+        self.wait_for_all(&[needle])
+    }
+
+    /// Wait until the output contains every one of `needles`. Use this when they may come on
+    /// different streams (warnings and errors on stderr, logs and "ready" on stdout): the two
+    /// pipes are read by two threads, so their lines reach the test in either order.
+    pub fn wait_for_all(&self, needles: &[&str]) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let output = self.output();
-            if output.contains(needle) || Instant::now() > deadline {
+            if needles.iter().all(|n| output.contains(n)) || Instant::now() > deadline {
                 return output;
             }
             std::thread::sleep(Duration::from_millis(20));
