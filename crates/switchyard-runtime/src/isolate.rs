@@ -172,6 +172,39 @@ impl Blank {
             sinks,
         })
     }
+
+    /// Pack this blank to move it to another thread (see [`ShippedBlank`]).
+    pub(crate) fn ship(self) -> ShippedBlank {
+        ShippedBlank(self)
+    }
+}
+
+/// A [`Blank`] made on one thread, for a server thread to use: spares are made by a thread of
+/// their own (see `local.rs`), so a busy server thread never has to stop to make one.
+pub(crate) struct ShippedBlank(Blank);
+
+// SAFETY: a Blank is a QuickJS runtime, its one context, and `Rc`s that only the Blank and the
+// Rust functions stored inside that runtime hold (the sinks, rquickjs's handle on its runtime,
+// the Web API's internals in runtime userdata). Moving the Blank moves all of them at once, and
+// it is moved only whole and while no JavaScript runs in it, so no `Rc` count is ever touched
+// from two threads. QuickJS, rquickjs and switchyard-web keep no thread-local state about a
+// runtime. The one thing QuickJS ties to a thread, the stack limit, is measured again by
+// `unpack` on the thread that will run it.
+unsafe impl Send for ShippedBlank {}
+
+impl ShippedBlank {
+    /// The blank, ready to run JavaScript on the calling thread.
+    pub(crate) fn unpack(self) -> Blank {
+        let blank = self.0;
+        // SAFETY: the context is alive (the blank owns it), so its runtime is too; QuickJS
+        // measures the stack limit from the calling thread's stack pointer, as `Runtime::new`
+        // would have done had the runtime been made here.
+        unsafe {
+            let runtime = rquickjs::qjs::JS_GetRuntime(blank.context.as_raw().as_ptr());
+            rquickjs::qjs::JS_UpdateStackTop(runtime);
+        }
+        blank
+    }
 }
 
 impl Isolate {

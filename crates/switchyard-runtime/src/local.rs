@@ -3,14 +3,14 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use switchyard_web::{HttpRequest, HttpResponse};
 
 use crate::error::WorkerError;
 use crate::fleet::Fleet;
-use crate::isolate::{Blank, CallTarget, Isolate, Reply, RpcCall};
+use crate::isolate::{Blank, CallTarget, Isolate, Reply, RpcCall, ShippedBlank};
 use crate::outbound::Outbound;
 
 /// One thread's view of the fleet: an isolate per worker, created on first use, and the entry
@@ -22,52 +22,80 @@ pub struct LocalWorkers {
     /// This thread's HTTP client for `fetch()`, made on first use.
     outbound: std::cell::OnceCell<Rc<Outbound>>,
     /// A runtime with the Web APIs installed, for the next worker to start here (see
-    /// [`Blank`]); made again after each use, once the thread is idle.
-    spare: RefCell<Option<Blank>>,
-    refilling: std::cell::Cell<bool>,
-    /// When this thread last looked up an isolate (so, roughly, last started a request).
-    last_busy: std::cell::Cell<Instant>,
+    /// [`Blank`]). The spare maker fills it, and again each time a worker takes it.
+    spare: Arc<SpareSlot>,
 }
 
-/// How long a thread must go without a request before it makes a spare [`Blank`]: making one
-/// takes ~0.5 ms of CPU, which a request arriving meanwhile would wait for.
-const IDLE_BEFORE_SPARE: Duration = Duration::from_millis(3);
+/// Where the spare maker leaves a thread's next [`Blank`].
+type SpareSlot = Mutex<Option<ShippedBlank>>;
+
+/// Ask the spare maker, a thread of its own shared by the whole process, to fill `slot`.
+/// Making a blank takes ~0.5 ms of CPU: made on the server thread, a request arriving meanwhile
+/// would wait for it, and a thread that is never idle would never have one. If the maker
+/// cannot be started, workers start without spares (each making its own runtime, as before).
+fn request_spare(slot: &Arc<SpareSlot>) {
+    static MAKER: OnceLock<Option<Mutex<mpsc::Sender<Arc<SpareSlot>>>>> = OnceLock::new();
+    let maker = MAKER.get_or_init(|| {
+        let (requests, pending) = mpsc::channel::<Arc<SpareSlot>>();
+        std::thread::Builder::new()
+            .name("switchyard-spares".into())
+            .spawn(move || {
+                run_on_idle_cpu();
+                for slot in pending {
+                    if lock(&slot).is_some() {
+                        continue;
+                    }
+                    // A blank that fails to build is no spare: the worker then makes its own
+                    // runtime and reports the error itself.
+                    if let Ok(blank) = Blank::new() {
+                        *lock(&slot) = Some(blank.ship());
+                    }
+                }
+            })
+            .ok()
+            .map(|_| Mutex::new(requests))
+    });
+    if let Some(requests) = maker {
+        // The maker only stops when the process does.
+        let _ = lock(requests).send(slot.clone());
+    }
+}
+
+/// Lets the calling thread run only when a CPU has nothing else to run (Linux's `SCHED_IDLE`),
+/// so spares are made with spare CPU: woken while a server thread starts a worker, the spare
+/// maker would otherwise take a core from it (measured: 1.6 → 2.5 ms for a first request on
+/// 2 cores). A server thread that finds no spare makes its own runtime, so a starved maker
+/// delays nothing. Elsewhere the thread keeps the normal policy.
+fn run_on_idle_cpu() {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: `sched_setscheduler` with pid 0 changes only the calling thread, and `param`
+        // is a valid `sched_param` for the duration of the call. It can only fail without
+        // effect (the thread then keeps the normal policy), so the result is not needed.
+        unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+    }
+}
+
+/// A poisoned lock here only means another thread panicked while holding it; the data (a
+/// spare or a sender) is still whole.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 impl LocalWorkers {
     pub fn new(fleet: Arc<Fleet>) -> Rc<LocalWorkers> {
+        let spare = Arc::new(Mutex::new(None));
+        request_spare(&spare);
         Rc::new_cyclic(|me| LocalWorkers {
             fleet,
             isolates: RefCell::new(HashMap::new()),
             me: me.clone(),
             outbound: std::cell::OnceCell::new(),
-            spare: RefCell::new(None),
-            refilling: std::cell::Cell::new(false),
-            last_busy: std::cell::Cell::new(Instant::now()),
+            spare,
         })
-    }
-
-    /// Make the spare [`Blank`] once the thread has been idle for [`IDLE_BEFORE_SPARE`]. Under
-    /// steady load it waits: a worker's first isolate is then made in full, as without a spare.
-    fn refill_spare(&self) {
-        if self.refilling.replace(true) {
-            return;
-        }
-        let me = self.me.clone();
-        tokio::task::spawn_local(async move {
-            loop {
-                tokio::time::sleep(IDLE_BEFORE_SPARE).await;
-                let Some(workers) = me.upgrade() else { return };
-                if workers.last_busy.get().elapsed() < IDLE_BEFORE_SPARE {
-                    continue;
-                }
-                if workers.spare.borrow().is_none() {
-                    let blank = Blank::new().ok();
-                    *workers.spare.borrow_mut() = blank;
-                }
-                workers.refilling.set(false);
-                return;
-            }
-        });
     }
 
     /// This thread's HTTP client, shared by its isolates (one connection pool per thread).
@@ -84,7 +112,6 @@ impl LocalWorkers {
     /// This thread's isolate for `worker`, created (and its event loop spawned) on first use.
     /// Must be called inside a `tokio::task::LocalSet`.
     pub fn isolate(&self, worker: &str) -> Result<Rc<Isolate>, WorkerError> {
-        self.last_busy.set(Instant::now());
         if let Some(isolate) = self.isolates.borrow().get(worker)
             && !isolate.is_closed()
         {
@@ -97,8 +124,8 @@ impl LocalWorkers {
                 WorkerError::Internal(format!("no worker named \"{worker}\" is loaded"))
             })?
             .clone();
-        let spare = self.spare.borrow_mut().take();
-        self.refill_spare();
+        let spare = lock(&self.spare).take().map(ShippedBlank::unpack);
+        request_spare(&self.spare);
         let isolate =
             Isolate::new(spec, self.me.clone(), spare).map_err(|e| WorkerError::Unavailable {
                 worker: worker.to_owned(),

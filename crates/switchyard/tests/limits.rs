@@ -158,3 +158,22 @@ fn failing_neighbours_never_hurt_a_healthy_worker() {
         "memory grew from {baseline} KiB to {after} KiB: are discarded isolates leaking?"
     );
 }
+
+#[test]
+fn runaway_recursion_is_a_range_error_in_an_isolate_made_from_a_spare() {
+    let server = TestServer::start(&["limits/wrangler.deep.toml"], &["--threads", "1"]);
+    // Time for the spare maker to have this thread's spare ready, so the isolate is made from a
+    // runtime built on another thread (its stack limit must follow it to this one).
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..2 {
+        let response = server.get("/");
+        assert_eq!(response.status, 200, "{}", response.text());
+        let json = response.json();
+        assert_eq!(
+            json["error"], "RangeError: Maximum call stack size exceeded",
+            "{json}"
+        );
+        // The whole stack budget was there to use: not a limit that trips at once.
+        assert!(json["reached"].as_u64().unwrap_or(0) > 1000, "{json}");
+    }
+}
