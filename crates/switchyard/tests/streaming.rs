@@ -201,8 +201,10 @@ fn slow_upstream() -> (SocketAddr, std::sync::mpsc::Sender<()>) {
                 }
             }
             let mut stream = stream;
+            // One response per connection, and said so: a client that pooled the connection
+            // for its next request would race this thread closing it.
             let _ = stream.write_all(
-                b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nx-upstream: yes\r\n\r\n9\r\nup-first;\r\n",
+                b"HTTP/1.1 200 OK\r\nconnection: close\r\ntransfer-encoding: chunked\r\nx-upstream: yes\r\n\r\n9\r\nup-first;\r\n",
             );
             let _ = rx.lock().unwrap().recv();
             let _ = stream.write_all(b"a\r\nup-second;\r\n0\r\n\r\n");
