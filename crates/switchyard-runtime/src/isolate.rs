@@ -2,7 +2,8 @@
 //! modules evaluated, its `env`, and the small event loop (timers, completed binding calls,
 //! microtasks) that drives its promises.
 //!
-//! Nothing here is `Send`. Each server thread owns its isolates through [`crate::LocalWorkers`]; a
+//! Nothing here is `Send` but a [`Blank`] on its way to the thread that will use it (see
+//! [`ShippedBlank`]). Each server thread owns its isolates through [`crate::LocalWorkers`]; a
 //! request never leaves the thread it arrived on, and a service-binding call runs the callee's
 //! isolate on the same thread as a local task.
 //!
@@ -177,10 +178,19 @@ impl Blank {
     pub(crate) fn ship(self) -> ShippedBlank {
         ShippedBlank(self)
     }
+
+    /// Evaluate `source` as a script in this blank: its value as a string, or what it threw.
+    #[cfg(test)]
+    pub(crate) fn eval_for_test(&self, source: &str) -> String {
+        self.context.with(|ctx| {
+            ctx.eval::<String, _>(source)
+                .unwrap_or_else(|error| format!("threw: {error}"))
+        })
+    }
 }
 
 /// A [`Blank`] made on one thread, for a server thread to use: spares are made by a thread of
-/// their own (see `local.rs`), so a busy server thread never has to stop to make one.
+/// their own (see `spares.rs`) rather than by the server thread that needs them.
 pub(crate) struct ShippedBlank(Blank);
 
 // SAFETY: a Blank is a QuickJS runtime, its one context, and `Rc`s that only the Blank and the
@@ -412,7 +422,9 @@ impl Isolate {
                 message: exception.to_string(),
             }
         };
-        // The Web APIs are in already (see `Blank`).
+        // The Web APIs are in already (see `Blank`), perhaps since long before this worker
+        // started: its `performance` clock starts now.
+        switchyard_web::restart_clock(ctx).map_err(|e| threw(ctx, e))?;
         let glue = self.install_glue(ctx).map_err(|e| threw(ctx, e))?;
         let env = self.build_env(ctx, &glue).map_err(|e| threw(ctx, e))?;
         glue.get::<_, Function>("setEnv")

@@ -26,6 +26,7 @@ mod local;
 pub mod modules;
 mod outbound;
 mod sourcemap;
+mod spares;
 pub mod transpile;
 
 pub use error::{JsException, LimitKind, StartupError, WorkerError};

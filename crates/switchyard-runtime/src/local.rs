@@ -3,15 +3,16 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, mpsc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use switchyard_web::{HttpRequest, HttpResponse};
 
 use crate::error::WorkerError;
 use crate::fleet::Fleet;
-use crate::isolate::{Blank, CallTarget, Isolate, Reply, RpcCall, ShippedBlank};
+use crate::isolate::{CallTarget, Isolate, Reply, RpcCall};
 use crate::outbound::Outbound;
+use crate::spares::Spare;
 
 /// One thread's view of the fleet: an isolate per worker, created on first use, and the entry
 /// point for requests arriving on this thread.
@@ -21,80 +22,18 @@ pub struct LocalWorkers {
     me: Weak<LocalWorkers>,
     /// This thread's HTTP client for `fetch()`, made on first use.
     outbound: std::cell::OnceCell<Rc<Outbound>>,
-    /// A runtime with the Web APIs installed, for the next worker to start here (see
-    /// [`Blank`]). The spare maker fills it, and again each time a worker takes it.
-    spare: Arc<SpareSlot>,
-}
-
-/// Where the spare maker leaves a thread's next [`Blank`].
-type SpareSlot = Mutex<Option<ShippedBlank>>;
-
-/// Ask the spare maker, a thread of its own shared by the whole process, to fill `slot`.
-/// Making a blank takes ~0.5 ms of CPU: made on the server thread, a request arriving meanwhile
-/// would wait for it, and a thread that is never idle would never have one. If the maker
-/// cannot be started, workers start without spares (each making its own runtime, as before).
-fn request_spare(slot: &Arc<SpareSlot>) {
-    static MAKER: OnceLock<Option<Mutex<mpsc::Sender<Arc<SpareSlot>>>>> = OnceLock::new();
-    let maker = MAKER.get_or_init(|| {
-        let (requests, pending) = mpsc::channel::<Arc<SpareSlot>>();
-        std::thread::Builder::new()
-            .name("switchyard-spares".into())
-            .spawn(move || {
-                run_on_idle_cpu();
-                for slot in pending {
-                    if lock(&slot).is_some() {
-                        continue;
-                    }
-                    // A blank that fails to build is no spare: the worker then makes its own
-                    // runtime and reports the error itself.
-                    if let Ok(blank) = Blank::new() {
-                        *lock(&slot) = Some(blank.ship());
-                    }
-                }
-            })
-            .ok()
-            .map(|_| Mutex::new(requests))
-    });
-    if let Some(requests) = maker {
-        // The maker only stops when the process does.
-        let _ = lock(requests).send(slot.clone());
-    }
-}
-
-/// Lets the calling thread run only when a CPU has nothing else to run (Linux's `SCHED_IDLE`),
-/// so spares are made with spare CPU: woken while a server thread starts a worker, the spare
-/// maker would otherwise take a core from it (measured: 1.6 → 2.5 ms for a first request on
-/// 2 cores). A server thread that finds no spare makes its own runtime, so a starved maker
-/// delays nothing. Elsewhere the thread keeps the normal policy.
-fn run_on_idle_cpu() {
-    #[cfg(target_os = "linux")]
-    {
-        let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: `sched_setscheduler` with pid 0 changes only the calling thread, and `param`
-        // is a valid `sched_param` for the duration of the call. It can only fail without
-        // effect (the thread then keeps the normal policy), so the result is not needed.
-        unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
-    }
-}
-
-/// A poisoned lock here only means another thread panicked while holding it; the data (a
-/// spare or a sender) is still whole.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// A runtime with the Web APIs installed, for the next worker to start here.
+    spare: Spare,
 }
 
 impl LocalWorkers {
     pub fn new(fleet: Arc<Fleet>) -> Rc<LocalWorkers> {
-        let spare = Arc::new(Mutex::new(None));
-        request_spare(&spare);
         Rc::new_cyclic(|me| LocalWorkers {
             fleet,
             isolates: RefCell::new(HashMap::new()),
             me: me.clone(),
             outbound: std::cell::OnceCell::new(),
-            spare,
+            spare: Spare::new(),
         })
     }
 
@@ -124,8 +63,8 @@ impl LocalWorkers {
                 WorkerError::Internal(format!("no worker named \"{worker}\" is loaded"))
             })?
             .clone();
-        let spare = lock(&self.spare).take().map(ShippedBlank::unpack);
-        request_spare(&self.spare);
+        let spare = self.spare.take();
+        self.spare.refill();
         let isolate =
             Isolate::new(spec, self.me.clone(), spare).map_err(|e| WorkerError::Unavailable {
                 worker: worker.to_owned(),

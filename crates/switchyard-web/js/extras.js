@@ -70,8 +70,9 @@ function wireDeserialize(tape, externals) {
   return extra("clone").wireDeserialize(tape, externals);
 }
 
-// performance.timeOrigin: when this isolate's globals were made, in ms since the epoch.
-const timeOrigin = native.now();
+// performance.timeOrigin: when this context's worker started, in ms since the epoch (set again
+// by restartClock when a context made in advance is given to a worker).
+let timeOrigin = native.now();
 
 // `performance`: in the core, so timing code does not load the events extra, which makes it
 // an EventTarget (by prototype) when it loads. Its listener methods keep their listeners on an

@@ -181,6 +181,9 @@ return {
   setStreamReader(reader) {
     streamReader = reader;
   },
+  restartClock() {
+    timeOrigin = native.now();
+  },
   // An `unhandledrejection` event on globalThis; true when no listener cancelled it (so the
   // embedder should log the rejection).
   unhandledRejection(promise, reason) {

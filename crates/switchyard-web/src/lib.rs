@@ -195,6 +195,7 @@ struct Internals {
     wire_deserialize: Persistent<Function<'static>>,
     unhandled_rejection: Persistent<Function<'static>>,
     set_stream_reader: Persistent<Function<'static>>,
+    restart_clock: Persistent<Function<'static>>,
 }
 
 /// Runtime userdata mapping each installed context to its [`Internals`]. Userdata is per
@@ -256,6 +257,7 @@ pub fn install(ctx: &Ctx<'_>, options: WebOptions) -> Result<()> {
         wire_deserialize: get("wireDeserialize")?,
         unhandled_rejection: get("unhandledRejection")?,
         set_stream_reader: get("setStreamReader")?,
+        restart_clock: get("restartClock")?,
     };
     if ctx.userdata::<Registry>().is_none() {
         ctx.store_userdata(Registry::default())
@@ -502,6 +504,14 @@ pub fn copy_u8_array(view: &rquickjs::TypedArray<'_, u8>) -> Bytes {
 pub fn set_stream_reader<'js>(ctx: &Ctx<'js>, reader: Function<'js>) -> Result<()> {
     let f = get_fn(ctx, &internals(ctx)?.set_stream_reader)?;
     f.call((reader,))
+}
+
+/// Starts `performance`'s clock again: `performance.timeOrigin` becomes now, and
+/// `performance.now()` counts from here. For a context prepared in advance, when the worker it
+/// was prepared for starts.
+pub fn restart_clock(ctx: &Ctx<'_>) -> Result<()> {
+    let f = get_fn(ctx, &internals(ctx)?.restart_clock)?;
+    f.call(())
 }
 
 /// A body handle for JS: bytes (an empty body is a null body) or a stream.

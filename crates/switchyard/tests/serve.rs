@@ -149,6 +149,19 @@ fn timers_fire_in_order_and_can_be_cleared() {
 }
 
 #[test]
+fn performance_counts_from_when_the_worker_started_not_when_its_runtime_was_prepared() {
+    let server = TestServer::start(&["timers/wrangler.toml"], &["--threads", "1"]);
+    // The thread's spare runtime is ready long before this worker starts in it.
+    std::thread::sleep(Duration::from_millis(1500));
+    let clock = server.get("/clock").json();
+    let now = clock["now"].as_f64().unwrap_or(f64::NAN);
+    assert!((0.0..1000.0).contains(&now), "{clock}");
+    let (origin, date) = (clock["origin"].as_f64(), clock["date"].as_f64());
+    let (origin, date) = (origin.unwrap_or(f64::NAN), date.unwrap_or(f64::NAN));
+    assert!((date - origin - now).abs() < 50.0, "{clock}");
+}
+
+#[test]
 fn service_bindings_pass_requests_through_a_chain() {
     let server = TestServer::start(
         &[
@@ -313,7 +326,8 @@ fn typescript_workers_run_and_stacks_point_at_the_ts_source() {
     let response = server.get("/explode");
     assert_eq!(response.status, 500);
     assert!(response.text().contains("1101"), "{}", response.text());
-    let output = server.wait_for_output("boom 42");
+    // The error and its stack are lines of one log entry, which reach the test one by one.
+    let output = server.wait_for_all(&["boom 42", "src/index.ts:14:"]);
     assert!(
         output.contains("[ts-worker] error: Uncaught Error: boom 42"),
         "{output}"

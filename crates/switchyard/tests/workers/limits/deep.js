@@ -1,5 +1,5 @@
-// Recursion until the engine's stack limit stops it: the limit must hold in an isolate whose
-// runtime another thread made (the spare maker), as in one made on the server thread.
+// Recursion until the engine's stack limit stops it: a RangeError the worker can catch, in an
+// isolate whose runtime another thread made (the spare maker) as in one made on its own thread.
 let reached = 0;
 function dive(depth) {
   reached = depth;

@@ -2,6 +2,8 @@ export default {
   async fetch(request) {
     const url = new URL(request.url);
     switch (url.pathname) {
+      case "/clock":
+        return Response.json({ now: performance.now(), origin: performance.timeOrigin, date: Date.now() });
       case "/order": {
         const events = [];
         await new Promise((resolve) => {
