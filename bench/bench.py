@@ -263,8 +263,10 @@ def cold_start(runtime, rounds):
     return statistics.median(times) if times else None
 
 
-def many_workers(runtime, count):
-    """Idle memory per loaded worker: a router bound to `count` workers, each touched once."""
+def many_workers(runtime, count, idle_wait):
+    """Idle memory per loaded worker: a router bound to `count` workers, each touched once; then,
+    if `idle_wait` > 0, the memory once nothing has asked anything for that many seconds (long
+    enough for Switchyard's default --isolate-idle-timeout, 30 s, to free the idle isolates)."""
     router = WORKERS / "_router_many.js"
     router.write_text(
         "export default { fetch(request, env) {\n"
@@ -302,6 +304,10 @@ def many_workers(runtime, count):
                     with urllib.request.urlopen(f"http://127.0.0.1:{port}/w/{i}", timeout=10) as r:
                         r.read()
                     loaded_idle.append((time.monotonic() - t) * 1000)
+                rss_idle = None
+                if idle_wait > 0:
+                    time.sleep(idle_wait)
+                    _, rss_idle, _ = proc_stat(process.pid)
             finally:
                 stop(process)
     finally:
@@ -315,6 +321,9 @@ def many_workers(runtime, count):
         "second_request_ms": statistics.median(second),
         "loaded_after_idle_ms": statistics.median(loaded_idle),
         "rss_before_touching_mb": rss_before / 1024,
+        "idle_wait_s": idle_wait,
+        "rss_idle_mb": rss_idle / 1024 if rss_idle is not None else None,
+        "kib_per_idle_worker": rss_idle / count if rss_idle is not None else None,
     }
 
 
@@ -355,6 +364,8 @@ def main():
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2, help="switchyard --threads")
     parser.add_argument("--workers", type=int, default=1000, help="workers loaded for the memory scenario")
+    parser.add_argument("--idle-wait", type=int, default=40,
+                        help="seconds with no requests before the memory scenario's idle figure (0: skip)")
     parser.add_argument("--only", nargs="*", help="scenarios to run (default: all)")
     parser.add_argument("--out", default=str(BENCH / "results"), help="output path without extension")
     args = parser.parse_args()
@@ -396,7 +407,7 @@ def main():
             print(f"[many_workers] {args.workers}", file=sys.stderr, flush=True)
             results["scenarios"][name] = {
                 "about": f"(g) {args.workers} workers loaded, each touched once",
-                "median": {r.name: many_workers(r if r.name == "workerd" else Switchyard(1), args.workers) for r in runtimes},
+                "median": {r.name: many_workers(r if r.name == "workerd" else Switchyard(1), args.workers, args.idle_wait) for r in runtimes},
             }
         elif name == "module_load":
             print("[module_load]", file=sys.stderr, flush=True)
@@ -475,6 +486,11 @@ def render(results):
                 f"second {v['second_request_ms']:.2f} ms, to a loaded worker after 20 ms of quiet "
                 f"{v.get('loaded_after_idle_ms', float('nan')):.2f} ms"
             )
+            if v.get("rss_idle_mb") is not None:
+                out[-1] += (
+                    f"; after {v['idle_wait_s']} s with no requests {v['rss_idle_mb']:.0f} MB RSS, "
+                    f"{v['kib_per_idle_worker']:.0f} KiB per worker"
+                )
     if "module_load" in results["scenarios"]:
         s = results["scenarios"]["module_load"]
         out += ["", f"{s['about']}, median of 5 (Switchyard only: workerd loads a bundle, not a folder):", ""]

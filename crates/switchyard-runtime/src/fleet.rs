@@ -27,6 +27,11 @@ pub struct RuntimeOptions {
     /// `fetch()` calls a request may make when the worker's `[limits] subrequests` is unset:
     /// 1000, Cloudflare's paid-plan figure.
     pub default_subrequests: u64,
+    /// How long an isolate may sit idle (nothing in flight, no timers, no `waitUntil` work, no
+    /// stub held elsewhere) before it is freed; the worker's next request starts a new one.
+    /// `None` keeps every isolate for the thread's life. Workers code cannot count on global
+    /// state surviving between requests on Cloudflare either.
+    pub isolate_idle_timeout: Option<Duration>,
 }
 
 impl Default for RuntimeOptions {
@@ -37,6 +42,7 @@ impl Default for RuntimeOptions {
             default_memory: 128 * 1024 * 1024,
             startup_cpu: Duration::from_secs(1),
             default_subrequests: 1000,
+            isolate_idle_timeout: Some(Duration::from_secs(30)),
         }
     }
 }

@@ -59,7 +59,8 @@ enum Completion {
     },
 }
 
-/// A worker's isolate. Created by [`LocalWorkers`] on first use, lives as long as the thread.
+/// A worker's isolate. Created by [`LocalWorkers`] on first use; freed when a limit is exceeded,
+/// when it has been idle for the isolate idle timeout, or with the thread.
 pub struct Isolate {
     spec: Arc<WorkerSpec>,
     // Field order matters: the context must go before the runtime it lives in.
@@ -104,6 +105,8 @@ pub(crate) struct IsolateState {
     booting: Cell<bool>,
     /// When the JavaScript running now must stop (its CPU budget); read by the interrupt handler.
     deadline: Cell<Option<Instant>>,
+    /// When JavaScript last started running here: how long the isolate has been idle.
+    last_ran: Cell<Instant>,
     /// Set when a limit was exceeded: the isolate is then discarded.
     exceeded: Cell<Option<LimitKind>>,
     /// The QuickJS runtime, for the interrupt handler's GC threshold clamp (see
@@ -255,6 +258,7 @@ impl Isolate {
             waiting: RefCell::new(HashMap::new()),
             next_request: Cell::new(1),
             last_depth: Cell::new(0),
+            last_ran: Cell::new(Instant::now()),
             rejections: RefCell::new(Vec::new()),
             subrequests: Cell::new(0),
             cancellable: RefCell::new(HashMap::new()),
@@ -360,7 +364,9 @@ impl Isolate {
 
     /// Run JavaScript in this isolate with `budget` of CPU time before it is interrupted.
     fn run<R>(&self, budget: Duration, f: impl FnOnce(Ctx<'_>) -> R) -> R {
-        self.state.deadline.set(Some(Instant::now() + budget));
+        let now = Instant::now();
+        self.state.last_ran.set(now);
+        self.state.deadline.set(Some(now + budget));
         let result = self.context.with(f);
         self.state.deadline.set(None);
         result
@@ -1318,6 +1324,26 @@ impl Isolate {
         state.calls.borrow().is_empty()
             && state.timers.borrow().is_empty()
             && state.completions.borrow().is_empty()
+    }
+
+    /// Whether this isolate can be freed: JavaScript has not run in it for `idle` and nothing
+    /// needs it (no request, binding call, timer, queued completion, `waitUntil` work, streamed
+    /// body or stub held by another isolate or by this one). What freeing it loses is its global
+    /// state, which Workers code cannot count on: Cloudflare evicts idle isolates too.
+    pub(crate) fn evictable(self: &Rc<Self>, now: Instant, idle: Duration) -> bool {
+        let state = &self.state;
+        !state.closed.get()
+            && now.saturating_duration_since(state.last_ran.get()) >= idle
+            && self.is_idle()
+            && state.waiting.borrow().is_empty()
+            && state.wait_until.get() == 0
+            && state.pumps.get() == 0
+            && state.cancellable.borrow().is_empty()
+            && state.stubs.borrow().is_empty()
+            && !self.runtime.is_job_pending()
+            // The registry's reference and the event loop's: anything else holding the isolate
+            // is using it.
+            && Rc::strong_count(self) <= 2
     }
 
     pub(crate) fn close(&self) {

@@ -89,6 +89,31 @@ struct DevArgs {
     /// connection is closed.
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
     body_timeout: f64,
+
+    /// Seconds an isolate may sit idle (no request, timer, waitUntil work or open stream) before
+    /// it is freed; the worker's next request starts a new one in about a millisecond, losing
+    /// only its global state, as on Cloudflare. "never" keeps every isolate.
+    #[arg(long, default_value = "30", value_name = "SECONDS", value_parser = parse_idle_timeout)]
+    isolate_idle_timeout: IdleTimeout,
+}
+
+/// `--isolate-idle-timeout`: a positive number of seconds, or never.
+#[derive(Clone, Copy, Debug)]
+struct IdleTimeout(Option<Duration>);
+
+fn parse_idle_timeout(text: &str) -> Result<IdleTimeout, String> {
+    if text.trim().eq_ignore_ascii_case("never") {
+        return Ok(IdleTimeout(None));
+    }
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+        .filter(|timeout| !timeout.is_zero())
+        .map(|timeout| IdleTimeout(Some(timeout)))
+        .ok_or_else(|| {
+            format!("\"{text}\" is not a usable number of seconds: use a positive number such as 30 or 0.5, or never")
+        })
 }
 
 fn main() -> ExitCode {
@@ -245,6 +270,7 @@ fn dev(args: DevArgs) -> ExitCode {
     }
     let options = RuntimeOptions {
         request_timeout,
+        isolate_idle_timeout: args.isolate_idle_timeout.0,
         ..RuntimeOptions::default()
     };
     let (fleet, reports) = match Fleet::load(&world, options) {
@@ -383,7 +409,9 @@ fn parse_size(text: &str) -> Result<u64, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use std::time::Duration;
+
+    use super::{parse_idle_timeout, parse_size};
 
     #[test]
     fn sizes_parse_with_and_without_units() {
@@ -392,5 +420,18 @@ mod tests {
         assert_eq!(parse_size("512KiB"), Ok(512 * 1024));
         assert!(parse_size("ten").is_err());
         assert!(parse_size("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn idle_timeouts_are_positive_seconds_or_never() {
+        assert_eq!(
+            parse_idle_timeout("0.5").unwrap().0,
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(parse_idle_timeout("Never").unwrap().0, None);
+        for bad in ["0", "-1", "soon", "inf"] {
+            let error = parse_idle_timeout(bad).unwrap_err();
+            assert!(error.contains(bad) && error.contains("never"), "{error}");
+        }
     }
 }

@@ -141,6 +141,11 @@ impl StubTable {
     pub(super) fn has_imports(&self) -> bool {
         !self.imported.is_empty()
     }
+
+    /// Nothing exported (held by some isolate) and nothing imported.
+    pub(super) fn is_empty(&self) -> bool {
+        self.exported.is_empty() && self.imported.is_empty()
+    }
 }
 
 impl IsolateState {
