@@ -286,6 +286,7 @@ def many_workers(runtime, count, idle_wait):
                 # Odd workers are touched right after the previous request; even ones after 20 ms
                 # of quiet (a thread uses idle time to prepare the next isolate's runtime).
                 first, first_idle, second = [], [], []
+                touch_start = time.monotonic()
                 for i in range(count):
                     if i % 2 == 0:
                         time.sleep(0.02)
@@ -295,6 +296,7 @@ def many_workers(runtime, count, idle_wait):
                             r.read()
                         bucket.append((time.monotonic() - t) * 1000)
                 _, rss_after, _ = proc_stat(process.pid)
+                touch_s = time.monotonic() - touch_start
                 # The same quiet before a request to a worker already loaded: what the quiet
                 # itself costs on this machine (waking idle CPUs), to subtract from the above.
                 loaded_idle = []
@@ -321,6 +323,7 @@ def many_workers(runtime, count, idle_wait):
         "second_request_ms": statistics.median(second),
         "loaded_after_idle_ms": statistics.median(loaded_idle),
         "rss_before_touching_mb": rss_before / 1024,
+        "touch_s": touch_s,
         "idle_wait_s": idle_wait,
         "rss_idle_mb": rss_idle / 1024 if rss_idle is not None else None,
         "kib_per_idle_worker": rss_idle / count if rss_idle is not None else None,
@@ -486,6 +489,11 @@ def render(results):
                 f"second {v['second_request_ms']:.2f} ms, to a loaded worker after 20 ms of quiet "
                 f"{v.get('loaded_after_idle_ms', float('nan')):.2f} ms"
             )
+            if v.get("touch_s", 0) > 25:
+                out[-1] += (
+                    f" (touching them took {v['touch_s']:.0f} s: with Switchyard's 30 s idle timeout, "
+                    "the first ones may have been freed before the RSS was read)"
+                )
             if v.get("rss_idle_mb") is not None:
                 out[-1] += (
                     f"; after {v['idle_wait_s']} s with no requests {v['rss_idle_mb']:.0f} MB RSS, "

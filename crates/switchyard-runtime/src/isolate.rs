@@ -105,7 +105,7 @@ pub(crate) struct IsolateState {
     booting: Cell<bool>,
     /// When the JavaScript running now must stop (its CPU budget); read by the interrupt handler.
     deadline: Cell<Option<Instant>>,
-    /// When JavaScript last started running here: how long the isolate has been idle.
+    /// When JavaScript last ran here: how long the isolate has been idle.
     last_ran: Cell<Instant>,
     /// Set when a limit was exceeded: the isolate is then discarded.
     exceeded: Cell<Option<LimitKind>>,
@@ -364,11 +364,10 @@ impl Isolate {
 
     /// Run JavaScript in this isolate with `budget` of CPU time before it is interrupted.
     fn run<R>(&self, budget: Duration, f: impl FnOnce(Ctx<'_>) -> R) -> R {
-        let now = Instant::now();
-        self.state.last_ran.set(now);
-        self.state.deadline.set(Some(now + budget));
+        self.state.deadline.set(Some(Instant::now() + budget));
         let result = self.context.with(f);
         self.state.deadline.set(None);
+        self.state.last_ran.set(Instant::now());
         result
     }
 
@@ -1326,20 +1325,22 @@ impl Isolate {
             && state.completions.borrow().is_empty()
     }
 
-    /// Whether this isolate can be freed: JavaScript has not run in it for `idle` and nothing
-    /// needs it (no request, binding call, timer, queued completion, `waitUntil` work, streamed
-    /// body or stub held by another isolate or by this one). What freeing it loses is its global
-    /// state, which Workers code cannot count on: Cloudflare evicts idle isolates too.
+    /// Whether this isolate can be freed: no JavaScript has run in it for `idle` and nothing
+    /// needs it (no request, binding call, `fetch()`, timer, queued completion, streamed body, or
+    /// stub another isolate holds). A `waitUntil` promise with none of those behind it can never
+    /// settle and does not keep the isolate (Cloudflare cuts such work off too). What freeing it
+    /// loses is its global state, which Workers code cannot count on: Cloudflare evicts idle
+    /// isolates as well.
     pub(crate) fn evictable(self: &Rc<Self>, now: Instant, idle: Duration) -> bool {
         let state = &self.state;
         !state.closed.get()
             && now.saturating_duration_since(state.last_ran.get()) >= idle
             && self.is_idle()
             && state.waiting.borrow().is_empty()
-            && state.wait_until.get() == 0
             && state.pumps.get() == 0
             && state.cancellable.borrow().is_empty()
-            && state.stubs.borrow().is_empty()
+            // Stubs it holds from elsewhere are released when it is freed.
+            && !state.stubs.borrow().has_exports()
             && !self.runtime.is_job_pending()
             // The registry's reference and the event loop's: anything else holding the isolate
             // is using it.

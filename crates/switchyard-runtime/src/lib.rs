@@ -28,6 +28,7 @@ mod outbound;
 mod sourcemap;
 mod spares;
 pub mod transpile;
+mod trim;
 
 pub use error::{JsException, LimitKind, StartupError, WorkerError};
 pub use fleet::{Fleet, IsolateCost, Limits, RuntimeOptions, WorkerReport, WorkerSpec};

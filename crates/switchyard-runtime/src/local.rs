@@ -82,9 +82,9 @@ impl LocalWorkers {
     }
 
     /// Start the task that frees idle isolates, unless it runs or isolates are kept forever.
-    /// It wakes every quarter of the timeout, so an isolate goes between 1 and 1.25 timeouts
-    /// after its last JavaScript ran, and stops when this thread has no isolate left: an idle
-    /// server is not woken for nothing.
+    /// It wakes every quarter of the timeout (at most every 10 s), so an isolate goes between 1
+    /// and 1.25 timeouts after its last JavaScript ran (up to 10 s later past a 40 s timeout),
+    /// and stops when this thread has no isolate left: an idle server is not woken for nothing.
     fn keep_swept(&self) {
         let Some(idle) = self.fleet.options.isolate_idle_timeout else {
             return;
@@ -92,7 +92,7 @@ impl LocalWorkers {
         if self.sweeping.replace(true) {
             return;
         }
-        let tick = (idle / 4).clamp(Duration::from_millis(5), Duration::from_secs(10));
+        let tick = (idle / 4).min(Duration::from_secs(10));
         let me = self.me.clone();
         tokio::task::spawn_local(async move {
             loop {
@@ -110,6 +110,10 @@ impl LocalWorkers {
     /// thread's other tasks after each: freeing a runtime takes ~0.1 ms, and a thousand at once
     /// would hold this thread's requests for as long. Returns whether any isolate is left.
     async fn sweep(&self, idle: Duration) -> bool {
+        // Shut down or over a limit: already stopped, and never used again.
+        self.isolates
+            .borrow_mut()
+            .retain(|_, isolate| !isolate.is_closed());
         let now = Instant::now();
         let candidates: Vec<String> = self
             .isolates
@@ -137,7 +141,7 @@ impl LocalWorkers {
             }
         }
         if freed > 0 {
-            crate::spares::return_freed_memory();
+            crate::trim::return_freed_memory();
         }
         !self.isolates.borrow().is_empty()
     }

@@ -7,10 +7,6 @@
 //! whatever request arrived meanwhile, and a thread that is never idle would never have one.
 //! The maker runs at the lowest priority, so it gets the CPU server threads leave over.
 //!
-//! The maker has one more chore that must stay off server threads: giving the memory of freed
-//! idle isolates back to the system ([`return_freed_memory`]), which takes glibc ~15–25 ms after
-//! hundreds of isolates are freed.
-//!
 //! Server threads never wait for the maker: they take a spare only if it is ready and the slot
 //! is free this instant (`try_lock`), and they wake the maker through an atomic flag and
 //! `Thread::unpark`, neither of which takes a lock the maker could be holding while descheduled.
@@ -36,8 +32,6 @@ struct Maker {
     thread: Thread,
     /// Every server thread's slot. Locked by a server thread only once, when it starts.
     slots: Mutex<Vec<Weak<Slot>>>,
-    /// Set when isolates were freed: their pages should go back to the system.
-    trim: AtomicBool,
 }
 
 impl Spare {
@@ -78,26 +72,6 @@ impl Spare {
     }
 }
 
-/// Give the pages of freed isolates back to the system, soon and on the maker's thread. glibc
-/// keeps them otherwise: 1,000 freed hello isolates left RSS at 492 MB; trimmed, 16 MB.
-pub(crate) fn return_freed_memory() {
-    match maker() {
-        Some(maker) => {
-            maker.trim.store(true, Ordering::Release);
-            maker.thread.unpark();
-        }
-        None => trim_now(),
-    }
-}
-
-fn trim_now() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim has no preconditions; it takes glibc's own arena locks.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// The maker, started on first use; `None` if its thread could not be started (said once).
 fn maker() -> Option<&'static Maker> {
     static MAKER: OnceLock<Option<Maker>> = OnceLock::new();
@@ -112,7 +86,6 @@ fn maker() -> Option<&'static Maker> {
                 Ok(handle) => Some(Maker {
                     thread: handle.thread().clone(),
                     slots: Mutex::new(Vec::new()),
-                    trim: AtomicBool::new(false),
                 }),
                 Err(error) => {
                     eprintln!(
@@ -141,15 +114,9 @@ fn make_spares() {
                 .filter(|slot| slot.wanted.swap(false, Ordering::AcqRel))
                 .collect()
         };
-        let trim = maker.trim.swap(false, Ordering::AcqRel);
-        if trim {
-            trim_now();
-        }
         if wanted.is_empty() {
-            if !trim {
-                // An unpark that came since the scan makes this return at once.
-                std::thread::park();
-            }
+            // An unpark that came since the scan makes this return at once.
+            std::thread::park();
             continue;
         }
         for slot in wanted {

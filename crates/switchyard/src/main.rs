@@ -97,7 +97,8 @@ struct DevArgs {
     isolate_idle_timeout: IdleTimeout,
 }
 
-/// `--isolate-idle-timeout`: a positive number of seconds, or never.
+/// `--isolate-idle-timeout`: at least 0.1 s (shorter would start a new isolate for nearly every
+/// request), or never.
 #[derive(Clone, Copy, Debug)]
 struct IdleTimeout(Option<Duration>);
 
@@ -109,10 +110,13 @@ fn parse_idle_timeout(text: &str) -> Result<IdleTimeout, String> {
         .parse::<f64>()
         .ok()
         .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
-        .filter(|timeout| !timeout.is_zero())
+        .filter(|timeout| *timeout >= Duration::from_millis(100))
         .map(|timeout| IdleTimeout(Some(timeout)))
         .ok_or_else(|| {
-            format!("\"{text}\" is not a usable number of seconds: use a positive number such as 30 or 0.5, or never")
+            format!(
+                "\"{text}\" is not a usable number of seconds: use a number from 0.1 up, such as \
+                 30 or 0.5, or never"
+            )
         })
 }
 
@@ -429,7 +433,7 @@ mod tests {
             Some(Duration::from_millis(500))
         );
         assert_eq!(parse_idle_timeout("Never").unwrap().0, None);
-        for bad in ["0", "-1", "soon", "inf"] {
+        for bad in ["0", "0.01", "-1", "soon", "inf"] {
             let error = parse_idle_timeout(bad).unwrap_err();
             assert!(error.contains(bad) && error.contains("never"), "{error}");
         }

@@ -6,14 +6,17 @@ use std::time::Duration;
 
 use support::TestServer;
 
-/// One thread, so every request reaches the same isolate while it lives; a 0.3 s timeout, so an
-/// idle isolate goes within 0.375 s.
+/// One thread, so every request reaches the same isolate while it lives; a 1 s timeout (checked
+/// every 0.25 s), long enough that back-to-back requests on a busy machine share an isolate.
 fn start() -> TestServer {
     TestServer::start(
         &["idle/wrangler.counter.toml", "idle/wrangler.svc.toml"],
-        &["--threads", "1", "--isolate-idle-timeout", "0.3"],
+        &["--threads", "1", "--isolate-idle-timeout", "1"],
     )
 }
+
+/// Long enough for an idle isolate to be freed: the timeout, a tick, and slack.
+const FREED: Duration = Duration::from_millis(2500);
 
 #[test]
 fn an_idle_isolate_is_freed_and_the_next_request_starts_a_new_one() {
@@ -22,7 +25,7 @@ fn an_idle_isolate_is_freed_and_the_next_request_starts_a_new_one() {
     assert_eq!(server.get("/count").text(), "2");
     assert_eq!(server.get("/svc").text(), "1");
     assert_eq!(server.get("/svc").text(), "2");
-    std::thread::sleep(Duration::from_millis(1000));
+    std::thread::sleep(FREED);
     // Both the entry worker's isolate and the one behind its binding were freed.
     assert_eq!(server.get("/count").text(), "1");
     assert_eq!(server.get("/svc").text(), "1");
@@ -33,17 +36,27 @@ fn an_idle_isolate_is_freed_and_the_next_request_starts_a_new_one() {
 fn waituntil_work_keeps_its_isolate_past_the_idle_timeout() {
     let server = start();
     assert_eq!(server.get("/count").text(), "1");
-    assert_eq!(server.get("/later?ms=1500").text(), "scheduled");
-    // No JavaScript has run for three timeouts, but the timer is still pending.
-    std::thread::sleep(Duration::from_millis(900));
+    assert_eq!(server.get("/later?ms=5000").text(), "scheduled");
+    // No JavaScript has run for over two timeouts, but the timer is still pending.
+    std::thread::sleep(FREED);
     assert_eq!(server.get("/count").text(), "2");
+}
+
+#[test]
+fn a_waituntil_promise_that_can_never_settle_does_not_keep_its_isolate() {
+    let server = start();
+    assert_eq!(server.get("/count").text(), "1");
+    assert_eq!(server.get("/hang").text(), "hanging");
+    std::thread::sleep(FREED);
+    assert_eq!(server.get("/count").text(), "1");
 }
 
 #[test]
 fn a_response_still_streaming_keeps_its_isolate_past_the_idle_timeout() {
     let server = start();
     assert_eq!(server.get("/count").text(), "1");
-    let response = server.get("/slow-stream?gap=450");
+    // Three chunks 1.3 s apart: no JavaScript runs in the isolate for longer than the timeout.
+    let response = server.get("/slow-stream?gap=1300");
     assert_eq!(response.status, 200);
     assert_eq!(response.text(), "chunk 0 chunk 1 chunk 2 ");
     assert_eq!(server.get("/count").text(), "2");

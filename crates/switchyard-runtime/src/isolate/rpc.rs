@@ -142,9 +142,9 @@ impl StubTable {
         !self.imported.is_empty()
     }
 
-    /// Nothing exported (held by some isolate) and nothing imported.
-    pub(super) fn is_empty(&self) -> bool {
-        self.exported.is_empty() && self.imported.is_empty()
+    /// Whether some isolate (maybe this one) holds a stub of something here.
+    pub(super) fn has_exports(&self) -> bool {
+        !self.exported.is_empty()
     }
 }
 

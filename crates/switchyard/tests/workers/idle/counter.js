@@ -16,6 +16,10 @@ export default {
         // Work that outlives the response by longer than the idle timeout.
         ctx.waitUntil(sleep(Number(url.searchParams.get("ms"))).then(() => (count += 100)));
         return new Response("scheduled");
+      case "/hang":
+        // A promise nothing can ever settle: it must not keep the isolate.
+        ctx.waitUntil(new Promise(() => {}));
+        return new Response("hanging");
       case "/slow-stream": {
         // Chunks further apart than the idle timeout: no JavaScript runs between them.
         let i = 0;
