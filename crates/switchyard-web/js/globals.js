@@ -165,6 +165,8 @@ defineGlobal("queueMicrotask", queueMicrotask, true);
 defineGlobal("crypto", crypto, true);
 defineGlobal("navigator", navigator, true);
 defineGlobal("self", globalThis, true);
+// Same attributes as the builtin it replaces (writable, configurable, not enumerable).
+globalThis.JSON.stringify = JSONStringify;
 
 return {
   makeRequest: requestInternals.make,

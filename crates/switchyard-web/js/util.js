@@ -25,7 +25,9 @@ const PromiseReject = (e) => ReflectApply(PromiseRejectStatic, PromiseCtor, [e])
 const PromisePrototypeThen = Promise.prototype.then;
 const StringPrototypeIsWellFormed = String.prototype.isWellFormed;
 const StringPrototypeToWellFormed = String.prototype.toWellFormed;
-const JSONStringify = JSON.stringify;
+// Plain data is written out in Rust (see json.rs), the rest by QuickJS's own; globals.js makes
+// it the global JSON.stringify too.
+const JSONStringify = native.jsonStringify;
 const JSONParse = JSON.parse;
 // QuickJS-ng's own, captured before worker code can replace the globals.
 const Atob = globalThis.atob;

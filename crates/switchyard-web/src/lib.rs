@@ -45,6 +45,7 @@
 mod body;
 mod bundle;
 mod crypto;
+mod json;
 mod natives;
 mod stream;
 mod urlpattern;

@@ -705,6 +705,8 @@ where
 /// Builds the object passed to the bootstrap as `native`.
 pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object<'js>> {
     let n = Object::new(ctx.clone())?;
+    // Made before the bootstrap replaces the global: it keeps the builtin to fall back on.
+    n.set("jsonStringify", crate::json::stringify_function(ctx)?)?;
     set_fn(&n, "bodyText", body_text)?;
     set_fn(&n, "bodyArrayBuffer", body_array_buffer)?;
     set_fn(&n, "bodyFromBuffer", body_from_buffer)?;

@@ -1,0 +1,884 @@
+//! `JSON.stringify` for plain data, written out from Rust.
+//!
+//! QuickJS's own makes, for every object it serializes, a JS array of its keys, a string per
+//! key and per string value, an indent string, and a linear search of a JS array for cycles; in
+//! the bench's JSON API worker it was a quarter of all CPU time. This walks the same values in
+//! the same order (own enumerable string keys, array elements by index) and writes bytes.
+//!
+//! It only does what cannot run JavaScript: plain objects (`Object.prototype` or no
+//! prototype), arrays, strings, numbers, booleans and null, with data properties only. Anything
+//! else (a replacer or indent, a getter, a `toJSON` anywhere it would be looked up, a Proxy, a
+//! class instance, a boxed primitive, a BigInt, a lone surrogate, an array hole, a cycle, deep
+//! nesting) makes it give up before any JavaScript ran, and QuickJS's builtin does the whole
+//! call instead, so every result and every error is the builtin's. The output grows in memory
+//! QuickJS counts, so the isolate's memory limit applies as it does to the builtin's.
+
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::Write;
+
+use rquickjs::qjs;
+use rquickjs::{Ctx, Error, Result, Value};
+
+/// QuickJS-ng's class ids for ordinary objects and arrays (checked by a test).
+const CLASS_OBJECT: u32 = 1;
+const CLASS_ARRAY: u32 = 2;
+/// Deeper than this, the builtin does it (and reports a stack overflow where it would).
+const MAX_DEPTH: usize = 256;
+/// Integers up to 2^53 are written as integers; JavaScript writes larger ones in shortest
+/// round-trip form (2^60 is "1152921504606847000"), which QuickJS does for us.
+const SAFE_INTEGER: f64 = 9_007_199_254_740_992.0;
+/// QuickJS's longest string; past it the builtin says what happens.
+const MAX_STRING: usize = (1 << 30) - 1;
+
+/// Why the walk stopped.
+enum Stop {
+    /// Not plain data: the builtin does it.
+    GiveUp,
+    /// QuickJS threw (out of memory); the exception is pending.
+    Threw,
+}
+
+type Walk<T = ()> = std::result::Result<T, Stop>;
+
+/// The global `JSON.stringify`: a C function of QuickJS's (name, length and attributes as the
+/// builtin's) that keeps the builtin as its data, so it needs nothing else to fall back on.
+pub(crate) fn stringify_function<'js>(ctx: &Ctx<'js>) -> Result<Value<'js>> {
+    let builtin: Value = ctx
+        .globals()
+        .get::<_, rquickjs::Object>("JSON")?
+        .get("stringify")?;
+    let mut data = [builtin.as_raw()];
+    // SAFETY: a live context; QuickJS takes its own reference to `data`'s value.
+    let function = unsafe {
+        qjs::JS_NewCFunctionData2(
+            ctx.as_raw().as_ptr(),
+            Some(stringify),
+            c"stringify".as_ptr(),
+            3,
+            0,
+            1,
+            data.as_mut_ptr(),
+        )
+    };
+    // SAFETY: a new value we own, or the exception marker.
+    if unsafe { qjs::JS_IsException(function) } {
+        return Err(Error::Exception);
+    }
+    // SAFETY: ownership of the new function passes to the Value.
+    Ok(unsafe { Value::from_raw(ctx.clone(), function) })
+}
+
+/// `JSON.stringify(value, replacer, space)`; `data[0]` is QuickJS's builtin.
+unsafe extern "C" fn stringify(
+    ctx: *mut qjs::JSContext,
+    this: qjs::JSValue,
+    argc: std::ffi::c_int,
+    argv: *mut qjs::JSValue,
+    _magic: std::ffi::c_int,
+    data: *mut qjs::JSValue,
+) -> qjs::JSValue {
+    let args: &[qjs::JSValue] = match usize::try_from(argc) {
+        // SAFETY: QuickJS passes `argc` arguments at `argv`.
+        Ok(n) if n > 0 => unsafe { std::slice::from_raw_parts(argv, n) },
+        _ => &[],
+    };
+    // SAFETY: reading tags of live arguments.
+    let absent = |v: &qjs::JSValue| unsafe { qjs::JS_IsUndefined(*v) || qjs::JS_IsNull(*v) };
+    let plain_call = match args {
+        [] => false,
+        [_] => true,
+        [_, replacer] => absent(replacer),
+        // SAFETY: as above.
+        [_, replacer, space, ..] => absent(replacer) && unsafe { qjs::JS_IsUndefined(*space) },
+    };
+    if plain_call {
+        let walked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: `ctx` is the live context QuickJS called us in, `args[0]` a live value.
+            unsafe { fast(ctx, args[0]) }
+        }));
+        match walked {
+            Ok(Ok(Some(text))) => return text,
+            Ok(Ok(None)) | Ok(Err(Stop::GiveUp)) => {}
+            Ok(Err(Stop::Threw)) => return qjs::JS_MKVAL(qjs::JS_TAG_EXCEPTION, 0),
+            Err(_) => {
+                // SAFETY: throwing in a live context; the format string has no directives.
+                return unsafe {
+                    qjs::JS_ThrowInternalError(ctx, c"JSON.stringify failed internally".as_ptr())
+                };
+            }
+        }
+    }
+    // SAFETY: `data[0]` is the builtin, kept alive by this function; the arguments are
+    // passed on as received.
+    unsafe { qjs::JS_Call(ctx, *data, this, argc, argv) }
+}
+
+/// The JSON text of `value` as a new JS string, or `None` if the builtin must do it.
+///
+/// # Safety
+/// `ctx` is a live context and `value` a live value of it.
+unsafe fn fast(ctx: *mut qjs::JSContext, value: qjs::JSValue) -> Walk<Option<qjs::JSValue>> {
+    // The prototypes plain data has, as the context made them (not whatever the globals are
+    // now), and whether a `toJSON` on them would be found.
+    // SAFETY: `ctx` is live; the new references are released at once, the objects staying
+    // alive as the context's class prototypes.
+    let (object_proto, array_proto) = unsafe {
+        let object = qjs::JS_GetClassProto(ctx, CLASS_OBJECT);
+        let array = qjs::JS_GetClassProto(ctx, CLASS_ARRAY);
+        let pointers = (pointer(object), pointer(array));
+        qjs::JS_FreeValue(ctx, object);
+        qjs::JS_FreeValue(ctx, array);
+        pointers
+    };
+    if object_proto.is_null() || array_proto.is_null() {
+        return Err(Stop::GiveUp);
+    }
+    let mut writer = Writer {
+        ctx,
+        out: Out::new(ctx),
+        stack: Vec::new(),
+        keys: HashMap::default(),
+        object_proto,
+        array_proto,
+        arrays_plain: true,
+    };
+    if writer.has_own(object_proto_value(object_proto), qjs::JS_ATOM_toJSON as _)? {
+        return Err(Stop::GiveUp);
+    }
+    // An array's chain is Array.prototype, then (normally) Object.prototype, whose own
+    // prototype cannot change. Anything else, and arrays are the builtin's.
+    let array_value = object_proto_value(array_proto);
+    // SAFETY: Array.prototype is an ordinary object: no getPrototypeOf trap runs.
+    let above = unsafe { qjs::JS_GetPrototype(ctx, array_value) };
+    let above_ptr = pointer(above);
+    // SAFETY: the reference JS_GetPrototype returned.
+    unsafe { qjs::JS_FreeValue(ctx, above) };
+    if above_ptr != object_proto || writer.has_own(array_value, qjs::JS_ATOM_toJSON as _)? {
+        writer.arrays_plain = false;
+    }
+    if !writer.value(value)? {
+        // `undefined`, a symbol at the top: the builtin says what that gives.
+        return Ok(None);
+    }
+    let text = writer.out.as_slice();
+    if text.len() > MAX_STRING {
+        return Err(Stop::GiveUp);
+    }
+    // SAFETY: `text` is UTF-8 (strings were copied from QuickJS's UTF-8 with lone surrogates
+    // refused; everything else is ASCII); QuickJS copies it.
+    let string = unsafe { qjs::JS_NewStringLen(ctx, text.as_ptr().cast(), text.len() as _) };
+    // SAFETY: reading the tag of the new value.
+    if unsafe { qjs::JS_IsException(string) } {
+        return Err(Stop::Threw);
+    }
+    Ok(Some(string))
+}
+
+fn pointer(value: qjs::JSValue) -> *mut c_void {
+    // SAFETY: reading the tag and payload of a value has no preconditions.
+    unsafe {
+        if qjs::JS_VALUE_GET_TAG(value) == qjs::JS_TAG_OBJECT {
+            qjs::JS_VALUE_GET_PTR(value)
+        } else {
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// A borrowed object value for a prototype pointer taken from a live value.
+fn object_proto_value(object: *mut c_void) -> qjs::JSValue {
+    qjs::JS_MKPTR(qjs::JS_TAG_OBJECT, object)
+}
+
+/// Hashes atoms (small integers) by multiplying: the keys of one call need nothing stronger.
+#[derive(Default)]
+struct AtomHasher(u64);
+
+impl Hasher for AtomHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// The output, in memory QuickJS allocates and counts against the runtime's limit: a walk that
+/// would pass the limit fails as the builtin does, with QuickJS's out-of-memory error.
+struct Out {
+    ctx: *mut qjs::JSContext,
+    ptr: *mut u8,
+    len: usize,
+    cap: usize,
+}
+
+impl Out {
+    fn new(ctx: *mut qjs::JSContext) -> Out {
+        Out {
+            ctx,
+            ptr: std::ptr::null_mut(),
+            len: 0,
+            cap: 0,
+        }
+    }
+
+    fn extend(&mut self, bytes: &[u8]) -> Walk {
+        let needed = self.len.checked_add(bytes.len()).ok_or(Stop::GiveUp)?;
+        if needed > MAX_STRING {
+            return Err(Stop::GiveUp);
+        }
+        if needed > self.cap {
+            let cap = needed.max(self.cap * 2).max(256);
+            // SAFETY: `ptr` is null or QuickJS's allocation of `cap` bytes; on failure QuickJS
+            // leaves it as it was and an out-of-memory exception pending.
+            let grown = unsafe { qjs::js_realloc(self.ctx, self.ptr.cast(), cap as _) };
+            if grown.is_null() {
+                return Err(Stop::Threw);
+            }
+            self.ptr = grown.cast();
+            self.cap = cap;
+        }
+        // SAFETY: `needed <= cap`, and `bytes` is not inside our buffer.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr.add(self.len), bytes.len())
+        };
+        self.len = needed;
+        Ok(())
+    }
+
+    fn push(&mut self, byte: u8) -> Walk {
+        self.extend(&[byte])
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        if self.ptr.is_null() {
+            return &[];
+        }
+        // SAFETY: `len` bytes at `ptr` were written.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl Drop for Out {
+    fn drop(&mut self) {
+        if !self.ptr.is_null() {
+            // SAFETY: QuickJS's allocation, freed once.
+            unsafe { qjs::js_free(self.ctx, self.ptr.cast()) };
+        }
+    }
+}
+
+struct Writer {
+    ctx: *mut qjs::JSContext,
+    out: Out,
+    /// The objects being written, outermost first: meeting one again is a cycle.
+    stack: Vec<*mut c_void>,
+    /// Each key written so far, quoted: keys repeat across the objects of an array.
+    keys: HashMap<qjs::JSAtom, Box<[u8]>, BuildHasherDefault<AtomHasher>>,
+    object_proto: *mut c_void,
+    array_proto: *mut c_void,
+    /// Whether Array.prototype's chain is the usual one with no `toJSON` on it.
+    arrays_plain: bool,
+}
+
+impl Writer {
+    /// Write `value` (borrowed). Returns false, writing nothing, for what JSON leaves out
+    /// (`undefined`, symbols): omitted from an object, `null` in an array.
+    fn value(&mut self, value: qjs::JSValue) -> Walk<bool> {
+        // SAFETY: `value` is a live value of `self.ctx`, borrowed for the call.
+        let tag = unsafe { qjs::JS_VALUE_GET_NORM_TAG(value) };
+        match tag {
+            // SAFETY: the tag says it is an int.
+            qjs::JS_TAG_INT => self.integer(i64::from(unsafe { qjs::JS_VALUE_GET_INT(value) }))?,
+            qjs::JS_TAG_BOOL => {
+                // SAFETY: the tag says it is a bool.
+                let b = unsafe { qjs::JS_VALUE_GET_BOOL(value) };
+                self.out.extend(if b { b"true" } else { b"false" })?;
+            }
+            qjs::JS_TAG_NULL => self.out.extend(b"null")?,
+            qjs::JS_TAG_FLOAT64 => {
+                // SAFETY: the tag says it is a double.
+                let n = unsafe { qjs::JS_VALUE_GET_FLOAT64(value) };
+                if !n.is_finite() {
+                    self.out.extend(b"null")?;
+                } else if n.fract() == 0.0 && n.abs() < SAFE_INTEGER {
+                    // -0 is written "0", as JavaScript does.
+                    self.integer(n as i64)?;
+                } else {
+                    let (bytes, len) = self.utf8(value)?;
+                    // SAFETY: QuickJS returned `len` bytes at `bytes`, freed below.
+                    let text = unsafe { std::slice::from_raw_parts(bytes.cast::<u8>(), len) };
+                    let written = self.out.extend(text);
+                    // SAFETY: the C string QuickJS returned, freed once.
+                    unsafe { qjs::JS_FreeCString(self.ctx, bytes) };
+                    written?;
+                }
+            }
+            qjs::JS_TAG_STRING | qjs::JS_TAG_STRING_ROPE => {
+                let (bytes, len) = self.utf8(value)?;
+                // SAFETY: as above.
+                let text = unsafe { std::slice::from_raw_parts(bytes.cast::<u8>(), len) };
+                let quoted = quote(text, |piece| self.out.extend(piece));
+                // SAFETY: as above.
+                unsafe { qjs::JS_FreeCString(self.ctx, bytes) };
+                quoted?;
+            }
+            qjs::JS_TAG_UNDEFINED | qjs::JS_TAG_SYMBOL => return Ok(false),
+            qjs::JS_TAG_OBJECT => self.object(value)?,
+            _ => return Err(Stop::GiveUp),
+        }
+        Ok(true)
+    }
+
+    fn integer(&mut self, n: i64) -> Walk {
+        let mut digits = [0u8; 20];
+        let mut cursor = std::io::Cursor::new(&mut digits[..]);
+        let _ = write!(cursor, "{n}");
+        let len = cursor.position() as usize;
+        self.out.extend(&digits[..len])
+    }
+
+    /// A string or number as UTF-8 (lone surrogates as their 3-byte encodings), to be freed
+    /// with `JS_FreeCString`.
+    fn utf8(&self, value: qjs::JSValue) -> Walk<(*const std::ffi::c_char, usize)> {
+        let mut len = 0;
+        // SAFETY: a live primitive: converting it runs no JavaScript.
+        let bytes = unsafe { qjs::JS_ToCStringLen2(self.ctx, &mut len, value, false) };
+        if bytes.is_null() {
+            return Err(Stop::Threw);
+        }
+        Ok((bytes, len as usize))
+    }
+
+    /// Whether `object` (an ordinary object or array) has an own property `atom`, enumerable
+    /// or not.
+    fn has_own(&self, object: qjs::JSValue, atom: qjs::JSAtom) -> Walk<bool> {
+        // SAFETY: a null descriptor asks only whether the property exists; ordinary objects
+        // and arrays have no getOwnPropertyDescriptor trap.
+        match unsafe { qjs::JS_GetOwnProperty(self.ctx, std::ptr::null_mut(), object, atom) } {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(Stop::Threw),
+        }
+    }
+
+    fn object(&mut self, object: qjs::JSValue) -> Walk {
+        // SAFETY: `object` is a live object of `self.ctx`.
+        let class = unsafe { qjs::JS_GetClassID(object) };
+        let expected_proto = match class {
+            CLASS_OBJECT => self.object_proto,
+            CLASS_ARRAY if self.arrays_plain => self.array_proto,
+            _ => return Err(Stop::GiveUp),
+        };
+        // SAFETY: plain objects and arrays have no getPrototypeOf trap; the result is freed.
+        let proto = unsafe { qjs::JS_GetPrototype(self.ctx, object) };
+        let proto_ptr = pointer(proto);
+        // SAFETY: the reference JS_GetPrototype returned.
+        unsafe { qjs::JS_FreeValue(self.ctx, proto) };
+        let plain_proto =
+            proto_ptr == expected_proto || (class == CLASS_OBJECT && proto_ptr.is_null());
+        let me = pointer(object);
+        if !plain_proto || self.stack.contains(&me) || self.stack.len() >= MAX_DEPTH {
+            return Err(Stop::GiveUp);
+        }
+        // An own `toJSON`, enumerable or not, would be called.
+        if self.has_own(object, qjs::JS_ATOM_toJSON as _)? {
+            return Err(Stop::GiveUp);
+        }
+        self.stack.push(me);
+        let written = if class == CLASS_ARRAY {
+            self.array(object)
+        } else {
+            self.members(object)
+        };
+        self.stack.pop();
+        written
+    }
+
+    fn array(&mut self, array: qjs::JSValue) -> Walk {
+        let mut len = 0i64;
+        // SAFETY: an array's length is a data property: reading it runs no JavaScript.
+        if unsafe { qjs::JS_GetLength(self.ctx, array, &mut len) } < 0 {
+            return Err(Stop::Threw);
+        }
+        let len = u32::try_from(len).map_err(|_| Stop::GiveUp)?;
+        self.out.push(b'[')?;
+        for i in 0..len {
+            if i > 0 {
+                self.out.push(b',')?;
+            }
+            // SAFETY: an index atom, freed right after use.
+            let atom = unsafe { qjs::JS_NewAtomUInt32(self.ctx, i) };
+            if atom == qjs::JS_ATOM_NULL {
+                return Err(Stop::Threw);
+            }
+            let element = self.own_data(array, atom);
+            // SAFETY: the atom made above.
+            unsafe { qjs::JS_FreeAtom(self.ctx, atom) };
+            // A hole would be read through the prototype chain: the builtin does that.
+            let element = element?.ok_or(Stop::GiveUp)?;
+            let written = self.value(element);
+            // SAFETY: the reference `own_data` returned.
+            unsafe { qjs::JS_FreeValue(self.ctx, element) };
+            if !written? {
+                self.out.extend(b"null")?;
+            }
+        }
+        self.out.push(b']')
+    }
+
+    fn members(&mut self, object: qjs::JSValue) -> Walk {
+        let mut tab: *mut qjs::JSPropertyEnum = std::ptr::null_mut();
+        let mut len = 0u32;
+        let flags = (qjs::JS_GPN_STRING_MASK | qjs::JS_GPN_ENUM_ONLY) as i32;
+        // SAFETY: an ordinary object: listing its keys runs no JavaScript. `tab` is freed below.
+        if unsafe { qjs::JS_GetOwnPropertyNames(self.ctx, &mut tab, &mut len, object, flags) } < 0 {
+            return Err(Stop::Threw);
+        }
+        let result = (|| {
+            self.out.push(b'{')?;
+            let mut first = true;
+            for i in 0..len as usize {
+                // SAFETY: QuickJS returned `len` entries at `tab`.
+                let atom = unsafe { (*tab.add(i)).atom };
+                // Listed a moment ago and no JavaScript ran since: it is there.
+                let member = self.own_data(object, atom)?.ok_or(Stop::GiveUp)?;
+                let start = self.out.len;
+                let written = (|| {
+                    if !first {
+                        self.out.push(b',')?;
+                    }
+                    self.key(atom)?;
+                    self.out.push(b':')?;
+                    self.value(member)
+                })();
+                // SAFETY: the reference `own_data` returned.
+                unsafe { qjs::JS_FreeValue(self.ctx, member) };
+                if written? {
+                    first = false;
+                } else {
+                    // Left out, key and all.
+                    self.out.truncate(start);
+                }
+            }
+            self.out.push(b'}')
+        })();
+        // SAFETY: the table JS_GetOwnPropertyNames returned, freed once.
+        unsafe { qjs::JS_FreePropertyEnum(self.ctx, tab, len) };
+        result
+    }
+
+    /// The value of `object`'s own data property `atom` (a new reference), `None` if it has no
+    /// such property. An accessor gives up: its getter would run.
+    fn own_data(&self, object: qjs::JSValue, atom: qjs::JSAtom) -> Walk<Option<qjs::JSValue>> {
+        let undefined = qjs::JS_MKVAL(qjs::JS_TAG_UNDEFINED, 0);
+        let mut desc = qjs::JSPropertyDescriptor {
+            flags: 0,
+            value: undefined,
+            getter: undefined,
+            setter: undefined,
+        };
+        // SAFETY: an ordinary object or array: no getOwnPropertyDescriptor trap runs. The
+        // descriptor's three values are new references, freed or returned below.
+        let found = unsafe { qjs::JS_GetOwnProperty(self.ctx, &mut desc, object, atom) };
+        match found {
+            0 => return Ok(None),
+            1 => {}
+            _ => return Err(Stop::Threw),
+        }
+        // SAFETY: freeing the references the descriptor holds (undefined for a data property).
+        unsafe {
+            qjs::JS_FreeValue(self.ctx, desc.getter);
+            qjs::JS_FreeValue(self.ctx, desc.setter);
+        }
+        if desc.flags & qjs::JS_PROP_GETSET as i32 != 0 {
+            // SAFETY: as above.
+            unsafe { qjs::JS_FreeValue(self.ctx, desc.value) };
+            return Err(Stop::GiveUp);
+        }
+        Ok(Some(desc.value))
+    }
+
+    /// Write a member's key, quoted.
+    fn key(&mut self, atom: qjs::JSAtom) -> Walk {
+        if let Some(quoted) = self.keys.get(&atom) {
+            return self.out.extend(quoted);
+        }
+        let mut len = 0;
+        // SAFETY: converting an atom to text runs no JavaScript; freed below.
+        let bytes = unsafe { qjs::JS_AtomToCStringLen(self.ctx, &mut len, atom) };
+        if bytes.is_null() {
+            return Err(Stop::Threw);
+        }
+        // SAFETY: QuickJS returned `len` bytes at `bytes`.
+        let text = unsafe { std::slice::from_raw_parts(bytes.cast::<u8>(), len as usize) };
+        let mut quoted = Vec::with_capacity(text.len() + 2);
+        let result = quote(text, |piece| {
+            quoted.extend_from_slice(piece);
+            Ok(())
+        });
+        // SAFETY: the C string QuickJS returned, freed once.
+        unsafe { qjs::JS_FreeCString(self.ctx, bytes) };
+        result?;
+        self.out.extend(&quoted)?;
+        self.keys.insert(atom, quoted.into_boxed_slice());
+        Ok(())
+    }
+}
+
+/// Write `text` (QuickJS's UTF-8) as a JSON string, piece by piece. A lone surrogate (which
+/// QuickJS encodes as the 3 bytes `ED A0..BF ..`) gives up: JSON.stringify writes it as a `\u`
+/// escape.
+fn quote(text: &[u8], mut write: impl FnMut(&[u8]) -> Walk) -> Walk {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    write(b"\"")?;
+    let mut plain = 0;
+    for (i, &byte) in text.iter().enumerate() {
+        let short: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => b"",
+            0xed if text.get(i + 1).is_some_and(|&next| next >= 0xa0) => {
+                return Err(Stop::GiveUp);
+            }
+            _ => continue,
+        };
+        write(&text[plain..i])?;
+        if short.is_empty() {
+            write(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(byte >> 4)],
+                HEX[usize::from(byte & 0xf)],
+            ])?;
+        } else {
+            write(short)?;
+        }
+        plain = i + 1;
+    }
+    write(&text[plain..])?;
+    write(b"\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use rquickjs::{Context, Runtime};
+
+    use super::*;
+    use crate::{WebOptions, install};
+
+    fn with_web<R>(f: impl FnOnce(Ctx<'_>) -> R) -> R {
+        let runtime = Runtime::new().unwrap();
+        let context = Context::full(&runtime).unwrap();
+        runtime.set_memory_limit(64 * 1024 * 1024);
+        context.with(|ctx| {
+            let builtin: Value = ctx.eval("JSON.stringify").unwrap();
+            let options = WebOptions {
+                console: Rc::new(|_, _| {}),
+                map_stack: None,
+            };
+            install(&ctx, options).unwrap();
+            ctx.globals().set("builtinStringify", builtin).unwrap();
+            f(ctx)
+        })
+    }
+
+    /// Values of every kind the walk handles, and of every kind it must leave to the builtin.
+    const CORPUS: &str = r#"
+        const cyclic = { a: 1 }; cyclic.self = cyclic;
+        const shared = { s: 1 };
+        let deep = 1; for (let i = 0; i < 300; i++) deep = [deep];
+        let nested = "end"; for (let i = 0; i < 100; i++) nested = { n: nested };
+        const hidden = { a: 1 }; Object.defineProperty(hidden, "b", { value: 2, enumerable: false });
+        const getter = { get a() { return 1; } };
+        const nullProto = Object.create(null); nullProto.x = [1, "two"];
+        const withExtra = [1, 2]; withExtra.extra = 3;
+        const sparse = [1, , 3];
+        const ownToJSON = { toJSON() { return "custom"; } };
+        const hiddenToJSON = { a: 1 }; Object.defineProperty(hiddenToJSON, "toJSON", { value: () => 5 });
+        class Point { constructor() { this.x = 1; } }
+        const items = [];
+        for (let i = 0; i < 24; i++) items.push({ id: i, name: "ITEM " + i, total: i * 1.5 });
+        return [
+          0, -0, 1, -1, 2147483647, -2147483648, 2 ** 31, 2 ** 53 - 1, 2 ** 53, -(2 ** 53), 2 ** 60,
+          1e21, 1e-7, 1e-6, 0.1, 1.5, -1.5e-10, 123456789.123, 5e-324, 1.7976931348623157e308,
+          NaN, Infinity, -Infinity, true, false, null, undefined, Symbol("s"), () => 1, 10n,
+          "", "abc", 'quote " backslash \\ slash /', "\n\r\t\b\f\u0000\u001f\u007f\u0080",
+          "é", "日本語", "😀", "\u2028\u2029", "\ud800", "a\udc00b", "\ud83d\ude00",
+          {}, [], { a: 1 }, { a: undefined, b: Symbol(), c: 1 }, { f() {} },
+          { "0": 1, b: 2, "1": 3, "-1": 4, "01": 5, "4294967295": 6 },
+          { 'a"b': 1, "\n": 2, "é": 3, "": 4 }, { [Symbol("k")]: 1, k: 2 },
+          [undefined, Symbol(), 1, null], [[[]]], { a: { b: { c: [1, { d: "e" }] } } },
+          [shared, shared], cyclic, deep, nested, hidden, getter, nullProto, withExtra, sparse,
+          ownToJSON, hiddenToJSON, new Point(), new Date(0), new Number(3), new String("s"),
+          new Boolean(false), Object(10n), new Map([[1, 2]]), new Set([1]), /re/g,
+          new Uint8Array([1, 2]), new Error("e"), JSON.rawJSON ? JSON.rawJSON("1e1000") : 1,
+          { count: items.length, sum: 1173, items },
+        ];
+    "#;
+
+    fn outcome(ctx: &Ctx<'_>, script: &str) -> Vec<String> {
+        let source = format!(
+            "(() => {{ const values = (() => {{ {CORPUS} }})(); const run = (f, v) => {{ try {{ return String(f(v)); }} \
+             catch (e) {{ return 'throws ' + e.constructor.name + ': ' + e.message; }} }}; \
+             return values.map((v) => run({script}, v)); }})()"
+        );
+        match ctx.eval(source) {
+            Ok(results) => results,
+            Err(error) => panic!("{error}: {:?}", ctx.catch()),
+        }
+    }
+
+    #[test]
+    fn every_value_serializes_as_the_builtin_serializes_it() {
+        with_web(|ctx| {
+            let ours = outcome(&ctx, "JSON.stringify");
+            let theirs = outcome(&ctx, "builtinStringify");
+            assert_eq!(ours.len(), theirs.len());
+            for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+                assert_eq!(a, b, "value #{i} of the corpus");
+            }
+            // With a replacer or indent, the builtin does it.
+            let indented: String = ctx
+                .eval("JSON.stringify({ a: [1, 2] }, null, 2) + JSON.stringify({ a: 1, b: 2 }, ['b'])")
+                .unwrap();
+            assert_eq!(indented, "{\n  \"a\": [\n    1,\n    2\n  ]\n}{\"b\":2}");
+        });
+    }
+
+    #[test]
+    fn plain_data_is_written_here_and_the_rest_left_to_the_builtin() {
+        with_web(|ctx| {
+            let taken = |source: &str| taken(&ctx, source);
+            assert_eq!(
+                taken("({ a: [1, 1.5, 'x\\n', true, null], b: { c: 2 ** 60 } })").as_deref(),
+                Some(r#"{"a":[1,1.5,"x\n",true,null],"b":{"c":1152921504606847000}}"#)
+            );
+            assert_eq!(taken("'é😀'").as_deref(), Some("\"é😀\""));
+            // Next to the surrogates' encodings, and a rope (concatenations past 512 chars).
+            assert_eq!(
+                taken("'\\ud7ff\\ue000'").as_deref(),
+                Some("\"\u{d7ff}\u{e000}\"")
+            );
+            let rope = taken(
+                "(() => { let r = ''; for (let i = 0; i < 100; i++) r += 'ab\"cd' + i; return r; })()",
+            );
+            assert!(rope.is_some_and(|r| r.len() > 600));
+            for plain in [
+                "(() => { const a = [1, 2]; a.extra = 3; return a; })()",
+                "(() => { const o = Object.create(null); o.x = [1, 'two']; return o; })()",
+                "(() => { const o = { a: 1, b: 2 }; delete o.a; return o; })()",
+                "Object.freeze([1, { a: [] }])",
+                "(() => { const a = [1, 2]; Object.defineProperty(a, 0, { enumerable: false }); return a; })()",
+                "Array.from({ length: 24 }, (_, i) => ({ id: i, name: 'ITEM ' + i, total: i * 1.5 }))",
+            ] {
+                let builtin: String = ctx.eval(format!("builtinStringify({plain})")).unwrap();
+                assert_eq!(taken(plain), Some(builtin), "{plain}");
+            }
+            // Next to the surrogates' encodings, and a rope (concatenations past 512 chars).
+            assert_eq!(
+                taken("'\\ud7ff\\ue000'").as_deref(),
+                Some("\"\u{d7ff}\u{e000}\"")
+            );
+            let rope = taken(
+                "(() => { let r = ''; for (let i = 0; i < 100; i++) r += 'ab\"cd' + i; return r; })()",
+            );
+            assert!(rope.is_some_and(|r| r.len() > 600));
+            for plain in [
+                "(() => { const a = [1, 2]; a.extra = 3; return a; })()",
+                "(() => { const o = Object.create(null); o.x = [1, 'two']; return o; })()",
+                "(() => { const o = { a: 1, b: 2 }; delete o.a; return o; })()",
+                "Object.freeze([1, { a: [] }])",
+                "(() => { const a = [1, 2]; Object.defineProperty(a, 0, { enumerable: false }); return a; })()",
+                "Array.from({ length: 24 }, (_, i) => ({ id: i, name: 'ITEM ' + i, total: i * 1.5 }))",
+            ] {
+                let builtin: String = ctx.eval(format!("builtinStringify({plain})")).unwrap();
+                assert_eq!(taken(plain), Some(builtin), "{plain}");
+            }
+            for other in [
+                "({ get a() { return 1; } })",
+                "[1, , 2]",
+                "'\\ud800'",
+                "new Date(0)",
+                "undefined",
+                "(() => { const o = {}; o.o = o; return o; })()",
+            ] {
+                assert_eq!(taken(other), None, "{other} should be left to the builtin");
+            }
+            // A toJSON on Object.prototype would be called for every object.
+            let _: Value = ctx
+                .eval("Object.prototype.toJSON = () => 'patched'")
+                .unwrap();
+            assert_eq!(taken("({ a: 1 })"), None);
+            let patched: String = ctx.eval("JSON.stringify({ a: 1 })").unwrap();
+            assert_eq!(patched, "\"patched\"");
+        });
+    }
+
+    /// What the fast path writes for the value `source` evaluates to, or `None`.
+    fn taken(ctx: &Ctx<'_>, source: &str) -> Option<String> {
+        let value: Value = match ctx.eval(source) {
+            Ok(value) => value,
+            Err(error) => panic!("{source}: {error}: {:?}", ctx.catch()),
+        };
+        // SAFETY: a live value of this live context.
+        let text = unsafe { fast(ctx.as_raw().as_ptr(), value.as_raw()) }.ok()??;
+        // SAFETY: ownership of the new string passes to the Value.
+        let text = unsafe { Value::from_raw(ctx.clone(), text) };
+        Some(text.as_string().unwrap().to_string().unwrap())
+    }
+
+    fn eval_string(ctx: &Ctx<'_>, source: &str) -> String {
+        match ctx.eval::<String, _>(source) {
+            Ok(text) => text,
+            Err(error) => panic!("{error}: {:?}", ctx.catch()),
+        }
+    }
+
+    #[test]
+    fn calls_with_other_arguments_go_to_the_builtin_as_they_came() {
+        with_web(|ctx| {
+            let calls = [
+                "f()",
+                "f({ a: [1] }, null)",
+                "f({ a: [1] }, undefined, undefined, 'extra')",
+                "f({ a: [1] }, null, 0)",
+                "f({ a: [1] }, null, '')",
+                "f({ a: [1] }, null, 2)",
+                "f({ a: 1, b: 2 }, ['b'])",
+                "f({ a: 1 }, (k, v) => (typeof v === 'number' ? v + 1 : v))",
+                "f.call(null, [1])",
+            ];
+            for call in calls {
+                let source = |f: &str| {
+                    format!(
+                        "(() => {{ const f = {f}; try {{ return String({call}); }}                          catch (e) {{ return 'throws ' + e.name + ': ' + e.message; }} }})()"
+                    )
+                };
+                assert_eq!(
+                    eval_string(&ctx, &source("JSON.stringify")),
+                    eval_string(&ctx, &source("builtinStringify")),
+                    "{call}"
+                );
+            }
+        });
+    }
+
+    #[test]
+    fn user_code_runs_exactly_as_with_the_builtin() {
+        // Getters, toJSON and Proxy traps, counted: the fast path gives up before running any,
+        // and the builtin then runs each once.
+        let log = "(f) => { const log = [];              const value = { a: { get g() { log.push('get'); return 1; } },                b: { toJSON(k) { log.push('toJSON ' + k); return 2; } },                c: new Proxy({ x: 1 }, { get(t, k) { log.push('proxy get ' + String(k)); return t[k]; },                  ownKeys(t) { log.push('ownKeys'); return Reflect.ownKeys(t); },                  getOwnPropertyDescriptor(t, k) { log.push('gopd ' + k); return Reflect.getOwnPropertyDescriptor(t, k); } }) };              return f(value) + ' ' + log.join(); }";
+        with_web(|ctx| {
+            assert_eq!(
+                eval_string(&ctx, &format!("({log})(JSON.stringify)")),
+                eval_string(&ctx, &format!("({log})(builtinStringify)"))
+            );
+        });
+    }
+
+    #[test]
+    fn a_tojson_or_proxy_on_the_prototype_chain_is_honoured_without_running_early() {
+        for (setup, value) in [
+            (
+                "Array.prototype.toJSON = function () { return 'array'; }",
+                "[[1], { a: [2] }]",
+            ),
+            (
+                "Object.setPrototypeOf(Array.prototype, null);                  Object.prototype.toJSON = function () { return 'object'; }",
+                "[{ a: 1 }, 'x']",
+            ),
+            (
+                "globalThis.trapped = []; Object.setPrototypeOf(Array.prototype, new Proxy({}, {                  has(t, k) { trapped.push('has ' + String(k)); return false; },                  get(t, k) { trapped.push('get ' + String(k)); return undefined; } }))",
+                "[[1], 'x', { a: 1 }]",
+            ),
+        ] {
+            let [ours, theirs] = ["JSON.stringify", "builtinStringify"].map(|f| {
+                with_web(|ctx| {
+                    let _: Value = ctx.eval(setup).unwrap();
+                    eval_string(
+                        &ctx,
+                        &format!("String({f}({value})) + ' ' + (globalThis.trapped || []).join()"),
+                    )
+                })
+            });
+            assert_eq!(ours, theirs, "{setup}");
+        }
+    }
+
+    #[test]
+    fn output_counts_against_the_memory_limit() {
+        with_web(|ctx| {
+            // 1 MiB of string, written 200 times: 200 MiB of output under a 64 MiB limit.
+            let result: rquickjs::Result<Value> =
+                ctx.eval("JSON.stringify(Array(200).fill('x'.repeat(1 << 20)))");
+            assert!(result.is_err(), "200 MiB of JSON fit in a 64 MiB heap");
+            let message = format!("{:?}", ctx.catch());
+            assert!(message.contains("out of memory"), "{message}");
+            // The context goes on.
+            assert_eq!(
+                eval_string(&ctx, "JSON.stringify({ ok: true })"),
+                "{\"ok\":true}"
+            );
+        });
+    }
+
+    #[test]
+    fn stringify_works_after_uninstall() {
+        with_web(|ctx| {
+            crate::uninstall(&ctx);
+            assert_eq!(
+                eval_string(&ctx, "JSON.stringify([{ a: 1 }, new Date(0)])"),
+                "[{\"a\":1},\"1970-01-01T00:00:00.000Z\"]"
+            );
+        });
+    }
+
+    #[test]
+    fn class_ids_are_quickjs_ngs() {
+        with_web(|ctx| {
+            let object: Value = ctx.eval("({})").unwrap();
+            let array: Value = ctx.eval("[]").unwrap();
+            // SAFETY: live values of this context.
+            unsafe {
+                assert_eq!(qjs::JS_GetClassID(object.as_raw()), CLASS_OBJECT);
+                assert_eq!(qjs::JS_GetClassID(array.as_raw()), CLASS_ARRAY);
+            }
+        });
+    }
+
+    #[test]
+    fn the_global_looks_like_the_builtin() {
+        with_web(|ctx| {
+            let shape: String = ctx
+                .eval(
+                    "const d = Object.getOwnPropertyDescriptor(JSON, 'stringify'); \
+                     [JSON.stringify.name, JSON.stringify.length, d.writable, d.enumerable, \
+                     d.configurable].join()",
+                )
+                .unwrap();
+            assert_eq!(shape, "stringify,3,true,false,true");
+        });
+    }
+}
