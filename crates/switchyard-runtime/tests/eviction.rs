@@ -1,24 +1,22 @@
 //! An isolate freed for being idle is really freed: nothing keeps it alive after RPC stubs and
 //! streamed bodies crossed between it and another isolate.
 
-use std::path::PathBuf;
+mod support;
+
 use std::rc::Rc;
 use std::time::Duration;
 
 use http::{HeaderMap, Method};
-use switchyard_runtime::{Fleet, HttpRequest, LocalWorkers, RuntimeOptions};
+use switchyard_runtime::{HttpRequest, LocalWorkers, RuntimeOptions};
 
-fn write_project() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchyard-eviction-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let files = [
-        (
-            "wrangler.front.toml",
-            "name = \"front\"\nmain = \"front.js\"\ncompatibility_date = \"2026-11-01\"\n\n[[services]]\nbinding = \"BACK\"\nservice = \"back\"\n",
-        ),
-        (
-            "front.js",
-            r#"let requests = 0;
+const FILES: &[(&str, &str)] = &[
+    (
+        "wrangler.front.toml",
+        "name = \"front\"\nmain = \"front.js\"\ncompatibility_date = \"2026-11-01\"\n\n[[services]]\nbinding = \"BACK\"\nservice = \"back\"\n",
+    ),
+    (
+        "front.js",
+        r#"let requests = 0;
 export default {
   async fetch(request, env) {
     requests++;
@@ -29,14 +27,14 @@ export default {
   },
 };
 "#,
-        ),
-        (
-            "wrangler.back.toml",
-            "name = \"back\"\nmain = \"back.js\"\ncompatibility_date = \"2026-11-01\"\n",
-        ),
-        (
-            "back.js",
-            r#"import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
+    ),
+    (
+        "wrangler.back.toml",
+        "name = \"back\"\nmain = \"back.js\"\ncompatibility_date = \"2026-11-01\"\n",
+    ),
+    (
+        "back.js",
+        r#"import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
 class Counter extends RpcTarget {
   n = 0;
   add(k) { return (this.n += k); }
@@ -49,27 +47,21 @@ export default class extends WorkerEntrypoint {
   }
 }
 "#,
-        ),
-    ];
-    for (name, text) in files {
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-    dir
-}
+    ),
+];
 
 #[test]
 fn an_idle_isolate_is_freed_after_stubs_and_streams_crossed_it() {
-    let dir = write_project();
-    let (world, _) = switchyard_config::load_world(&[
-        dir.join("wrangler.front.toml"),
-        dir.join("wrangler.back.toml"),
-    ])
-    .expect("configs load");
     let options = RuntimeOptions {
         isolate_idle_timeout: Some(Duration::from_millis(200)),
         ..RuntimeOptions::default()
     };
-    let (fleet, _) = Fleet::load(&world, options).expect("workers start");
+    let fleet = support::load(
+        "eviction",
+        FILES,
+        &["wrangler.front.toml", "wrangler.back.toml"],
+        options,
+    );
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

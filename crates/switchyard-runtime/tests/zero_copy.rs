@@ -1,48 +1,39 @@
 //! A body forwarded through a service binding and returned unread is the same allocation at
 //! both ends: no copy between isolates, in either direction.
 
-use std::path::PathBuf;
+mod support;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method};
-use switchyard_runtime::{Fleet, HttpRequest, LocalWorkers, RuntimeOptions};
+use switchyard_runtime::{HttpRequest, LocalWorkers, RuntimeOptions};
 
-fn write_project() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchyard-zero-copy-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let files = [
-        (
-            "wrangler.front.toml",
-            "name = \"front\"\nmain = \"front.js\"\ncompatibility_date = \"2026-11-01\"\n\n[[services]]\nbinding = \"BACK\"\nservice = \"back\"\n",
-        ),
-        (
-            "front.js",
-            "export default { fetch(request, env) { return env.BACK.fetch(request); } };\n",
-        ),
-        (
-            "wrangler.back.toml",
-            "name = \"back\"\nmain = \"back.js\"\ncompatibility_date = \"2026-11-01\"\n",
-        ),
-        (
-            "back.js",
-            "export default { fetch(request) { return new Response(request.body, { headers: { 'x-back': '1' } }); } };\n",
-        ),
-    ];
-    for (name, text) in files {
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-    dir
-}
+const FILES: &[(&str, &str)] = &[
+    (
+        "wrangler.front.toml",
+        "name = \"front\"\nmain = \"front.js\"\ncompatibility_date = \"2026-11-01\"\n\n[[services]]\nbinding = \"BACK\"\nservice = \"back\"\n",
+    ),
+    (
+        "front.js",
+        "export default { fetch(request, env) { return env.BACK.fetch(request); } };\n",
+    ),
+    (
+        "wrangler.back.toml",
+        "name = \"back\"\nmain = \"back.js\"\ncompatibility_date = \"2026-11-01\"\n",
+    ),
+    (
+        "back.js",
+        "export default { fetch(request) { return new Response(request.body, { headers: { 'x-back': '1' } }); } };\n",
+    ),
+];
 
 #[test]
 fn bodies_cross_bindings_without_copying() {
-    let dir = write_project();
-    let (world, _) = switchyard_config::load_world(&[
-        dir.join("wrangler.front.toml"),
-        dir.join("wrangler.back.toml"),
-    ])
-    .expect("configs load");
-    let (fleet, _) = Fleet::load(&world, RuntimeOptions::default()).expect("workers start");
+    let fleet = support::load(
+        "zero-copy",
+        FILES,
+        &["wrangler.front.toml", "wrangler.back.toml"],
+        RuntimeOptions::default(),
+    );
 
     let body = Bytes::from(vec![7u8; 4 * 1024 * 1024]);
     let sent = body.as_ptr();

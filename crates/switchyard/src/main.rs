@@ -91,8 +91,9 @@ struct DevArgs {
     body_timeout: f64,
 
     /// Seconds an isolate may sit idle (no request, timer, waitUntil work or open stream) before
-    /// it is freed; the worker's next request starts a new one in about a millisecond, losing
-    /// only its global state, as on Cloudflare. "never" keeps every isolate.
+    /// it is freed; the worker's next request starts a new one, as its first did, with its
+    /// globals evaluated afresh (as on Cloudflare, which evicts idle isolates too). "never" keeps
+    /// every isolate.
     #[arg(long, default_value = "30", value_name = "SECONDS", value_parser = parse_idle_timeout)]
     isolate_idle_timeout: IdleTimeout,
 }
