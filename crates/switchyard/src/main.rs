@@ -37,8 +37,8 @@ enum Command {
     /// Loads every config and every module the way `dev` does (so the same errors stop it),
     /// evaluates each worker once, then prints per worker: the number of modules, their total
     /// size and gzip size (what Cloudflare counts against the bundle size limit), the time to
-    /// load it into a new isolate, the JavaScript heap one idle isolate of it holds, and any
-    /// warnings. Exits non-zero if anything would stop `dev`.
+    /// load it into a new isolate, the JavaScript heap one isolate of it holds between
+    /// requests, and any warnings. Exits non-zero if anything would stop `dev`.
     ///
     /// Example: switchyard check -c wrangler.toml -c users/wrangler.toml
     Check(CheckArgs),
@@ -175,7 +175,7 @@ fn check(args: CheckArgs) -> ExitCode {
         };
         println!(
             "{}{}\n  modules: {}\n  size:    {} ({} gzip)\n  load:    {load} into a new isolate \
-             ({:.2} ms the first time)\n  memory:  {memory} of JavaScript heap per idle isolate",
+             ({:.2} ms the first time)\n  memory:  {memory} of JavaScript heap per isolate between requests",
             report.name,
             if i == 0 { " (entry)" } else { "" },
             report.modules,

@@ -201,7 +201,7 @@ fn check_reports_each_workers_module_graph_and_warnings() {
     assert!(output.contains(" gzip)\n  load:    "), "{output}");
     assert!(output.contains(" into a new isolate ("), "{output}");
     assert!(
-        output.contains(" KiB of JavaScript heap per idle isolate"),
+        output.contains(" KiB of JavaScript heap per isolate between requests"),
         "{output}"
     );
     assert!(
