@@ -32,6 +32,10 @@ pub struct RuntimeOptions {
     /// `None` keeps every isolate for the thread's life. Workers code cannot count on global
     /// state surviving between requests on Cloudflare either.
     pub isolate_idle_timeout: Option<Duration>,
+    /// Live isolates one server thread keeps: starting one more first frees the isolate that ran
+    /// JavaScript least recently among those with nothing in flight (busy ones are never freed,
+    /// so the count can pass the limit while they finish). `None`: no limit.
+    pub max_isolates: Option<usize>,
 }
 
 impl Default for RuntimeOptions {
@@ -43,6 +47,7 @@ impl Default for RuntimeOptions {
             startup_cpu: Duration::from_secs(1),
             default_subrequests: 1000,
             isolate_idle_timeout: Some(Duration::from_secs(30)),
+            max_isolates: None,
         }
     }
 }

@@ -1347,6 +1347,11 @@ impl Isolate {
             && Rc::strong_count(self) <= 2
     }
 
+    /// When JavaScript last ran here.
+    pub(crate) fn last_ran(&self) -> Instant {
+        self.state.last_ran.get()
+    }
+
     pub(crate) fn close(&self) {
         self.state.closed.set(true);
         self.state.wake.notify_one();

@@ -66,6 +66,7 @@ impl LocalWorkers {
                 WorkerError::Internal(format!("no worker named \"{worker}\" is loaded"))
             })?
             .clone();
+        self.make_room();
         let spare = self.spare.take();
         self.spare.refill();
         let isolate =
@@ -79,6 +80,33 @@ impl LocalWorkers {
             .insert(worker.to_owned(), isolate.clone());
         self.keep_swept();
         Ok(isolate)
+    }
+
+    /// At the thread's isolate limit, free the isolate that ran JavaScript least recently among
+    /// those with nothing in flight, for a new one to take its place. Not trimmed afterwards:
+    /// the new isolate reuses the memory.
+    fn make_room(&self) {
+        let Some(max) = self.fleet.options.max_isolates else {
+            return;
+        };
+        let mut isolates = self.isolates.borrow_mut();
+        // A closed one (shut down, or over a limit and being replaced) does not count.
+        isolates.retain(|_, isolate| !isolate.is_closed());
+        if isolates.len() < max {
+            return;
+        }
+        let now = Instant::now();
+        let oldest = isolates
+            .iter()
+            .filter(|(_, isolate)| isolate.evictable(now, Duration::ZERO))
+            .min_by_key(|(_, isolate)| isolate.last_ran())
+            .map(|(worker, _)| worker.clone());
+        let freed = oldest.and_then(|worker| isolates.remove(&worker));
+        // Closed (its event loop then drops the last reference) once the registry is let go.
+        drop(isolates);
+        if let Some(isolate) = freed {
+            isolate.close();
+        }
     }
 
     /// Start the task that frees idle isolates, unless it runs or isolates are kept forever.

@@ -96,6 +96,12 @@ struct DevArgs {
     /// every isolate.
     #[arg(long, default_value = "30", value_name = "SECONDS", value_parser = parse_idle_timeout)]
     isolate_idle_timeout: IdleTimeout,
+
+    /// Live isolates each server thread keeps (default: no limit). Starting one more frees the
+    /// least recently used one that has nothing in flight: a bound on memory when thousands of
+    /// tenants are active within the idle timeout (a hello worker's isolate is ~0.5 MB).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_isolates: Option<u32>,
 }
 
 /// `--isolate-idle-timeout`: at least 0.1 s (shorter would start a new isolate for nearly every
@@ -276,6 +282,7 @@ fn dev(args: DevArgs) -> ExitCode {
     let options = RuntimeOptions {
         request_timeout,
         isolate_idle_timeout: args.isolate_idle_timeout.0,
+        max_isolates: args.max_isolates.map(|n| n as usize),
         ..RuntimeOptions::default()
     };
     let (fleet, reports) = match Fleet::load(&world, options) {

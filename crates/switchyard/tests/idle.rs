@@ -1,4 +1,5 @@
-//! Idle isolates are freed (`--isolate-idle-timeout`), and only idle ones.
+//! Idle isolates are freed (`--isolate-idle-timeout`), and only idle ones; past
+//! `--max-isolates`, the least recently used idle one makes room.
 
 mod support;
 
@@ -10,7 +11,11 @@ use support::TestServer;
 /// every 0.25 s), long enough that back-to-back requests on a busy machine share an isolate.
 fn start() -> TestServer {
     TestServer::start(
-        &["idle/wrangler.counter.toml", "idle/wrangler.svc.toml"],
+        &[
+            "idle/wrangler.counter.toml",
+            "idle/wrangler.svc.toml",
+            "idle/wrangler.other.toml",
+        ],
         &["--threads", "1", "--isolate-idle-timeout", "1"],
     )
 }
@@ -59,5 +64,27 @@ fn a_response_still_streaming_keeps_its_isolate_past_the_idle_timeout() {
     let response = server.get("/slow-stream?gap=1300");
     assert_eq!(response.status, 200);
     assert_eq!(response.text(), "chunk 0 chunk 1 chunk 2 ");
+    assert_eq!(server.get("/count").text(), "2");
+}
+
+#[test]
+fn past_the_isolate_limit_the_least_recently_used_idle_isolate_makes_room() {
+    let server = TestServer::start(
+        &[
+            "idle/wrangler.counter.toml",
+            "idle/wrangler.svc.toml",
+            "idle/wrangler.other.toml",
+        ],
+        &["--threads", "1", "--max-isolates", "2"],
+    );
+    assert_eq!(server.get("/count").text(), "1");
+    assert_eq!(server.get("/svc").text(), "1");
+    assert_eq!(server.get("/svc").text(), "2");
+    // A third isolate: the entry worker's is busy with this very request, so idle-svc's goes.
+    assert_eq!(server.get("/other").text(), "1");
+    // idle-svc starts again (its globals afresh), and idle-other makes room for it.
+    assert_eq!(server.get("/svc").text(), "1");
+    assert_eq!(server.get("/other").text(), "1");
+    // The entry worker's isolate, busy each time, was never the one freed.
     assert_eq!(server.get("/count").text(), "2");
 }

@@ -12,6 +12,8 @@ export default {
         return new Response(String(++count));
       case "/svc":
         return env.SVC.fetch("http://idle-svc/count");
+      case "/other":
+        return env.OTHER.fetch("http://idle-other/count");
       case "/later":
         // Work that outlives the response by longer than the idle timeout.
         ctx.waitUntil(sleep(Number(url.searchParams.get("ms"))).then(() => (count += 100)));
