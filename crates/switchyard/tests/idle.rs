@@ -7,17 +7,25 @@ use std::time::Duration;
 
 use support::TestServer;
 
-/// One thread, so every request reaches the same isolate while it lives; a 1 s timeout (checked
-/// every 0.25 s), long enough that back-to-back requests on a busy machine share an isolate.
-fn start() -> TestServer {
+/// The counter worker and the two services it binds, on one thread, so every request reaches
+/// the same isolate of a worker while it lives.
+fn start_with(flags: &[&str]) -> TestServer {
+    let mut extra = vec!["--threads", "1"];
+    extra.extend_from_slice(flags);
     TestServer::start(
         &[
             "idle/wrangler.counter.toml",
             "idle/wrangler.svc.toml",
             "idle/wrangler.other.toml",
         ],
-        &["--threads", "1", "--isolate-idle-timeout", "1"],
+        &extra,
     )
+}
+
+/// A 1 s timeout (checked every 0.25 s), long enough that back-to-back requests on a busy
+/// machine share an isolate.
+fn start() -> TestServer {
+    start_with(&["--isolate-idle-timeout", "1"])
 }
 
 /// Long enough for an idle isolate to be freed: the timeout, a tick, and slack.
@@ -69,14 +77,7 @@ fn a_response_still_streaming_keeps_its_isolate_past_the_idle_timeout() {
 
 #[test]
 fn past_the_isolate_limit_the_least_recently_used_idle_isolate_makes_room() {
-    let server = TestServer::start(
-        &[
-            "idle/wrangler.counter.toml",
-            "idle/wrangler.svc.toml",
-            "idle/wrangler.other.toml",
-        ],
-        &["--threads", "1", "--max-isolates", "2"],
-    );
+    let server = start_with(&["--max-isolates", "2"]);
     assert_eq!(server.get("/count").text(), "1");
     assert_eq!(server.get("/svc").text(), "1");
     assert_eq!(server.get("/svc").text(), "2");
