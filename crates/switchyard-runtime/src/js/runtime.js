@@ -143,6 +143,9 @@ export default function (native) {
   const ObjectPrototype = Object.prototype;
   const ObjectHasOwn = Object.hasOwn;
   const ReflectApply = Reflect.apply;
+  const ObjectCreate = Object.create;
+  const ObjectDefineProperty = Object.defineProperty;
+  const ObjectGetPrototypeOf = Object.getPrototypeOf;
 
   // The classes of `cloudflare:workers` live here, once per isolate, so the runtime can tell an
   // RpcTarget (passed by reference) from other objects (passed by value).
@@ -329,25 +332,37 @@ export default function (native) {
   const FETCHER = Symbol("Fetcher");
   Object.defineProperty(Fetcher.prototype, Symbol.toStringTag, { value: "Fetcher" });
 
+  // What each binding's RPC names need, by binding object: its id, and one property stub per
+  // method name, made on first use (`env.SVC.add` on every call would otherwise build a new
+  // Proxy each time). Kept out of the binding itself so that one Proxy serves every binding: a
+  // router with a thousand bindings makes a thousand small objects, not a thousand Proxies.
+  const fetcherStates = new WeakMap();
+  const rpcNames = new Proxy(Fetcher.prototype, {
+    get(target, key, receiver) {
+      if (typeof key === "symbol" || key === "then" || key in target) return target[key];
+      // Not an RPC name: JSON.stringify(env) must not turn into a call.
+      if (key === "toJSON") return undefined;
+      // The binding the read started from (or an object made from it).
+      let state;
+      for (let o = receiver; o !== null && typeof o === "object"; o = ObjectGetPrototypeOf(o)) {
+        state = fetcherStates.get(o);
+        if (state !== undefined) break;
+      }
+      if (state === undefined) return undefined;
+      state.methods ??= new Map();
+      let method = state.methods.get(key);
+      if (method === undefined) {
+        const id = state.id;
+        method = rpcProperty((path, args) => native.rpcCall(id, path, args), [key]);
+        state.methods.set(key, method);
+      }
+      return method;
+    },
+  });
+  const connect = () => Fetcher.prototype.connect();
+
   function makeFetcher(id) {
-    const send = (path, args) => native.rpcCall(id, path, args);
-    // One property stub per method name, made on first use: `env.SVC.add` on every call would
-    // otherwise build a new Proxy each time.
-    const methods = new Map();
-    const rpcNames = new Proxy(Fetcher.prototype, {
-      get(target, key) {
-        if (typeof key === "symbol" || key === "then" || key in target) return target[key];
-        // Not an RPC name: JSON.stringify(env) must not turn into a call.
-        if (key === "toJSON") return undefined;
-        let method = methods.get(key);
-        if (method === undefined) {
-          method = rpcProperty(send, [key]);
-          methods.set(key, method);
-        }
-        return method;
-      },
-    });
-    const fetcher = Object.create(rpcNames);
+    const fetcher = ObjectCreate(rpcNames);
     const fetch = (input, init = undefined) => {
       native.assertInHandler();
       // Every failure, preparing the request or starting the call, rejects the promise.
@@ -357,9 +372,9 @@ export default function (native) {
         return Promise.reject(error);
       }
     };
-    const connect = () => Fetcher.prototype.connect();
-    Object.defineProperty(fetcher, "fetch", { value: fetch, writable: true, configurable: true });
-    Object.defineProperty(fetcher, "connect", { value: connect, writable: true, configurable: true });
+    ObjectDefineProperty(fetcher, "fetch", { value: fetch, writable: true, configurable: true });
+    ObjectDefineProperty(fetcher, "connect", { value: connect, writable: true, configurable: true });
+    fetcherStates.set(fetcher, { id, methods: undefined });
     return fetcher;
   }
 
