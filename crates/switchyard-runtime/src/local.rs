@@ -1,6 +1,6 @@
 //! The isolates of one server thread.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, RefMut};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
@@ -89,9 +89,7 @@ impl LocalWorkers {
         let Some(max) = self.fleet.options.max_isolates else {
             return;
         };
-        let mut isolates = self.isolates.borrow_mut();
-        // A closed one (shut down, or over a limit and being replaced) does not count.
-        isolates.retain(|_, isolate| !isolate.is_closed());
+        let mut isolates = self.live();
         if isolates.len() < max {
             return;
         }
@@ -107,6 +105,14 @@ impl LocalWorkers {
         if let Some(isolate) = freed {
             isolate.close();
         }
+    }
+
+    /// The registry, without the isolates that were closed (shut down, or over a limit and
+    /// being replaced): they never run again, and do not count.
+    fn live(&self) -> RefMut<'_, HashMap<String, Rc<Isolate>>> {
+        let mut isolates = self.isolates.borrow_mut();
+        isolates.retain(|_, isolate| !isolate.is_closed());
+        isolates
     }
 
     /// Start the task that frees idle isolates, unless it runs or isolates are kept forever.
@@ -138,14 +144,9 @@ impl LocalWorkers {
     /// thread's other tasks after each: freeing a runtime takes ~0.1 ms, and a thousand at once
     /// would hold this thread's requests for as long. Returns whether any isolate is left.
     async fn sweep(&self, idle: Duration) -> bool {
-        // Shut down or over a limit: already stopped, and never used again.
-        self.isolates
-            .borrow_mut()
-            .retain(|_, isolate| !isolate.is_closed());
         let now = Instant::now();
         let candidates: Vec<String> = self
-            .isolates
-            .borrow()
+            .live()
             .iter()
             .filter(|(_, isolate)| isolate.evictable(now, idle))
             .map(|(worker, _)| worker.clone())

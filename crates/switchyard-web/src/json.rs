@@ -99,8 +99,8 @@ unsafe extern "C" fn stringify(
             unsafe { fast(ctx, args[0]) }
         }));
         match walked {
-            Ok(Ok(Some(text))) => return text,
-            Ok(Ok(None)) | Ok(Err(Stop::GiveUp)) => {}
+            Ok(Ok(text)) => return text,
+            Ok(Err(Stop::GiveUp)) => {}
             Ok(Err(Stop::Threw)) => return qjs::JS_MKVAL(qjs::JS_TAG_EXCEPTION, 0),
             Err(_) => {
                 // SAFETY: throwing in a live context; the format string has no directives.
@@ -115,11 +115,11 @@ unsafe extern "C" fn stringify(
     unsafe { qjs::JS_Call(ctx, *data, this, argc, argv) }
 }
 
-/// The JSON text of `value` as a new JS string, or `None` if the builtin must do it.
+/// The JSON text of `value` as a new JS string; `GiveUp` if the builtin must do it.
 ///
 /// # Safety
 /// `ctx` is a live context and `value` a live value of it.
-unsafe fn fast(ctx: *mut qjs::JSContext, value: qjs::JSValue) -> Walk<Option<qjs::JSValue>> {
+unsafe fn fast(ctx: *mut qjs::JSContext, value: qjs::JSValue) -> Walk<qjs::JSValue> {
     // The prototypes plain data has, as the context made them (not whatever the globals are
     // now), and whether a `toJSON` on them would be found.
     // SAFETY: `ctx` is live; the new references are released at once, the objects staying
@@ -150,17 +150,15 @@ unsafe fn fast(ctx: *mut qjs::JSContext, value: qjs::JSValue) -> Walk<Option<qjs
     // An array's chain is Array.prototype, then (normally) Object.prototype, whose own
     // prototype cannot change. Anything else, and arrays are the builtin's.
     let array_value = object_proto_value(array_proto);
-    // SAFETY: Array.prototype is an ordinary object: no getPrototypeOf trap runs.
-    let above = unsafe { qjs::JS_GetPrototype(ctx, array_value) };
-    let above_ptr = pointer(above);
-    // SAFETY: the reference JS_GetPrototype returned.
-    unsafe { qjs::JS_FreeValue(ctx, above) };
-    if above_ptr != object_proto || writer.has_own(array_value, qjs::JS_ATOM_toJSON as _)? {
+    // SAFETY: Array.prototype is a live ordinary object.
+    if unsafe { prototype(ctx, array_value) } != object_proto
+        || writer.has_own(array_value, qjs::JS_ATOM_toJSON as _)?
+    {
         writer.arrays_plain = false;
     }
     if !writer.value(value)? {
         // `undefined`, a symbol at the top: the builtin says what that gives.
-        return Ok(None);
+        return Err(Stop::GiveUp);
     }
     let text = writer.out.as_slice();
     if text.len() > MAX_STRING {
@@ -173,7 +171,7 @@ unsafe fn fast(ctx: *mut qjs::JSContext, value: qjs::JSValue) -> Walk<Option<qjs
     if unsafe { qjs::JS_IsException(string) } {
         return Err(Stop::Threw);
     }
-    Ok(Some(string))
+    Ok(string)
 }
 
 fn pointer(value: qjs::JSValue) -> *mut c_void {
@@ -190,6 +188,61 @@ fn pointer(value: qjs::JSValue) -> *mut c_void {
 /// A borrowed object value for a prototype pointer taken from a live value.
 fn object_proto_value(object: *mut c_void) -> qjs::JSValue {
     qjs::JS_MKPTR(qjs::JS_TAG_OBJECT, object)
+}
+
+/// The prototype of `object`, as a pointer (null for none).
+///
+/// # Safety
+/// `object` is a live ordinary object or array of `ctx` (no getPrototypeOf trap runs).
+unsafe fn prototype(ctx: *mut qjs::JSContext, object: qjs::JSValue) -> *mut c_void {
+    // SAFETY: per the contract; the new reference is released at once, the prototype staying
+    // alive as `object`'s.
+    unsafe {
+        let proto = qjs::JS_GetPrototype(ctx, object);
+        let ptr = pointer(proto);
+        qjs::JS_FreeValue(ctx, proto);
+        ptr
+    }
+}
+
+/// `f` on the `len` bytes of UTF-8 QuickJS returned at `bytes` (null: it threw), which are
+/// then freed.
+///
+/// # Safety
+/// `bytes` is null or a C string of `ctx` from `JS_ToCStringLen2` or `JS_AtomToCStringLen`, of
+/// `len` bytes.
+unsafe fn with_text<R>(
+    ctx: *mut qjs::JSContext,
+    bytes: *const std::ffi::c_char,
+    len: qjs::size_t,
+    f: impl FnOnce(&[u8]) -> Walk<R>,
+) -> Walk<R> {
+    if bytes.is_null() {
+        return Err(Stop::Threw);
+    }
+    // SAFETY: per the contract.
+    let result = f(unsafe { std::slice::from_raw_parts(bytes.cast::<u8>(), len as usize) });
+    // SAFETY: the C string QuickJS returned, freed once.
+    unsafe { qjs::JS_FreeCString(ctx, bytes) };
+    result
+}
+
+/// `f` on a string or number of `ctx` as UTF-8 (lone surrogates as their 3-byte encodings).
+fn with_utf8<R>(
+    ctx: *mut qjs::JSContext,
+    value: qjs::JSValue,
+    f: impl FnOnce(&[u8]) -> Walk<R>,
+) -> Walk<R> {
+    let mut len = 0;
+    // SAFETY: a live primitive: converting it runs no JavaScript; `with_text` frees the result.
+    unsafe {
+        with_text(
+            ctx,
+            qjs::JS_ToCStringLen2(ctx, &mut len, value, false),
+            len,
+            f,
+        )
+    }
 }
 
 /// Hashes atoms (small integers) by multiplying: the keys of one call need nothing stronger.
@@ -317,23 +370,15 @@ impl Writer {
                     // -0 is written "0", as JavaScript does.
                     self.integer(n as i64)?;
                 } else {
-                    let (bytes, len) = self.utf8(value)?;
-                    // SAFETY: QuickJS returned `len` bytes at `bytes`, freed below.
-                    let text = unsafe { std::slice::from_raw_parts(bytes.cast::<u8>(), len) };
-                    let written = self.out.extend(text);
-                    // SAFETY: the C string QuickJS returned, freed once.
-                    unsafe { qjs::JS_FreeCString(self.ctx, bytes) };
-                    written?;
+                    let out = &mut self.out;
+                    with_utf8(self.ctx, value, |text| out.extend(text))?;
                 }
             }
             qjs::JS_TAG_STRING | qjs::JS_TAG_STRING_ROPE => {
-                let (bytes, len) = self.utf8(value)?;
-                // SAFETY: as above.
-                let text = unsafe { std::slice::from_raw_parts(bytes.cast::<u8>(), len) };
-                let quoted = quote(text, |piece| self.out.extend(piece));
-                // SAFETY: as above.
-                unsafe { qjs::JS_FreeCString(self.ctx, bytes) };
-                quoted?;
+                let out = &mut self.out;
+                with_utf8(self.ctx, value, |text| {
+                    quote(text, |piece| out.extend(piece))
+                })?;
             }
             qjs::JS_TAG_UNDEFINED | qjs::JS_TAG_SYMBOL => return Ok(false),
             qjs::JS_TAG_OBJECT => self.object(value)?,
@@ -348,18 +393,6 @@ impl Writer {
         let _ = write!(cursor, "{n}");
         let len = cursor.position() as usize;
         self.out.extend(&digits[..len])
-    }
-
-    /// A string or number as UTF-8 (lone surrogates as their 3-byte encodings), to be freed
-    /// with `JS_FreeCString`.
-    fn utf8(&self, value: qjs::JSValue) -> Walk<(*const std::ffi::c_char, usize)> {
-        let mut len = 0;
-        // SAFETY: a live primitive: converting it runs no JavaScript.
-        let bytes = unsafe { qjs::JS_ToCStringLen2(self.ctx, &mut len, value, false) };
-        if bytes.is_null() {
-            return Err(Stop::Threw);
-        }
-        Ok((bytes, len as usize))
     }
 
     /// Whether `object` (an ordinary object or array) has an own property `atom`, enumerable
@@ -382,11 +415,8 @@ impl Writer {
             CLASS_ARRAY if self.arrays_plain => self.array_proto,
             _ => return Err(Stop::GiveUp),
         };
-        // SAFETY: plain objects and arrays have no getPrototypeOf trap; the result is freed.
-        let proto = unsafe { qjs::JS_GetPrototype(self.ctx, object) };
-        let proto_ptr = pointer(proto);
-        // SAFETY: the reference JS_GetPrototype returned.
-        unsafe { qjs::JS_FreeValue(self.ctx, proto) };
+        // SAFETY: a live object of the two classes above.
+        let proto_ptr = unsafe { prototype(self.ctx, object) };
         let plain_proto =
             proto_ptr == expected_proto || (class == CLASS_OBJECT && proto_ptr.is_null());
         let me = pointer(object);
@@ -424,14 +454,10 @@ impl Writer {
             if atom == qjs::JS_ATOM_NULL {
                 return Err(Stop::Threw);
             }
-            let element = self.own_data(array, atom);
+            // A hole would be read through the prototype chain: `property` gives up on it.
+            let written = self.property(array, atom);
             // SAFETY: the atom made above.
             unsafe { qjs::JS_FreeAtom(self.ctx, atom) };
-            // A hole would be read through the prototype chain: the builtin does that.
-            let element = element?.ok_or(Stop::GiveUp)?;
-            let written = self.value(element);
-            // SAFETY: the reference `own_data` returned.
-            unsafe { qjs::JS_FreeValue(self.ctx, element) };
             if !written? {
                 self.out.extend(b"null")?;
             }
@@ -453,20 +479,14 @@ impl Writer {
             for i in 0..len as usize {
                 // SAFETY: QuickJS returned `len` entries at `tab`.
                 let atom = unsafe { (*tab.add(i)).atom };
-                // Listed a moment ago and no JavaScript ran since: it is there.
-                let member = self.own_data(object, atom)?.ok_or(Stop::GiveUp)?;
                 let start = self.out.len;
-                let written = (|| {
-                    if !first {
-                        self.out.push(b',')?;
-                    }
-                    self.key(atom)?;
-                    self.out.push(b':')?;
-                    self.value(member)
-                })();
-                // SAFETY: the reference `own_data` returned.
-                unsafe { qjs::JS_FreeValue(self.ctx, member) };
-                if written? {
+                if !first {
+                    self.out.push(b',')?;
+                }
+                self.key(atom)?;
+                self.out.push(b':')?;
+                // Listed a moment ago and no JavaScript ran since: it is there.
+                if self.property(object, atom)? {
                     first = false;
                 } else {
                     // Left out, key and all.
@@ -480,9 +500,9 @@ impl Writer {
         result
     }
 
-    /// The value of `object`'s own data property `atom` (a new reference), `None` if it has no
-    /// such property. An accessor gives up: its getter would run.
-    fn own_data(&self, object: qjs::JSValue, atom: qjs::JSAtom) -> Walk<Option<qjs::JSValue>> {
+    /// Write the value of `object`'s own data property `atom`, as `value` does. No such
+    /// property, or an accessor (its getter would run), gives up.
+    fn property(&mut self, object: qjs::JSValue, atom: qjs::JSAtom) -> Walk<bool> {
         let undefined = qjs::JS_MKVAL(qjs::JS_TAG_UNDEFINED, 0);
         let mut desc = qjs::JSPropertyDescriptor {
             flags: 0,
@@ -491,10 +511,10 @@ impl Writer {
             setter: undefined,
         };
         // SAFETY: an ordinary object or array: no getOwnPropertyDescriptor trap runs. The
-        // descriptor's three values are new references, freed or returned below.
+        // descriptor's three values are new references, all freed below.
         let found = unsafe { qjs::JS_GetOwnProperty(self.ctx, &mut desc, object, atom) };
         match found {
-            0 => return Ok(None),
+            0 => return Err(Stop::GiveUp),
             1 => {}
             _ => return Err(Stop::Threw),
         }
@@ -508,7 +528,10 @@ impl Writer {
             unsafe { qjs::JS_FreeValue(self.ctx, desc.value) };
             return Err(Stop::GiveUp);
         }
-        Ok(Some(desc.value))
+        let written = self.value(desc.value);
+        // SAFETY: the reference the descriptor held.
+        unsafe { qjs::JS_FreeValue(self.ctx, desc.value) };
+        written
     }
 
     /// Write a member's key, quoted.
@@ -517,21 +540,17 @@ impl Writer {
             return self.out.extend(quoted);
         }
         let mut len = 0;
-        // SAFETY: converting an atom to text runs no JavaScript; freed below.
-        let bytes = unsafe { qjs::JS_AtomToCStringLen(self.ctx, &mut len, atom) };
-        if bytes.is_null() {
-            return Err(Stop::Threw);
+        let mut quoted = Vec::new();
+        // SAFETY: converting an atom to text runs no JavaScript; `with_text` frees the result.
+        unsafe {
+            let bytes = qjs::JS_AtomToCStringLen(self.ctx, &mut len, atom);
+            with_text(self.ctx, bytes, len, |text| {
+                quote(text, |piece| {
+                    quoted.extend_from_slice(piece);
+                    Ok(())
+                })
+            })?;
         }
-        // SAFETY: QuickJS returned `len` bytes at `bytes`.
-        let text = unsafe { std::slice::from_raw_parts(bytes.cast::<u8>(), len as usize) };
-        let mut quoted = Vec::with_capacity(text.len() + 2);
-        let result = quote(text, |piece| {
-            quoted.extend_from_slice(piece);
-            Ok(())
-        });
-        // SAFETY: the C string QuickJS returned, freed once.
-        unsafe { qjs::JS_FreeCString(self.ctx, bytes) };
-        result?;
         self.out.extend(&quoted)?;
         self.keys.insert(atom, quoted.into_boxed_slice());
         Ok(())
@@ -723,7 +742,7 @@ mod tests {
             Err(error) => panic!("{source}: {error}: {:?}", ctx.catch()),
         };
         // SAFETY: a live value of this live context.
-        let text = unsafe { fast(ctx.as_raw().as_ptr(), value.as_raw()) }.ok()??;
+        let text = unsafe { fast(ctx.as_raw().as_ptr(), value.as_raw()) }.ok()?;
         // SAFETY: ownership of the new string passes to the Value.
         let text = unsafe { Value::from_raw(ctx.clone(), text) };
         Some(text.as_string().unwrap().to_string().unwrap())
