@@ -107,6 +107,8 @@ pub(crate) struct IsolateState {
     deadline: Cell<Option<Instant>>,
     /// When JavaScript last ran here: how long the isolate has been idle.
     last_ran: Cell<Instant>,
+    /// Whether JavaScript runs in it now (a call made at once may be nested in it).
+    running: Cell<bool>,
     /// Set when a limit was exceeded: the isolate is then discarded.
     exceeded: Cell<Option<LimitKind>>,
     /// The QuickJS runtime, for the interrupt handler's GC threshold clamp (see
@@ -259,6 +261,7 @@ impl Isolate {
             next_request: Cell::new(1),
             last_depth: Cell::new(0),
             last_ran: Cell::new(Instant::now()),
+            running: Cell::new(false),
             rejections: RefCell::new(Vec::new()),
             subrequests: Cell::new(0),
             cancellable: RefCell::new(HashMap::new()),
@@ -364,10 +367,18 @@ impl Isolate {
 
     /// Run JavaScript in this isolate with `budget` of CPU time before it is interrupted.
     fn run<R>(&self, budget: Duration, f: impl FnOnce(Ctx<'_>) -> R) -> R {
-        self.state.deadline.set(Some(Instant::now() + budget));
+        let state = &self.state;
+        debug_assert!(
+            !state.running.get(),
+            "JavaScript started in a running isolate"
+        );
+        nesting::enter_run();
+        state.running.set(true);
+        state.deadline.set(Some(Instant::now() + budget));
         let result = self.context.with(f);
-        self.state.deadline.set(None);
-        self.state.last_ran.set(Instant::now());
+        state.deadline.set(None);
+        state.running.set(false);
+        state.last_ran.set(Instant::now());
         result
     }
 
@@ -648,12 +659,12 @@ impl Isolate {
             "bindingFetch",
             Function::new(
                 ctx.clone(),
-                move |ctx: Ctx<'js>, id: usize, request: Value<'js>| {
+                move |ctx: Ctx<'js>, id: usize, input: Value<'js>, init: Opt<Value<'js>>| {
                     let isolate = s
                         .upgrade()
                         .and_then(|state| state.me.borrow().upgrade())
                         .ok_or(rquickjs::Error::Unknown)?;
-                    binding_fetch(&ctx, &isolate, id, request)
+                    binding_fetch(&ctx, &isolate, id, input, init.0)
                 },
             )?,
         )?;
@@ -730,57 +741,65 @@ impl Isolate {
         depth: u32,
         timeout: Duration,
     ) -> Result<HttpResponse, WorkerError> {
+        let reply = self
+            .begin_fetch(entrypoint, request, depth)?
+            .finish(timeout)
+            .await?;
+        http_reply(reply)
+    }
+
+    /// Start the fetch handler for `request` (see [`Isolate::fetch`]); its reply may be there
+    /// at once.
+    pub(crate) fn begin_fetch(
+        self: &Rc<Self>,
+        entrypoint: Option<&str>,
+        request: HttpRequest,
+        depth: u32,
+    ) -> Result<Started, WorkerError> {
         let upload = match &request.body {
             Body::Stream(stream) => Some(stream.activity()),
             Body::Bytes(_) => None,
         };
-        let reply = self
-            .dispatch(depth, timeout, upload, |ctx, id| {
-                self.start_fetch(ctx, id, entrypoint, request)
-            })
-            .await?;
-        match reply {
-            Reply::Http(response) => Ok(response),
-            _ => Err(WorkerError::Internal(
-                "a fetch handler answered with an RPC value".into(),
-            )),
-        }
+        self.begin(depth, upload, |ctx, id| {
+            self.start_fetch(ctx, id, entrypoint, request)
+        })
     }
 
-    /// Perform an RPC call (or property read) on `target`, `depth` workers deep in a chain.
-    pub(crate) async fn call(
+    /// Start an RPC call (or property read) on `target`, `depth` workers deep in a chain; its
+    /// reply may be there at once.
+    pub(crate) fn begin_call(
         self: &Rc<Self>,
         target: CallTarget,
         call: RpcCall,
         depth: u32,
-        timeout: Duration,
-    ) -> Result<Reply, WorkerError> {
-        self.dispatch(depth, timeout, None, |ctx, id| {
+    ) -> Result<Started, WorkerError> {
+        self.begin(depth, None, |ctx, id| {
             self.start_call(ctx, id, target, call)
         })
-        .await
     }
 
-    /// Register request `id`, let `start` run its handler, and wait for the reply: at most
-    /// `timeout`, counted from the later of now and the last chunk of `upload` (a streamed
-    /// request body) that was read, so reading a long upload is not cut off.
-    async fn dispatch(
+    /// Register request `id` and let `start` run its handler, with the microtasks it queued.
+    /// `upload` is a streamed request body, whose reading extends the reply's timeout.
+    fn begin(
         self: &Rc<Self>,
         depth: u32,
-        timeout: Duration,
         upload: Option<Arc<switchyard_web::Activity>>,
         start: impl FnOnce(&Ctx<'_>, u64) -> Result<(), WorkerError>,
-    ) -> Result<Reply, WorkerError> {
+    ) -> Result<Started, WorkerError> {
         let state = &self.state;
         let id = state.next_request.get();
         state.next_request.set(id + 1);
         state.last_depth.set(depth);
         let (tx, rx) = oneshot::channel();
         state.waiting.borrow_mut().insert(id, (tx, depth));
-        // If the client goes away, hyper drops this future: forget the request then too.
-        let _waiter = WaiterGuard { state, id };
-
-        let started = self.run(state.limits.cpu, |ctx| {
+        // From here on, however this ends (the client going away drops it), the waiter goes.
+        let started = Started {
+            isolate: self.clone(),
+            id,
+            rx,
+            upload,
+        };
+        let result = self.run(state.limits.cpu, |ctx| {
             let result = start(&ctx, id);
             while ctx.execute_pending_job() {}
             self.report_rejections(&ctx);
@@ -795,45 +814,9 @@ impl Isolate {
                     .unwrap_or(LimitKind::Cpu(state.limits.cpu)),
             });
         }
-        started?;
+        result?;
         self.after_turn();
-        let mut rx = rx;
-        let mut deadline = tokio::time::Instant::now() + timeout;
-        let replied = loop {
-            match tokio::time::timeout_at(deadline, &mut rx).await {
-                Ok(replied) => break Some(replied),
-                Err(_) => {
-                    let extended = upload
-                        .as_ref()
-                        .and_then(|upload| upload.last())
-                        .map(|last| tokio::time::Instant::from_std(last) + timeout);
-                    match extended {
-                        Some(later) if later > deadline => deadline = later,
-                        _ => break None,
-                    }
-                }
-            }
-        };
-        match replied {
-            Some(Ok(result)) => result,
-            Some(Err(_)) => Err(WorkerError::Internal(
-                "the isolate shut down while handling the request".into(),
-            )),
-            None => {
-                log_line(
-                    &state.worker,
-                    LogLevel::Error,
-                    &format!(
-                        "the handler did not respond within {} s; request cancelled",
-                        timeout.as_secs_f64()
-                    ),
-                );
-                Err(WorkerError::TimedOut {
-                    worker: state.worker.clone(),
-                    after: timeout,
-                })
-            }
-        }
+        Ok(started)
     }
 
     fn start_fetch<'js>(
@@ -882,13 +865,24 @@ impl Isolate {
                     .ok_or_else(no_fetch)?;
                 fetch.call((This(object), request, env, exec_ctx))?
             };
-            if let Some(promise) = result.as_promise() {
-                // Checked when it settles (see settle_into).
-                return Ok(Handled::Pending(promise.clone()));
-            }
-            // A Response returned directly needs no promise at all. It is read once the
-            // microtasks the handler queued have run, as a promise's value would be.
+            // What the handler returned is read once the microtasks it queued have run, as a
+            // promise's value would be.
             while ctx.execute_pending_job() {}
+            if let Some(promise) = result.as_promise() {
+                // Fulfilled already (an async handler that awaited nothing, a binding's reply
+                // that came at once): its value is the answer, with no callbacks to attach.
+                // Otherwise it is checked when it settles (see settle_into).
+                return match promise.state() {
+                    rquickjs::promise::PromiseState::Resolved => {
+                        let value = promise.result::<Value>().transpose()?;
+                        let value = value.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+                        Ok(Handled::Answered(
+                            switchyard_web::response_from_js_streaming(ctx, value),
+                        ))
+                    }
+                    _ => Ok(Handled::Pending(promise.clone())),
+                };
+            }
             match switchyard_web::try_response_from_js_streaming(ctx, result.clone()) {
                 Ok(Some(parts)) => Ok(Handled::Answered(Ok(parts))),
                 Ok(None) => switchyard_web::finalize_response(ctx, result).map(Handled::Pending),
@@ -1000,6 +994,66 @@ impl Isolate {
             }
         });
         (call, task.abort_handle())
+    }
+
+    /// Make a call from this isolate to another on this thread (`callee`), which `start` begins
+    /// there; its reply settles `resolve`/`reject`.
+    ///
+    /// When the callee's isolate is up and no JavaScript runs in it, the call starts at once,
+    /// nested in this isolate's native call: a handler that answers without waiting for I/O
+    /// (a router's service, each hop of a chain) settles the promise before this returns, with
+    /// no task, channel or turn of either event loop in between. The callee's time does not
+    /// count against this isolate's CPU budget. Otherwise (the isolate must start first, it is
+    /// busy up the stack in a cycle, the nesting is deep) and for a handler that waits, the call
+    /// goes on as a task (see `call_elsewhere`).
+    fn call_other<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        resolve: Function<'js>,
+        reject: Function<'js>,
+        callee: Callee,
+        start: impl FnOnce(&Rc<Isolate>) -> Result<Started, WorkerError> + 'static,
+    ) {
+        let state = &self.state;
+        let Some(workers) = state.workers.upgrade() else {
+            let error = Err(WorkerError::Internal("the server is shutting down".into()));
+            return self.settle_call(ctx, resolve, reject, error);
+        };
+        let timeout = workers.fleet().options.request_timeout;
+        let ready = callee
+            .ready(&workers)
+            .filter(|callee| !callee.state.running.get());
+        let nested = ready.and_then(|callee| Some((callee, nesting::enter_call()?)));
+        let Some((target, nested)) = nested else {
+            let workers = Rc::downgrade(&workers);
+            self.call_elsewhere(ctx, resolve, reject, async move {
+                let workers = workers
+                    .upgrade()
+                    .ok_or_else(|| WorkerError::Internal("the server is shutting down".into()))?;
+                start(&callee.find(&workers)?)?.finish(timeout).await
+            });
+            return;
+        };
+        let began = Instant::now();
+        let started = start(&target);
+        drop(nested);
+        if let Some(deadline) = state.deadline.get() {
+            state.deadline.set(Some(deadline + began.elapsed()));
+        }
+        let result = match started {
+            Ok(mut started) => match started.now() {
+                Some(result) => result,
+                None => {
+                    self.call_elsewhere(ctx, resolve, reject, async move {
+                        let _callee = callee;
+                        started.finish(timeout).await
+                    });
+                    return;
+                }
+            },
+            Err(error) => Err(error),
+        };
+        self.settle_call(ctx, resolve, reject, result);
     }
 
     /// Route the outcome of `promise` to the waiter `id`, as a Response or an RPC value.
@@ -1216,57 +1270,57 @@ impl Isolate {
                 let Some(pending) = self.state.calls.borrow_mut().remove(&call) else {
                     return;
                 };
-                let outcome = match result {
-                    Ok(Reply::Chunk(chunk)) => (|| {
-                        let value = match chunk {
-                            Some(bytes) => {
-                                rquickjs::TypedArray::<u8>::new(ctx.clone(), bytes.to_vec())?
-                                    .into_value()
-                            }
-                            None => Value::new_null(ctx.clone()),
-                        };
-                        pending.resolve.restore(ctx)?.call::<_, ()>((value,))
-                    })(),
-                    Ok(Reply::Written(accepted)) => pending
-                        .resolve
-                        .restore(ctx)
-                        .and_then(|f| f.call::<_, ()>((accepted,))),
-                    Ok(Reply::Fetched(fetched)) => switchyard_web::response_from_network(
-                        ctx,
-                        fetched.response,
-                        &fetched.url,
-                        fetched.redirected,
-                    )
-                    .and_then(|response| pending.resolve.restore(ctx)?.call::<_, ()>((response,))),
-                    Ok(Reply::Http(response)) => switchyard_web::response_to_js(ctx, response)
-                        .and_then(|response| {
-                            pending.resolve.restore(ctx)?.call::<_, ()>((response,))
-                        }),
-                    Ok(Reply::Value(wire)) => self
-                        .value_from_wire(ctx, wire, self.result_scope())
-                        .and_then(|value| pending.resolve.restore(ctx)?.call::<_, ()>((value,))),
-                    Ok(Reply::Threw(wire)) => self
-                        .value_from_wire(ctx, wire, self.result_scope())
-                        .and_then(|reason| {
-                            pending
-                                .reject
-                                .clone()
-                                .restore(ctx)?
-                                .call::<_, ()>((reason,))
-                        }),
-                    Err(error) => error.to_js(ctx).and_then(|error| {
-                        pending.reject.clone().restore(ctx)?.call::<_, ()>((error,))
-                    }),
-                };
-                if let Err(error) = outcome {
-                    // Converting the response failed: the caller's promise must still settle.
-                    let reason = caught(ctx, error);
-                    let _ = pending
-                        .reject
-                        .restore(ctx)
-                        .and_then(|f| f.call::<_, ()>((reason,)));
+                if let (Ok(resolve), Ok(reject)) =
+                    (pending.resolve.restore(ctx), pending.reject.restore(ctx))
+                {
+                    self.settle_call(ctx, resolve, reject, result);
                 }
             }
+        }
+    }
+
+    /// Settle the promise of a call this isolate made with the call's `result`.
+    fn settle_call<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        resolve: Function<'js>,
+        reject: Function<'js>,
+        result: Result<Reply, WorkerError>,
+    ) {
+        let outcome = match result {
+            Ok(Reply::Chunk(chunk)) => (|| {
+                let value = match chunk {
+                    Some(bytes) => {
+                        rquickjs::TypedArray::<u8>::new(ctx.clone(), bytes.to_vec())?.into_value()
+                    }
+                    None => Value::new_null(ctx.clone()),
+                };
+                resolve.call::<_, ()>((value,))
+            })(),
+            Ok(Reply::Written(accepted)) => resolve.call::<_, ()>((accepted,)),
+            Ok(Reply::Fetched(fetched)) => switchyard_web::response_from_network(
+                ctx,
+                fetched.response,
+                &fetched.url,
+                fetched.redirected,
+            )
+            .and_then(|response| resolve.call::<_, ()>((response,))),
+            Ok(Reply::Http(response)) => switchyard_web::response_to_js(ctx, response)
+                .and_then(|response| resolve.call::<_, ()>((response,))),
+            Ok(Reply::Value(wire)) => self
+                .value_from_wire(ctx, wire, self.result_scope())
+                .and_then(|value| resolve.call::<_, ()>((value,))),
+            Ok(Reply::Threw(wire)) => self
+                .value_from_wire(ctx, wire, self.result_scope())
+                .and_then(|reason| reject.call::<_, ()>((reason,))),
+            Err(error) => error
+                .to_js(ctx)
+                .and_then(|error| reject.call::<_, ()>((error,))),
+        };
+        if let Err(error) = outcome {
+            // Converting the result failed: the caller's promise must still settle.
+            let reason = caught(ctx, error);
+            let _ = reject.call::<_, ()>((reason,));
         }
     }
 
@@ -1334,6 +1388,7 @@ impl Isolate {
     pub(crate) fn evictable(self: &Rc<Self>, now: Instant, idle: Duration) -> bool {
         let state = &self.state;
         !state.closed.get()
+            && !state.running.get()
             && now.saturating_duration_since(state.last_ran.get()) >= idle
             && self.is_idle()
             && state.waiting.borrow().is_empty()
@@ -1467,19 +1522,182 @@ fn heap_size(ctx: &Ctx<'_>) -> usize {
     }
 }
 
-/// Removes a request's waiter when its future ends, however it ends.
-struct WaiterGuard<'a> {
-    state: &'a IsolateState,
-    id: u64,
+/// The isolate a call goes to.
+pub(crate) enum Callee {
+    /// The isolate of a worker (a service binding's target), started if it is not running.
+    Worker(String),
+    /// The isolate an RPC stub points into (the stub counts as a user of its target until the
+    /// call ends).
+    Stub(rpc::StubRef),
 }
 
-impl Drop for WaiterGuard<'_> {
+impl Callee {
+    /// The isolate, if it is up: a call can start in it at once.
+    fn ready(&self, workers: &LocalWorkers) -> Option<Rc<Isolate>> {
+        match self {
+            Callee::Worker(worker) => workers.running(worker),
+            Callee::Stub(stub) => stub.home().filter(|home| !home.is_closed()),
+        }
+    }
+
+    /// The isolate, started if need be.
+    fn find(&self, workers: &LocalWorkers) -> Result<Rc<Isolate>, WorkerError> {
+        match self {
+            Callee::Worker(worker) => workers.isolate(worker),
+            Callee::Stub(_) => self.ready(workers).ok_or_else(|| {
+                WorkerError::Internal(
+                    "the RPC stub's worker isolate is gone (it exceeded a limit or was shut \
+                     down); the object it pointed to no longer exists"
+                        .into(),
+                )
+            }),
+        }
+    }
+}
+
+/// How deep calls made at once (see `Isolate::call_other`) are nested on this thread, and how
+/// much stack they may take.
+///
+/// Each QuickJS runtime's stack limit is a fixed address, 1 MiB below where the thread stood
+/// when the runtime was made ready (near the top of a task's stack). A callee nested below its
+/// caller's frames has what they used less of its budget, so a call is made at once only while
+/// those frames are shallow (`STACK_ROOM`): deep recursion in the caller, or a long chain, sends
+/// the call to a task of its own, where the callee has its whole budget.
+mod nesting {
+    use std::cell::Cell;
+
+    /// At most this many calls nested in one another.
+    const MAX_DEPTH: u32 = 16;
+    /// At most this much stack used below the outermost JavaScript before a nested call.
+    const STACK_ROOM: usize = 192 * 1024;
+
+    thread_local! {
+        /// Calls nested now, and the stack pointer where the outermost JavaScript began.
+        static NESTING: Cell<(u32, usize)> = const { Cell::new((0, 0)) };
+    }
+
+    fn stack_pointer() -> usize {
+        let marker = 0u8;
+        std::ptr::addr_of!(marker) as usize
+    }
+
+    /// JavaScript is about to run: where the stack stands, if nothing runs on this thread yet.
+    pub(super) fn enter_run() {
+        NESTING.with(|nesting| {
+            let (depth, _) = nesting.get();
+            if depth == 0 {
+                nesting.set((0, stack_pointer()));
+            }
+        });
+    }
+
+    /// A call may start at once: it is nested until the guard drops. `None` when too deep.
+    pub(super) fn enter_call() -> Option<Call> {
+        NESTING.with(|nesting| {
+            let (depth, base) = nesting.get();
+            let used = base.saturating_sub(stack_pointer());
+            if depth >= MAX_DEPTH || used > STACK_ROOM {
+                return None;
+            }
+            nesting.set((depth + 1, base));
+            Some(Call)
+        })
+    }
+
+    pub(super) struct Call;
+
+    impl Drop for Call {
+        fn drop(&mut self) {
+            NESTING.with(|nesting| {
+                let (depth, base) = nesting.get();
+                nesting.set((depth - 1, base));
+            });
+        }
+    }
+}
+
+/// A request (or incoming call) whose handler has started: its reply, once there. Dropping it
+/// (the client went away) forgets the request.
+pub(crate) struct Started {
+    isolate: Rc<Isolate>,
+    id: u64,
+    rx: oneshot::Receiver<Result<Reply, WorkerError>>,
+    upload: Option<Arc<switchyard_web::Activity>>,
+}
+
+impl Started {
+    /// The reply, if the handler gave it while it started (it ran no I/O that had to wait).
+    pub(crate) fn now(&mut self) -> Option<Result<Reply, WorkerError>> {
+        match self.rx.try_recv() {
+            Ok(reply) => Some(reply),
+            Err(oneshot::error::TryRecvError::Empty) => None,
+            Err(oneshot::error::TryRecvError::Closed) => Some(Err(shut_down())),
+        }
+    }
+
+    /// Wait for the reply: at most `timeout`, counted from the later of now and the last chunk
+    /// of the streamed request body that was read, so reading a long upload is not cut off.
+    pub(crate) async fn finish(mut self, timeout: Duration) -> Result<Reply, WorkerError> {
+        let mut deadline = tokio::time::Instant::now() + timeout;
+        let replied = loop {
+            match tokio::time::timeout_at(deadline, &mut self.rx).await {
+                Ok(replied) => break Some(replied),
+                Err(_) => {
+                    let extended = self
+                        .upload
+                        .as_ref()
+                        .and_then(|upload| upload.last())
+                        .map(|last| tokio::time::Instant::from_std(last) + timeout);
+                    match extended {
+                        Some(later) if later > deadline => deadline = later,
+                        _ => break None,
+                    }
+                }
+            }
+        };
+        match replied {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(shut_down()),
+            None => {
+                let state = &self.isolate.state;
+                log_line(
+                    &state.worker,
+                    LogLevel::Error,
+                    &format!(
+                        "the handler did not respond within {} s; request cancelled",
+                        timeout.as_secs_f64()
+                    ),
+                );
+                Err(WorkerError::TimedOut {
+                    worker: state.worker.clone(),
+                    after: timeout,
+                })
+            }
+        }
+    }
+}
+
+impl Drop for Started {
     fn drop(&mut self) {
-        self.state.waiting.borrow_mut().remove(&self.id);
+        let state = &self.isolate.state;
+        state.waiting.borrow_mut().remove(&self.id);
         // Stubs passed as this call's arguments are released when it returns, as on Cloudflare.
         let id = self.id;
-        self.state
-            .release_imports(|scope| scope == ImportScope::Call(id));
+        state.release_imports(|scope| scope == ImportScope::Call(id));
+    }
+}
+
+fn shut_down() -> WorkerError {
+    WorkerError::Internal("the isolate shut down while handling the request".into())
+}
+
+/// The Response a fetch handler answered with.
+fn http_reply(reply: Reply) -> Result<HttpResponse, WorkerError> {
+    match reply {
+        Reply::Http(response) => Ok(response),
+        _ => Err(WorkerError::Internal(
+            "a fetch handler answered with an RPC value".into(),
+        )),
     }
 }
 
@@ -1583,35 +1801,42 @@ fn check_handler<'js>(
 
 // === service bindings ===
 
-/// `env.NAME.fetch(request)`: hand the request to the target worker's isolate on this thread, as a
-/// local task, and resolve the returned promise with its response when it comes back.
+/// `env.NAME.fetch(input, init)`: hand the request to the target worker's isolate on this thread
+/// (see `Isolate::call_other`) and resolve the returned promise with its response. Called
+/// outside a handler it throws, as `fetch()` does; any other failure (a bad request, a used
+/// body, the depth limit) rejects the promise.
 fn binding_fetch<'js>(
     ctx: &Ctx<'js>,
     isolate: &Isolate,
     id: usize,
-    request: Value<'js>,
+    input: Value<'js>,
+    init: Option<Value<'js>>,
 ) -> rquickjs::Result<Promise<'js>> {
-    let state = &isolate.state;
+    if isolate.state.booting.get() {
+        return Err(rquickjs::Exception::throw_message(ctx, GLOBAL_SCOPE_IO));
+    }
     let binding = isolate
         .spec
         .config
         .services
         .get(id)
         .ok_or_else(|| rquickjs::Exception::throw_internal(ctx, "unknown service binding"))?;
-    let depth = isolate.next_depth(ctx)?;
-    let request = isolate.request_from_js(ctx, request)?;
     let (promise, resolve, reject) = ctx.promise()?;
-    let target = binding.service.to_string();
-    let entrypoint = binding.entrypoint.clone();
-    let workers = state.workers.clone();
-    isolate.call_elsewhere(ctx, resolve, reject, async move {
-        match workers.upgrade() {
-            Some(workers) => workers
-                .fetch(&target, entrypoint.as_deref(), request, depth)
-                .await
-                .map(Reply::Http),
-            None => Err(WorkerError::Internal("the server is shutting down".into())),
+    let prepared = isolate
+        .next_depth(ctx)
+        .and_then(|depth| Ok((depth, isolate.prepared_request_from_js(ctx, input, init)?)));
+    let (depth, request) = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) if error.is_exception() => {
+            reject.call::<_, ()>((ctx.catch(),))?;
+            return Ok(promise);
         }
+        Err(error) => return Err(error),
+    };
+    let entrypoint = binding.entrypoint.clone();
+    let callee = Callee::Worker(binding.service.to_string());
+    isolate.call_other(ctx, resolve, reject, callee, move |callee| {
+        callee.begin_fetch(entrypoint.as_deref(), request, depth)
     });
     Ok(promise)
 }

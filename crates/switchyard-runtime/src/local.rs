@@ -10,7 +10,7 @@ use switchyard_web::{HttpRequest, HttpResponse};
 
 use crate::error::WorkerError;
 use crate::fleet::Fleet;
-use crate::isolate::{CallTarget, Isolate, Reply, RpcCall};
+use crate::isolate::Isolate;
 use crate::outbound::Outbound;
 use crate::spares::Spare;
 
@@ -80,6 +80,15 @@ impl LocalWorkers {
             .insert(worker.to_owned(), isolate.clone());
         self.keep_swept();
         Ok(isolate)
+    }
+
+    /// This thread's isolate for `worker` if it is up (started and not closed).
+    pub(crate) fn running(&self, worker: &str) -> Option<Rc<Isolate>> {
+        self.isolates
+            .borrow()
+            .get(worker)
+            .filter(|isolate| !isolate.is_closed())
+            .cloned()
     }
 
     /// At the thread's isolate limit, free the isolate that ran JavaScript least recently among
@@ -205,20 +214,6 @@ impl LocalWorkers {
                 depth,
                 self.fleet.options.request_timeout,
             )
-            .await
-    }
-
-    /// Perform an RPC call on `worker`, `depth` workers deep in a chain.
-    pub(crate) async fn call(
-        &self,
-        worker: &str,
-        target: CallTarget,
-        call: RpcCall,
-        depth: u32,
-    ) -> Result<Reply, WorkerError> {
-        let isolate = self.isolate(worker)?;
-        isolate
-            .call(target, call, depth, self.fleet.options.request_timeout)
             .await
     }
 

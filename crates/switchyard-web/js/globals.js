@@ -177,6 +177,8 @@ return {
   requestSignal: requestInternals.signal,
   responseParts: responseInternals.parts,
   prepareRequest,
+  // What fetch(input, init) sends, taken apart in one call (a service binding's fetch()).
+  preparedRequestParts: (input, init) => requestInternals.parts(prepareRequest(input, init)),
   finalizeResponse,
   wireSerialize,
   wireDeserialize,

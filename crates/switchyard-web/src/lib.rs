@@ -191,6 +191,7 @@ struct Internals {
     request_signal: Persistent<Function<'static>>,
     response_parts: Persistent<Function<'static>>,
     prepare_request: Persistent<Function<'static>>,
+    prepared_request_parts: Persistent<Function<'static>>,
     finalize_response: Persistent<Function<'static>>,
     wire_serialize: Persistent<Function<'static>>,
     wire_deserialize: Persistent<Function<'static>>,
@@ -253,6 +254,7 @@ pub fn install(ctx: &Ctx<'_>, options: WebOptions) -> Result<()> {
         request_signal: get("requestSignal")?,
         response_parts: get("responseParts")?,
         prepare_request: get("prepareRequest")?,
+        prepared_request_parts: get("preparedRequestParts")?,
         finalize_response: get("finalizeResponse")?,
         wire_serialize: get("wireSerialize")?,
         wire_deserialize: get("wireDeserialize")?,
@@ -387,7 +389,26 @@ pub fn request_from_js_streaming<'js>(
     req: Value<'js>,
 ) -> Result<(HttpRequest, Option<Value<'js>>)> {
     let f = get_fn(ctx, &internals(ctx)?.request_parts)?;
-    let parts: Array = f.call((req,))?;
+    request_from_parts(ctx, f.call((req,))?)
+}
+
+/// [`prepare_request`] and [`request_from_js_streaming`] in one call into JavaScript: what
+/// `fetch(input, init)` sends, taken apart.
+pub fn prepared_request_from_js_streaming<'js>(
+    ctx: &Ctx<'js>,
+    input: Value<'js>,
+    init: Option<Value<'js>>,
+) -> Result<(HttpRequest, Option<Value<'js>>)> {
+    let f = get_fn(ctx, &internals(ctx)?.prepared_request_parts)?;
+    let init = init.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+    request_from_parts(ctx, f.call((input, init))?)
+}
+
+/// A request from `requestParts`' [method, url, headers, body source].
+fn request_from_parts<'js>(
+    ctx: &Ctx<'js>,
+    parts: Array<'js>,
+) -> Result<(HttpRequest, Option<Value<'js>>)> {
     let method: String = parts.get(0)?;
     let url: String = parts.get(1)?;
     let headers = headers_from_js(ctx, &parts.get::<Value>(2)?)?;

@@ -48,7 +48,26 @@ impl Isolate {
         ctx: &Ctx<'js>,
         request: Value<'js>,
     ) -> rquickjs::Result<switchyard_web::HttpRequest> {
-        let (mut request, stream) = switchyard_web::request_from_js_streaming(ctx, request)?;
+        let parts = switchyard_web::request_from_js_streaming(ctx, request)?;
+        self.pumped(ctx, parts)
+    }
+
+    /// What `fetch(input, init)` sends, a stream body pumped as in `request_from_js`.
+    pub(crate) fn prepared_request_from_js<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        input: Value<'js>,
+        init: Option<Value<'js>>,
+    ) -> rquickjs::Result<switchyard_web::HttpRequest> {
+        let parts = switchyard_web::prepared_request_from_js_streaming(ctx, input, init)?;
+        self.pumped(ctx, parts)
+    }
+
+    fn pumped<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        (mut request, stream): (switchyard_web::HttpRequest, Option<Value<'js>>),
+    ) -> rquickjs::Result<switchyard_web::HttpRequest> {
         if let Some(stream) = stream {
             request.body = switchyard_web::Body::Stream(self.pump_to_rust(ctx, stream, "request")?);
         }

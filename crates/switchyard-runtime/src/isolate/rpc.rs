@@ -18,8 +18,7 @@ use std::rc::{Rc, Weak};
 use rquickjs::{Array, Ctx, Function, Object, Persistent, Promise, Value};
 use switchyard_web::wire::{StubHooks, Wire, from_wire, to_wire};
 
-use super::{GLOBAL_SCOPE_IO, Isolate, IsolateState, MAX_CHAIN_DEPTH, restore};
-use crate::error::WorkerError;
+use super::{Callee, GLOBAL_SCOPE_IO, Isolate, IsolateState, MAX_CHAIN_DEPTH, restore};
 
 pub(crate) type RpcWire = Wire<StubRef>;
 
@@ -29,6 +28,13 @@ pub(crate) type RpcWire = Wire<StubRef>;
 pub(crate) struct StubRef {
     home: Weak<Isolate>,
     export: u64,
+}
+
+impl StubRef {
+    /// The isolate the stub's target lives in, unless it is gone.
+    pub(super) fn home(&self) -> Option<Rc<Isolate>> {
+        self.home.upgrade()
+    }
 }
 
 impl Clone for StubRef {
@@ -386,39 +392,23 @@ impl Isolate {
             }
             Err(error) => return Err(error),
         };
-        let target = match target {
+        let (callee, target) = match target {
             Outbound::Binding(binding) => {
                 let binding = self.spec.config.services.get(binding).ok_or_else(|| {
                     rquickjs::Exception::throw_internal(ctx, "unknown service binding")
                 })?;
-                Ok((binding.service.to_string(), binding.entrypoint.clone()))
+                (
+                    Callee::Worker(binding.service.to_string()),
+                    CallTarget::Entrypoint(binding.entrypoint.clone()),
+                )
             }
-            Outbound::Stub(stub) => Err(stub),
+            Outbound::Stub(stub) => {
+                let export = stub.export;
+                (Callee::Stub(stub), CallTarget::Export(export))
+            }
         };
-        let workers = state.workers.clone();
-        self.call_elsewhere(ctx, resolve, reject, async move {
-            match workers.upgrade() {
-                None => Err(WorkerError::Internal("the server is shutting down".into())),
-                Some(workers) => match target {
-                    Ok((service, entrypoint)) => {
-                        workers
-                            .call(&service, CallTarget::Entrypoint(entrypoint), call, depth)
-                            .await
-                    }
-                    Err(stub) => match stub.home.upgrade() {
-                        Some(home) if !home.is_closed() => {
-                            let timeout = workers.fleet().options.request_timeout;
-                            home.call(CallTarget::Export(stub.export), call, depth, timeout)
-                                .await
-                        }
-                        _ => Err(WorkerError::Internal(
-                            "the RPC stub's worker isolate is gone (it exceeded a limit or was \
-                             shut down); the object it pointed to no longer exists"
-                                .into(),
-                        )),
-                    },
-                },
-            }
+        self.call_other(ctx, resolve, reject, callee, move |callee| {
+            callee.begin_call(target, call, depth)
         });
         Ok(promise)
     }

@@ -363,15 +363,8 @@ export default function (native) {
 
   function makeFetcher(id) {
     const fetcher = ObjectCreate(rpcNames);
-    const fetch = (input, init = undefined) => {
-      native.assertInHandler();
-      // Every failure, preparing the request or starting the call, rejects the promise.
-      try {
-        return native.bindingFetch(id, native.prepareRequest(input, init));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    };
+    // Throws outside a handler; every other failure rejects the promise.
+    const fetch = (input, init = undefined) => native.bindingFetch(id, input, init);
     ObjectDefineProperty(fetcher, "fetch", { value: fetch, writable: true, configurable: true });
     ObjectDefineProperty(fetcher, "connect", { value: connect, writable: true, configurable: true });
     fetcherStates.set(fetcher, { id, methods: undefined });
