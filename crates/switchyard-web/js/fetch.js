@@ -301,11 +301,11 @@ function materializeHeaders(list, guard) {
   return headersFromFlat(ArrayIsArray(list) ? list : native.headerListFlat(list), guard);
 }
 
-// Request and Response keep their state in one array each (#s), not in private fields: every
-// request a worker receives and every response a binding or fetch() gives it is made here from
-// Rust, and an array is one allocation where each private field is a property definition of
-// its own (twice as fast to make, see bench/NOTES.md). The first four slots mean the same in
-// both.
+// Request and Response keep their state in one array each, not in private fields: an array is
+// one allocation where each private field is a property definition of its own (twice as fast to
+// make, see bench/NOTES.md), and Rust makes and reads it for every request a worker receives
+// and every response that crosses a binding (src/message.rs: keep its S_* and B_* in step).
+// The first four slots mean the same in both.
 const S_HEADERS = 0; // the Headers object, made on first use from the next two slots
 const S_HEADER_LIST = 1; // until then: see materializeHeaders
 const S_HEADER_GUARD = 2;
@@ -360,25 +360,35 @@ function cloneState(state) {
   ];
 }
 
+// Request and Response objects are instances of a Rust class (see src/message.rs) with the
+// class's prototype, made by `newMessage(prototype, kind, state)`: Rust reads and writes `state`
+// directly for the requests and responses that cross into and out of a worker. `messageState`
+// is an object's state if it is of that kind (else undefined); `requestState`/`responseState`
+// throw "Illegal invocation" instead.
+const MESSAGE_REQUEST = 0;
+const MESSAGE_RESPONSE = 1;
+const { newMessage, messageState, requestState, responseState } = native;
+
+// text(), json(), arrayBuffer(), bytes(): a promise, rejected when `self` is not a `kind`.
+function readBody(self, kind, as) {
+  const state = messageState(self, kind);
+  return state === undefined ? rejectIllegal() : consumeBody(state[S_BODY], as);
+}
+
 let isRequest;
 let requestInternals; // for makeRequest/requestParts/prepareRequest
 
 class Request {
-  // [headers, headerList, headerGuard, body, method, url, redirect, signal, cf]: see S_*.
-  #s;
-
   constructor(input, init = undefined) {
-    if (input === INTERNAL) return;
     requireArgs(arguments.length, 1, "Failed to construct 'Request'");
     init = dictionary(init, "Failed to construct 'Request'");
-    let inputState = null;
+    let inputState = messageState(input, MESSAGE_REQUEST) ?? null;
     let url;
     let method = "GET";
     let redirect = "follow";
     let signal = null;
     let cf;
-    if (isObject(input) && #s in input) {
-      inputState = input.#s;
+    if (inputState !== null) {
       url = inputState[S_URL];
       method = inputState[S_METHOD];
       redirect = inputState[S_REDIRECT];
@@ -471,86 +481,96 @@ class Request {
       }
       body = transferBody(inputBody);
     }
-    this.#s = [headers, headerList, GUARD_NONE, body, method, url, redirect, signal, cf];
+    // [headers, headerList, headerGuard, body, method, url, redirect, signal, cf]: see S_*.
+    return newMessage(new.target.prototype, MESSAGE_REQUEST, [
+      headers,
+      headerList,
+      GUARD_NONE,
+      body,
+      method,
+      url,
+      redirect,
+      signal,
+      cf,
+    ]);
   }
 
   get method() {
-    return this.#s[S_METHOD];
+    return requestState(this)[S_METHOD];
   }
 
   get url() {
-    return this.#s[S_URL];
+    return requestState(this)[S_URL];
   }
 
   get headers() {
-    if (!(#s in this)) illegalInvocation();
-    return headersObject(this.#s);
+    return headersObject(requestState(this));
   }
 
   get redirect() {
-    return this.#s[S_REDIRECT];
+    return requestState(this)[S_REDIRECT];
   }
 
   get signal() {
-    if (!(#s in this)) illegalInvocation();
-    const state = this.#s;
+    const state = requestState(this);
     if (state[S_SIGNAL] === null) state[S_SIGNAL] = newAbortSignal();
     return state[S_SIGNAL];
   }
 
   get cf() {
-    return this.#s[S_CF];
+    return requestState(this)[S_CF];
   }
 
   get body() {
-    const body = this.#s[S_BODY];
+    const body = requestState(this)[S_BODY];
     return body === null ? null : bodyStream(body);
   }
 
   get bodyUsed() {
-    const body = this.#s[S_BODY];
+    const body = requestState(this)[S_BODY];
     return body !== null && bodyIsUsed(body);
   }
 
   clone() {
-    const state = this.#s;
+    const state = requestState(this);
     if (state[S_BODY] !== null && bodyUnusable(state[S_BODY])) {
       throw new TypeError("Failed to execute 'clone' on 'Request': Request body is already used");
     }
-    const copy = new Request(INTERNAL);
-    copy.#s = cloneState(state);
-    if (state[S_SIGNAL] !== null) copy.#s[S_SIGNAL] = followingSignal(state[S_SIGNAL]);
-    return copy;
+    const copied = cloneState(state);
+    if (state[S_SIGNAL] !== null) copied[S_SIGNAL] = followingSignal(state[S_SIGNAL]);
+    return newMessage(Request.prototype, MESSAGE_REQUEST, copied);
   }
 
   text() {
-    return isRequest(this) ? consumeBody(this.#s[S_BODY], KIND_TEXT) : rejectIllegal();
+    return readBody(this, MESSAGE_REQUEST, KIND_TEXT);
   }
 
   json() {
-    return isRequest(this) ? consumeBody(this.#s[S_BODY], KIND_JSON) : rejectIllegal();
+    return readBody(this, MESSAGE_REQUEST, KIND_JSON);
   }
 
   arrayBuffer() {
-    return isRequest(this) ? consumeBody(this.#s[S_BODY], KIND_ARRAY_BUFFER) : rejectIllegal();
+    return readBody(this, MESSAGE_REQUEST, KIND_ARRAY_BUFFER);
   }
 
   bytes() {
-    return isRequest(this) ? consumeBody(this.#s[S_BODY], KIND_BYTES) : rejectIllegal();
+    return readBody(this, MESSAGE_REQUEST, KIND_BYTES);
   }
 
   blob() {
-    if (!isRequest(this)) return rejectIllegal();
-    return bodyBlob(this.#s[S_BODY], headersObject(this.#s));
+    const state = messageState(this, MESSAGE_REQUEST);
+    if (state === undefined) return rejectIllegal();
+    return bodyBlob(state[S_BODY], headersObject(state));
   }
 
   formData() {
-    if (!isRequest(this)) return rejectIllegal();
-    return bodyFormData(this.#s[S_BODY], headersObject(this.#s));
+    const state = messageState(this, MESSAGE_REQUEST);
+    if (state === undefined) return rejectIllegal();
+    return bodyFormData(state[S_BODY], headersObject(state));
   }
 
   [inspectSymbol]() {
-    const state = this.#s;
+    const state = requestState(this);
     const out = {
       method: state[S_METHOD],
       url: state[S_URL],
@@ -563,38 +583,30 @@ class Request {
   }
 
   static {
-    isRequest = (value) => isObject(value) && #s in value;
+    isRequest = (value) => messageState(value, MESSAGE_REQUEST) !== undefined;
     requestInternals = {
-      make(method, url, headerList, handle) {
-        const req = new Request(INTERNAL);
-        // The spec does not allow GET/HEAD requests with a body; such a body (rare on the
-        // wire) is dropped so `new Request(request, init)` keeps working.
-        const body =
-          handle === null || method === "GET" || method === "HEAD" ? null : newBody(handle);
-        req.#s = [null, headerList, GUARD_IMMUTABLE, body, method, url, "follow", null, undefined];
-        return req;
-      },
       // A user stream body not yet drained, which RPC streams instead of buffering.
       undrainedStream(req) {
-        const body = req.#s[S_BODY];
+        const body = messageState(req, MESSAGE_REQUEST)[S_BODY];
         return bodyNeedsDrain(body) ? bodyStream(body) : undefined;
       },
       // As responseParts: a user stream goes to Rust as the stream itself (the embedder pumps
       // it), anything else as its source.
       parts(req) {
-        if (!isRequest(req)) throw new TypeError("Expected a Request object.");
-        const state = req.#s;
+        const state = messageState(req, MESSAGE_REQUEST);
+        if (state === undefined) throw new TypeError("Expected a Request object.");
         const stream = bodyUserStream(state[S_BODY]);
         const source = stream ?? takeSourceForRust(state[S_BODY], "Request");
         return [state[S_METHOD], state[S_URL], headerListOf(state), source];
       },
       body(req) {
-        return req.#s[S_BODY];
+        return messageState(req, MESSAGE_REQUEST)[S_BODY];
       },
       // The request's signal if it has one that could ever abort (null: it has none yet, so
       // nothing can abort it).
       signal(req) {
-        return isRequest(req) ? req.#s[S_SIGNAL] : null;
+        const state = messageState(req, MESSAGE_REQUEST);
+        return state === undefined ? null : state[S_SIGNAL];
       },
     };
   }
@@ -624,22 +636,19 @@ let isResponse;
 let responseInternals;
 
 class Response {
-  // [headers, headerList, headerGuard, body, status, statusText, type, url, redirected]: see
-  // S_* above Request.
-  #s;
-
   constructor(body = null, init = undefined) {
-    if (body === INTERNAL) return;
     init = dictionary(init, "Failed to construct 'Response'");
     let extracted = null;
     if (body !== null && body !== undefined) extracted = extractBody(body);
-    this.#s = initialResponseState(init, extracted, "Failed to construct 'Response'");
+    // [headers, headerList, headerGuard, body, status, statusText, type, url, redirected]: see
+    // S_* above Request.
+    const state = initialResponseState(init, extracted, "Failed to construct 'Response'");
+    return newMessage(new.target.prototype, MESSAGE_RESPONSE, state);
   }
 
   static error() {
-    const res = new Response(INTERNAL);
-    res.#s = [null, EMPTY_HEADER_LIST, GUARD_IMMUTABLE, null, 0, "", "error", "", false];
-    return res;
+    const state = [null, EMPTY_HEADER_LIST, GUARD_IMMUTABLE, null, 0, "", "error", "", false];
+    return newMessage(Response.prototype, MESSAGE_RESPONSE, state);
   }
 
   static redirect(url, status = 302) {
@@ -653,10 +662,9 @@ class Response {
     if (!REDIRECT_STATUSES.has(status)) {
       throw new RangeError(`Failed to execute 'redirect' on 'Response': Invalid status code ${status}`);
     }
-    const res = new Response(INTERNAL);
     const headerList = ["location", record[R_HREF]];
-    res.#s = [null, headerList, GUARD_IMMUTABLE, null, status, "", "default", "", false];
-    return res;
+    const state = [null, headerList, GUARD_IMMUTABLE, null, status, "", "default", "", false];
+    return newMessage(Response.prototype, MESSAGE_RESPONSE, state);
   }
 
   static json(data, init = undefined) {
@@ -666,90 +674,88 @@ class Response {
     if (text === undefined) {
       throw new TypeError("Failed to execute 'json' on 'Response': The data is not JSON serializable");
     }
-    const res = new Response(INTERNAL);
     const extracted = [newBody(text), CONTENT_TYPE_JSON];
-    res.#s = initialResponseState(init, extracted, "Failed to execute 'json' on 'Response'");
-    return res;
+    const state = initialResponseState(init, extracted, "Failed to execute 'json' on 'Response'");
+    return newMessage(Response.prototype, MESSAGE_RESPONSE, state);
   }
 
   get type() {
-    return this.#s[S_TYPE];
+    return responseState(this)[S_TYPE];
   }
 
   get url() {
-    return this.#s[S_RESPONSE_URL];
+    return responseState(this)[S_RESPONSE_URL];
   }
 
   get redirected() {
-    return this.#s[S_REDIRECTED];
+    return responseState(this)[S_REDIRECTED];
   }
 
   get status() {
-    return this.#s[S_STATUS];
+    return responseState(this)[S_STATUS];
   }
 
   get ok() {
-    const status = this.#s[S_STATUS];
+    const status = responseState(this)[S_STATUS];
     return status >= 200 && status <= 299;
   }
 
   get statusText() {
-    return this.#s[S_STATUS_TEXT];
+    return responseState(this)[S_STATUS_TEXT];
   }
 
   get headers() {
-    if (!(#s in this)) illegalInvocation();
-    return headersObject(this.#s);
+    return headersObject(responseState(this));
   }
 
   get body() {
-    const body = this.#s[S_BODY];
+    const body = responseState(this)[S_BODY];
     return body === null ? null : bodyStream(body);
   }
 
   get bodyUsed() {
-    const body = this.#s[S_BODY];
+    const body = responseState(this)[S_BODY];
     return body !== null && bodyIsUsed(body);
   }
 
   clone() {
-    const state = this.#s;
+    const state = responseState(this);
     if (state[S_BODY] !== null && bodyUnusable(state[S_BODY])) {
       throw new TypeError("Failed to execute 'clone' on 'Response': Response body is already used");
     }
-    const copy = new Response(INTERNAL);
-    copy.#s = cloneState(state);
-    return copy;
+    return newMessage(Response.prototype, MESSAGE_RESPONSE, cloneState(state));
   }
 
   text() {
-    return isResponse(this) ? consumeBody(this.#s[S_BODY], KIND_TEXT) : rejectIllegal();
+    return readBody(this, MESSAGE_RESPONSE, KIND_TEXT);
   }
 
   json() {
-    return isResponse(this) ? consumeBody(this.#s[S_BODY], KIND_JSON) : rejectIllegal();
+    return readBody(this, MESSAGE_RESPONSE, KIND_JSON);
   }
 
   arrayBuffer() {
-    return isResponse(this) ? consumeBody(this.#s[S_BODY], KIND_ARRAY_BUFFER) : rejectIllegal();
+    return readBody(this, MESSAGE_RESPONSE, KIND_ARRAY_BUFFER);
   }
 
   bytes() {
-    return isResponse(this) ? consumeBody(this.#s[S_BODY], KIND_BYTES) : rejectIllegal();
+    return readBody(this, MESSAGE_RESPONSE, KIND_BYTES);
   }
 
   blob() {
-    if (!isResponse(this)) return rejectIllegal();
-    return bodyBlob(this.#s[S_BODY], headersObject(this.#s));
+    const state = messageState(this, MESSAGE_RESPONSE);
+    if (state === undefined) return rejectIllegal();
+    return bodyBlob(state[S_BODY], headersObject(state));
   }
 
   formData() {
-    if (!isResponse(this)) return rejectIllegal();
-    return bodyFormData(this.#s[S_BODY], headersObject(this.#s));
+    const state = messageState(this, MESSAGE_RESPONSE);
+    if (state === undefined) return rejectIllegal();
+    return bodyFormData(state[S_BODY], headersObject(state));
   }
 
   [inspectSymbol]() {
-    const state = this.#s;
+    const state = responseState(this);
     return {
       status: state[S_STATUS],
       statusText: state[S_STATUS_TEXT],
@@ -763,31 +769,26 @@ class Response {
   }
 
   static {
-    isResponse = (value) => isObject(value) && #s in value;
+    isResponse = (value) => messageState(value, MESSAGE_RESPONSE) !== undefined;
     responseInternals = {
-      make(status, statusText, headerList, handle) {
-        const res = new Response(INTERNAL);
-        const body = handle === null || isNullBodyStatus(status) ? null : newBody(handle);
-        res.#s = [null, headerList, GUARD_IMMUTABLE, body, status, statusText, "default", "", false];
-        return res;
-      },
       undrainedStream(res) {
-        const body = res.#s[S_BODY];
+        const body = messageState(res, MESSAGE_RESPONSE)[S_BODY];
         return bodyNeedsDrain(body) ? bodyStream(body) : undefined;
       },
       body(res) {
-        return res.#s[S_BODY];
+        return messageState(res, MESSAGE_RESPONSE)[S_BODY];
       },
       // A response from the network: where it finally came from.
       setUrl(res, url, redirected) {
-        res.#s[S_RESPONSE_URL] = url;
-        res.#s[S_REDIRECTED] = redirected;
+        const state = messageState(res, MESSAGE_RESPONSE);
+        state[S_RESPONSE_URL] = url;
+        state[S_REDIRECTED] = redirected;
         return res;
       },
       // null when `res` is not a Response (the caller decides whether that is an error).
       parts(res) {
-        if (!isResponse(res)) return null;
-        const state = res.#s;
+        const state = messageState(res, MESSAGE_RESPONSE);
+        if (state === undefined) return null;
         if (state[S_TYPE] === "error") {
           throw new TypeError("Return value from serve handler must not be an error response (like Response.error())");
         }
@@ -801,7 +802,7 @@ class Response {
       },
       // The fetch was aborted after its response arrived: the body still arriving errors.
       abortBody(res, reason) {
-        const body = res.#s[S_BODY];
+        const body = messageState(res, MESSAGE_RESPONSE)[S_BODY];
         if (body === null) return;
         if (body[B_ABORT_READ] !== undefined) {
           body[B_ABORT_READ](reason);

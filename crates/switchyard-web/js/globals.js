@@ -169,8 +169,8 @@ defineGlobal("self", globalThis, true);
 globalThis.JSON.stringify = JSONStringify;
 
 return {
-  makeRequest: requestInternals.make,
-  makeResponse: responseInternals.make,
+  requestPrototype: Request.prototype,
+  responsePrototype: Response.prototype,
   setResponseUrl: responseInternals.setUrl,
   abortResponseBody: responseInternals.abortBody,
   requestParts: requestInternals.parts,

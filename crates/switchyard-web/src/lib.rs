@@ -46,6 +46,7 @@ mod body;
 mod bundle;
 mod crypto;
 mod json;
+mod message;
 mod natives;
 mod stream;
 mod urlpattern;
@@ -183,8 +184,8 @@ pub(crate) fn load_extra<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Function<'js
 
 /// The bootstrap's functions that the Rust API calls, kept per context.
 struct Internals {
-    make_request: Persistent<Function<'static>>,
-    make_response: Persistent<Function<'static>>,
+    request_prototype: Persistent<Object<'static>>,
+    response_prototype: Persistent<Object<'static>>,
     set_response_url: Persistent<Function<'static>>,
     abort_response_body: Persistent<Function<'static>>,
     request_parts: Persistent<Function<'static>>,
@@ -246,8 +247,8 @@ pub fn install(ctx: &Ctx<'_>, options: WebOptions) -> Result<()> {
         Ok(Persistent::save(ctx, f))
     };
     let internals = Internals {
-        make_request: get("makeRequest")?,
-        make_response: get("makeResponse")?,
+        request_prototype: Persistent::save(ctx, exports.get::<_, Object>("requestPrototype")?),
+        response_prototype: Persistent::save(ctx, exports.get::<_, Object>("responsePrototype")?),
         set_response_url: get("setResponseUrl")?,
         abort_response_body: get("abortResponseBody")?,
         request_parts: get("requestParts")?,
@@ -298,25 +299,64 @@ pub fn uninstall(ctx: &Ctx<'_>) {
 /// the body is a handle to `req.body` (an empty body becomes a null body). `req.url` becomes
 /// `request.url` as it is: it must be WHATWG-serialized (see [`HttpRequest::url`]).
 pub fn request_to_js<'js>(ctx: &Ctx<'js>, req: HttpRequest) -> Result<Value<'js>> {
-    let f = get_fn(ctx, &internals(ctx)?.make_request)?;
+    let prototype = internals(ctx)?.request_prototype.clone().restore(ctx)?;
     debug_assert_eq!(
         url::Url::parse(&req.url).map(String::from).as_deref(),
         Ok(req.url.as_str()),
         "HttpRequest::url must be a serialized WHATWG URL"
     );
+    let null = || Value::new_null(ctx.clone());
     let headers = body::HeaderList::into_js(ctx, req.headers)?;
-    let body = body_into_js(ctx, req.body)?;
-    f.call((req.method.as_str(), req.url, headers, body))
+    // The spec does not allow GET/HEAD requests with a body; such a body (rare on the wire) is
+    // dropped so `new Request(request, init)` keeps working.
+    let body = match req.method {
+        Method::GET | Method::HEAD => null(),
+        _ => message::body_record(ctx, body_into_js(ctx, req.body)?)?,
+    };
+    let state = message::array_of(
+        ctx,
+        [
+            null(),
+            headers,
+            Value::new_int(ctx.clone(), message::GUARD_IMMUTABLE),
+            body,
+            JsString::from_str(ctx.clone(), req.method.as_str())?.into_value(),
+            JsString::from_str(ctx.clone(), &req.url)?.into_value(),
+            JsString::from_str(ctx.clone(), "follow")?.into_value(),
+            null(),
+            Value::new_undefined(ctx.clone()),
+        ],
+    )?;
+    message::Message::into_js(message::Kind::Request, state, prototype)
 }
 
 /// A JS `Response` for `res` (immutable headers, body as a handle; an empty body becomes a null
 /// body).
 pub fn response_to_js<'js>(ctx: &Ctx<'js>, res: HttpResponse) -> Result<Value<'js>> {
-    let f = get_fn(ctx, &internals(ctx)?.make_response)?;
+    let prototype = internals(ctx)?.response_prototype.clone().restore(ctx)?;
     let headers = body::HeaderList::into_js(ctx, res.headers)?;
-    let body = body_into_js(ctx, res.body)?;
+    let status = res.status.as_u16();
+    let body = if matches!(status, 101 | 103 | 204 | 205 | 304) {
+        Value::new_null(ctx.clone())
+    } else {
+        message::body_record(ctx, body_into_js(ctx, res.body)?)?
+    };
     let reason = res.status.canonical_reason().unwrap_or("");
-    f.call((res.status.as_u16(), reason, headers, body))
+    let state = message::array_of(
+        ctx,
+        [
+            Value::new_null(ctx.clone()),
+            headers,
+            Value::new_int(ctx.clone(), message::GUARD_IMMUTABLE),
+            body,
+            Value::new_int(ctx.clone(), i32::from(status)),
+            JsString::from_str(ctx.clone(), reason)?.into_value(),
+            JsString::from_str(ctx.clone(), "default")?.into_value(),
+            JsString::from_str(ctx.clone(), "")?.into_value(),
+            Value::new_bool(ctx.clone(), false),
+        ],
+    )?;
+    message::Message::into_js(message::Kind::Response, state, prototype)
 }
 
 /// The `Request` that `fetch(input, init)` sends (`input` itself when it is a `Request` and
@@ -388,31 +428,64 @@ pub fn request_from_js_streaming<'js>(
     ctx: &Ctx<'js>,
     req: Value<'js>,
 ) -> Result<(HttpRequest, Option<Value<'js>>)> {
+    if let Some(taken) = message::take(&req, message::Kind::Request)? {
+        return request_taken(ctx, taken);
+    }
     let f = get_fn(ctx, &internals(ctx)?.request_parts)?;
-    request_from_parts(ctx, f.call((req,))?)
+    let parts: Array = f.call((req,))?;
+    request_from_parts(
+        ctx,
+        parts.get(0)?,
+        parts.get(1)?,
+        parts.get(2)?,
+        parts.get(3)?,
+    )
 }
 
-/// [`prepare_request`] and [`request_from_js_streaming`] in one call into JavaScript: what
-/// `fetch(input, init)` sends, taken apart.
+/// [`prepare_request`] and [`request_from_js_streaming`] at once: what `fetch(input, init)`
+/// sends, taken apart.
 pub fn prepared_request_from_js_streaming<'js>(
     ctx: &Ctx<'js>,
     input: Value<'js>,
     init: Option<Value<'js>>,
 ) -> Result<(HttpRequest, Option<Value<'js>>)> {
-    let f = get_fn(ctx, &internals(ctx)?.prepared_request_parts)?;
     let init = init.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
-    request_from_parts(ctx, f.call((input, init))?)
+    // `fetch(request)` sends `request` itself.
+    if init.is_undefined()
+        && let Some(taken) = message::take(&input, message::Kind::Request)?
+    {
+        return request_taken(ctx, taken);
+    }
+    let f = get_fn(ctx, &internals(ctx)?.prepared_request_parts)?;
+    let parts: Array = f.call((input, init))?;
+    request_from_parts(
+        ctx,
+        parts.get(0)?,
+        parts.get(1)?,
+        parts.get(2)?,
+        parts.get(3)?,
+    )
 }
 
-/// A request from `requestParts`' [method, url, headers, body source].
+fn request_taken<'js>(
+    ctx: &Ctx<'js>,
+    (state, headers, source): (Array<'js>, Value<'js>, Value<'js>),
+) -> Result<(HttpRequest, Option<Value<'js>>)> {
+    let method = state.get(message::S_METHOD)?;
+    let url = state.get(message::S_URL)?;
+    request_from_parts(ctx, method, url, headers, source)
+}
+
+/// A request from its method, URL, header list and body source (as `requestParts` gives them).
 fn request_from_parts<'js>(
     ctx: &Ctx<'js>,
-    parts: Array<'js>,
+    method: String,
+    url: String,
+    headers: Value<'js>,
+    source: Value<'js>,
 ) -> Result<(HttpRequest, Option<Value<'js>>)> {
-    let method: String = parts.get(0)?;
-    let url: String = parts.get(1)?;
-    let headers = headers_from_js(ctx, &parts.get::<Value>(2)?)?;
-    let (body, stream) = body_from_js(ctx, parts.get(3)?, "Request")?;
+    let headers = headers_from_js(ctx, &headers)?;
+    let (body, stream) = body_from_js(ctx, source, "Request")?;
     let method = Method::from_bytes(method.as_bytes())
         .map_err(|_| Exception::throw_type(ctx, "Invalid method"))?;
     Ok((
@@ -484,23 +557,36 @@ pub fn try_response_from_js_streaming<'js>(
     ctx: &Ctx<'js>,
     res: Value<'js>,
 ) -> Result<Option<(HttpResponse, Option<Value<'js>>)>> {
+    if let Some((state, headers, source)) = message::take(&res, message::Kind::Response)? {
+        let status = state.get(message::S_STATUS)?;
+        return response_from_parts(ctx, status, headers, source).map(Some);
+    }
     let f = get_fn(ctx, &internals(ctx)?.response_parts)?;
     let Some(parts) = f.call::<_, Option<Array>>((res,))? else {
         return Ok(None);
     };
-    let status: u16 = parts.get(0)?;
-    let headers = headers_from_js(ctx, &parts.get::<Value>(1)?)?;
+    response_from_parts(ctx, parts.get(0)?, parts.get(1)?, parts.get(2)?).map(Some)
+}
+
+/// A response from its status, header list and body source (as `responseParts` gives them).
+fn response_from_parts<'js>(
+    ctx: &Ctx<'js>,
+    status: u16,
+    headers: Value<'js>,
+    source: Value<'js>,
+) -> Result<(HttpResponse, Option<Value<'js>>)> {
+    let headers = headers_from_js(ctx, &headers)?;
     let status = StatusCode::from_u16(status)
         .map_err(|_| Exception::throw_range(ctx, "Invalid response status"))?;
-    let (body, stream) = body_from_js(ctx, parts.get(2)?, "Response")?;
-    Ok(Some((
+    let (body, stream) = body_from_js(ctx, source, "Response")?;
+    Ok((
         HttpResponse {
             status,
             headers,
             body,
         },
         stream,
-    )))
+    ))
 }
 
 /// Like [`response_from_js_streaming`] for a response whose body must be in hand: a

@@ -15,6 +15,7 @@ use rquickjs::{
 use url::Url;
 
 use crate::body::{BodyBytes, chunks_to_bytes, utf8_to_js, with_buffer, with_buffer_mut};
+use crate::message::{Kind, Message};
 use crate::{LogLevel, WebOptions};
 
 /// Converts a byte offset/length that JS computed into a `usize`; JS only passes integers
@@ -702,6 +703,10 @@ where
     object.set(name, function)
 }
 
+fn illegal_invocation(ctx: &Ctx<'_>) -> rquickjs::Error {
+    rquickjs::Exception::throw_type(ctx, "Illegal invocation")
+}
+
 /// Builds the object passed to the bootstrap as `native`.
 pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object<'js>> {
     let n = Object::new(ctx.clone())?;
@@ -725,6 +730,25 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
             crate::headers_to_js(&ctx, &map)
         },
     )?;
+    // Request and Response objects (see message.rs).
+    set_fn(
+        &n,
+        "newMessage",
+        |ctx: Ctx<'js>, prototype: Object<'js>, kind: u8, state: rquickjs::Array<'js>| {
+            let kind = Kind::from_js(kind)
+                .ok_or_else(|| rquickjs::Exception::throw_internal(&ctx, "unknown message kind"))?;
+            Message::into_js(kind, state, prototype)
+        },
+    )?;
+    set_fn(&n, "messageState", |value: Value<'js>, kind: u8| {
+        Kind::from_js(kind).and_then(|kind| Message::state(&value, kind))
+    })?;
+    set_fn(&n, "requestState", |ctx: Ctx<'js>, value: Value<'js>| {
+        Message::state(&value, Kind::Request).ok_or_else(|| illegal_invocation(&ctx))
+    })?;
+    set_fn(&n, "responseState", |ctx: Ctx<'js>, value: Value<'js>| {
+        Message::state(&value, Kind::Response).ok_or_else(|| illegal_invocation(&ctx))
+    })?;
     set_fn(&n, "isStreamHandle", |value: Value<'js>| {
         crate::stream::StreamHandle::is_handle(&value)
     })?;

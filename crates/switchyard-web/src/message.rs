@@ -1,0 +1,136 @@
+//! `Request` and `Response` objects: instances of a Rust class whose prototype is the JavaScript
+//! class's, holding the state array fetch.js keeps (see `S_*` there). Rust makes the objects for
+//! requests and responses that arrive, and takes apart the ones that leave, by reading and
+//! writing that array directly: a request or response that passes through a worker untouched
+//! never calls into JavaScript on its way in or out. Anything out of the ordinary (a
+//! `Headers` object made, a body that became a stream) is left to fetch.js's own functions.
+
+use rquickjs::{Array, Class, Ctx, Exception, JsLifetime, Object, Result, Value, class::Trace};
+
+/// Which class an object is an instance of.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Request = 0,
+    Response = 1,
+}
+
+impl Kind {
+    pub(crate) fn from_js(kind: u8) -> Option<Kind> {
+        match kind {
+            0 => Some(Kind::Request),
+            1 => Some(Kind::Response),
+            _ => None,
+        }
+    }
+}
+
+// Slots of the state array (fetch.js's S_*) and of a body record (its B_*), and the header guard
+// of a request or response from Rust (headers.js's GUARD_IMMUTABLE).
+pub(crate) const S_HEADERS: usize = 0;
+pub(crate) const S_HEADER_LIST: usize = 1;
+pub(crate) const S_BODY: usize = 3;
+pub(crate) const S_METHOD: usize = 4;
+pub(crate) const S_URL: usize = 5;
+pub(crate) const S_STATUS: usize = 4;
+pub(crate) const B_SOURCE: usize = 0;
+pub(crate) const B_STREAM: usize = 1;
+pub(crate) const B_USED: usize = 2;
+pub(crate) const GUARD_IMMUTABLE: i32 = 1;
+
+/// The internal slot of a `Request` or `Response`.
+#[derive(Trace, JsLifetime)]
+#[rquickjs::class(frozen)]
+pub(crate) struct Message<'js> {
+    #[qjs(skip_trace)]
+    kind: Kind,
+    state: Array<'js>,
+}
+
+impl<'js> Message<'js> {
+    /// A new `Request` or `Response` with `prototype` (the class's, or a subclass's).
+    pub(crate) fn into_js(
+        kind: Kind,
+        state: Array<'js>,
+        prototype: Object<'js>,
+    ) -> Result<Value<'js>> {
+        Ok(Class::instance_proto(Message { kind, state }, prototype)?.into_value())
+    }
+
+    /// The state of `value` if it is a `kind`.
+    pub(crate) fn state(value: &Value<'js>, kind: Kind) -> Option<Array<'js>> {
+        let class = Class::<Message>::from_object(value.as_object()?)?;
+        let message = class.borrow();
+        (message.kind == kind).then(|| message.state.clone())
+    }
+}
+
+/// An array of `values`, made in one allocation.
+pub(crate) fn array_of<'js, const N: usize>(
+    ctx: &Ctx<'js>,
+    values: [Value<'js>; N],
+) -> Result<Array<'js>> {
+    let context = ctx.as_raw().as_ptr();
+    // A reference to each value for the array to own (JS_NewArrayFrom takes them, freeing them
+    // itself if it fails); ours go with `values`.
+    // SAFETY: the values belong to this context, which is alive for 'js.
+    let raw = values
+        .each_ref()
+        .map(|value| unsafe { rquickjs::qjs::JS_DupValue(context, value.as_raw()) });
+    drop(values);
+    // SAFETY: as above; `raw` holds N values.
+    let array = unsafe { rquickjs::qjs::JS_NewArrayFrom(context, N as i32, raw.as_ptr()) };
+    // SAFETY: a value QuickJS just returned, owned by us.
+    let array = unsafe { Value::from_raw(ctx.clone(), array) };
+    if array.is_exception() {
+        return Err(ctx.throw(ctx.catch()));
+    }
+    array
+        .into_array()
+        .ok_or_else(|| Exception::throw_internal(ctx, "JS_NewArrayFrom"))
+}
+
+/// A body record (fetch.js's `newBody`) for `source`, or null for a null body (`source` null).
+pub(crate) fn body_record<'js>(ctx: &Ctx<'js>, source: Value<'js>) -> Result<Value<'js>> {
+    if source.is_null() {
+        return Ok(source);
+    }
+    let null = Value::new_null(ctx.clone());
+    let used = Value::new_bool(ctx.clone(), false);
+    let abort = Value::new_undefined(ctx.clone());
+    Ok(array_of(ctx, [source, null, used, abort])?.into_value())
+}
+
+/// The parts of a `kind` leaving JavaScript as it came: no `Headers` object made of its header
+/// list, a body neither used nor turned into a stream, and (a Response) not `Response.error()`.
+/// Returns its state, the header list and the body source (null for a null body), and marks
+/// the body used, as fetch.js's `requestParts`/`responseParts` would. `None` for anything else:
+/// those functions handle it (and give the errors).
+pub(crate) fn take<'js>(
+    value: &Value<'js>,
+    kind: Kind,
+) -> Result<Option<(Array<'js>, Value<'js>, Value<'js>)>> {
+    let Some(state) = Message::state(value, kind) else {
+        return Ok(None);
+    };
+    if !state.get::<Value>(S_HEADERS)?.is_null()
+        || (kind == Kind::Response && state.get::<i32>(S_STATUS)? == 0)
+    {
+        return Ok(None);
+    }
+    let body: Value = state.get(S_BODY)?;
+    let source = match body.as_array() {
+        None if body.is_null() => body,
+        None => return Ok(None),
+        Some(record) => {
+            if !record.get::<Value>(B_STREAM)?.is_null() || record.get::<bool>(B_USED)? {
+                return Ok(None);
+            }
+            let source: Value = record.get(B_SOURCE)?;
+            record.set(B_SOURCE, Value::new_undefined(value.ctx().clone()))?;
+            record.set(B_USED, true)?;
+            source
+        }
+    };
+    let headers = state.get(S_HEADER_LIST)?;
+    Ok(Some((state, headers, source)))
+}
