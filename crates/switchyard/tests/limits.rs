@@ -178,3 +178,43 @@ fn runaway_recursion_is_a_range_error_and_the_worker_goes_on() {
         assert!(json["reached"].as_u64().unwrap_or(0) > 1000, "{json}");
     }
 }
+
+#[test]
+fn a_callee_that_answers_at_once_spends_its_own_cpu_time_not_its_callers() {
+    let server = TestServer::start(
+        &["limits/wrangler.caller.toml", "limits/wrangler.spin.toml"],
+        &["--threads", "1"],
+    );
+    // The first call starts the callee's isolate; later ones run nested in the caller's call.
+    assert_eq!(server.get("/?ms=0").text(), "spun 0 ms, then 0 + 0 ms here");
+    // 300 ms here of 400, and 300 ms there of 400: 600 ms if the callee's were charged here.
+    let response = server.get("/?ms=150");
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.text(), "spun 300 ms, then 150 + 150 ms here");
+}
+
+#[test]
+fn a_callee_reached_from_deep_in_a_recursion_keeps_its_stack_budget() {
+    let server = TestServer::start(
+        &["limits/wrangler.diver.toml", "limits/wrangler.deep.toml"],
+        &["--threads", "1"],
+    );
+    let reached = |depth: u64| {
+        let response = server.get(&format!("/?depth={depth}"));
+        assert_eq!(response.status, 200, "{}", response.text());
+        let json = response.json();
+        assert_eq!(
+            json["error"], "RangeError: Maximum call stack size exceeded",
+            "{json}"
+        );
+        json["reached"].as_u64().unwrap_or(0)
+    };
+    // Once to start the callee's isolate, then from the top of the caller's stack (nested).
+    reached(0);
+    let full = reached(0);
+    assert!(full > 1000, "{full}");
+    // From under some 40% of the caller's own stack budget: the callee's recursion still goes
+    // about as deep, its call not nested where its budget would be shorter by the caller's.
+    let from_deep = reached(full * 2 / 5);
+    assert!(from_deep * 10 >= full * 9, "{from_deep} of {full}");
+}
