@@ -5,7 +5,8 @@
 //! Nothing here is `Send` but a [`Blank`] on its way to the thread that will use it (see
 //! [`ShippedBlank`]). Each server thread owns its isolates through [`crate::LocalWorkers`]; a
 //! request never leaves the thread it arrived on, and a service-binding call runs the callee's
-//! isolate on the same thread as a local task.
+//! isolate on the same thread: at once, nested in the caller's call, when it can (see
+//! `Isolate::call_other`), else as a local task.
 //!
 //! Every `Persistent` handle lives in [`IsolateState`] and is released in [`Isolate`]'s `Drop`,
 //! while the runtime is alive: tasks and completions carry plain ids, never JS values.
@@ -375,11 +376,9 @@ impl Isolate {
         nesting::enter_run();
         state.running.set(true);
         state.deadline.set(Some(Instant::now() + budget));
-        let result = self.context.with(f);
-        state.deadline.set(None);
-        state.running.set(false);
-        state.last_ran.set(Instant::now());
-        result
+        // However it ends (a panic unwinds through here too), the isolate is left not running.
+        let _ran = Ran(state);
+        self.context.with(f)
     }
 
     /// After JavaScript ran: if it exceeded a limit, discard this isolate. Its requests fail with
@@ -869,19 +868,8 @@ impl Isolate {
             // promise's value would be.
             while ctx.execute_pending_job() {}
             if let Some(promise) = result.as_promise() {
-                // Fulfilled already (an async handler that awaited nothing, a binding's reply
-                // that came at once): its value is the answer, with no callbacks to attach.
-                // Otherwise it is checked when it settles (see settle_into).
-                return match promise.state() {
-                    rquickjs::promise::PromiseState::Resolved => {
-                        let value = promise.result::<Value>().transpose()?;
-                        let value = value.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
-                        Ok(Handled::Answered(
-                            switchyard_web::response_from_js_streaming(ctx, value),
-                        ))
-                    }
-                    _ => Ok(Handled::Pending(promise.clone())),
-                };
+                // Checked when it settles, or at once if it has (see settle_into).
+                return Ok(Handled::Pending(promise.clone()));
             }
             match switchyard_web::try_response_from_js_streaming(ctx, result.clone()) {
                 Ok(Some(parts)) => Ok(Handled::Answered(Ok(parts))),
@@ -1002,10 +990,11 @@ impl Isolate {
     /// When the callee's isolate is up and no JavaScript runs in it, the call starts at once,
     /// nested in this isolate's native call: a handler that answers without waiting for I/O
     /// (a router's service, each hop of a chain) settles the promise before this returns, with
-    /// no task, channel or turn of either event loop in between. The callee's time does not
-    /// count against this isolate's CPU budget. Otherwise (the isolate must start first, it is
-    /// busy up the stack in a cycle, the nesting is deep) and for a handler that waits, the call
-    /// goes on as a task (see `call_elsewhere`).
+    /// no task or turn of either event loop in between. What this isolate runs next gets a CPU
+    /// budget of its own, as after a reply delivered in a turn. Otherwise (the isolate must start
+    /// first, it is busy up the stack in a cycle, the nesting is deep or has run long: see
+    /// `nesting`) and for a handler that waits, the call goes on as a task (see
+    /// `call_elsewhere`).
     fn call_other<'js>(
         &self,
         ctx: &Ctx<'js>,
@@ -1034,12 +1023,12 @@ impl Isolate {
             });
             return;
         };
-        let began = Instant::now();
         let started = start(&target);
         drop(nested);
-        if let Some(deadline) = state.deadline.get() {
-            state.deadline.set(Some(deadline + began.elapsed()));
-        }
+        // What runs here next is what would have run when the reply came back in a turn of
+        // its own: it gets its own CPU budget, as such a turn does, and the callee's time never
+        // counts against this isolate.
+        self.restart_budget();
         let result = match started {
             Ok(mut started) => match started.now() {
                 Some(result) => result,
@@ -1056,7 +1045,10 @@ impl Isolate {
         self.settle_call(ctx, resolve, reject, result);
     }
 
-    /// Route the outcome of `promise` to the waiter `id`, as a Response or an RPC value.
+    /// Route the outcome of `promise` to the waiter `id`, as a Response or an RPC value. One
+    /// fulfilled already (once the microtasks queued so far have run: an async handler that
+    /// awaited nothing, a binding's reply that came at once) is answered now, with no callbacks
+    /// to attach.
     fn settle_into<'js>(
         &self,
         ctx: &Ctx<'js>,
@@ -1064,30 +1056,17 @@ impl Isolate {
         id: u64,
         answer: Answer,
     ) -> rquickjs::Result<()> {
+        while ctx.execute_pending_job() {}
+        if let rquickjs::promise::PromiseState::Resolved = promise.state() {
+            let value = promise.result::<Value>().transpose()?;
+            let value = value.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+            self.deliver(ctx, id, answer, value);
+            return Ok(());
+        }
         let me = self.state.me.borrow().clone();
         let on_ok = Function::new(ctx.clone(), move |ctx: Ctx<'js>, value: Value<'js>| {
-            let Some(isolate) = me.upgrade() else {
-                return;
-            };
-            let state = &isolate.state;
-            if !state.waiting.borrow().contains_key(&id) {
-                return;
-            }
-            match answer {
-                Answer::Http => {
-                    let parts = switchyard_web::response_from_js_streaming(&ctx, value);
-                    isolate.reply_http(&ctx, id, parts);
-                }
-                Answer::Rpc => {
-                    let result = match isolate.value_to_wire(&ctx, value, "result") {
-                        Ok(wire) => Ok(Reply::Value(wire)),
-                        // The result cannot be cloned: the caller gets the DataCloneError.
-                        Err(error) => isolate.rpc_rejection(&ctx, caught(&ctx, error)),
-                    };
-                    if let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) {
-                        let _ = tx.send(result);
-                    }
-                }
+            if let Some(isolate) = me.upgrade() {
+                isolate.deliver(&ctx, id, answer, value);
             }
         })?;
         let me = self.state.me.borrow().clone();
@@ -1110,6 +1089,30 @@ impl Isolate {
         let then: Function = promise.get("then")?;
         then.call::<_, Value>((This(promise), on_ok, on_err))?;
         Ok(())
+    }
+
+    /// Answer waiter `id` with what its handler's promise was fulfilled with.
+    fn deliver<'js>(&self, ctx: &Ctx<'js>, id: u64, answer: Answer, value: Value<'js>) {
+        let state = &self.state;
+        if !state.waiting.borrow().contains_key(&id) {
+            return;
+        }
+        match answer {
+            Answer::Http => {
+                let parts = switchyard_web::response_from_js_streaming(ctx, value);
+                self.reply_http(ctx, id, parts);
+            }
+            Answer::Rpc => {
+                let result = match self.value_to_wire(ctx, value, "result") {
+                    Ok(wire) => Ok(Reply::Value(wire)),
+                    // The result cannot be cloned: the caller gets the DataCloneError.
+                    Err(error) => self.rpc_rejection(ctx, caught(ctx, error)),
+                };
+                if let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) {
+                    let _ = tx.send(result);
+                }
+            }
+        }
     }
 
     /// Answer waiter `id` with a handler's Response (`parts` as
@@ -1556,24 +1559,42 @@ impl Callee {
 }
 
 /// How deep calls made at once (see `Isolate::call_other`) are nested on this thread, and how
-/// much stack they may take.
+/// much stack and time they may take.
 ///
 /// Each QuickJS runtime's stack limit is a fixed address, 1 MiB below where the thread stood
-/// when the runtime was made ready (near the top of a task's stack). A callee nested below its
-/// caller's frames has what they used less of its budget, so a call is made at once only while
-/// those frames are shallow (`STACK_ROOM`): deep recursion in the caller, or a long chain, sends
-/// the call to a task of its own, where the callee has its whole budget.
+/// when the runtime was made ready (near the top of the thread's stack, where tasks are polled).
+/// A callee nested below its caller's frames has what they used less of its budget, so a call is
+/// made at once only while those frames are shallow (`STACK_ROOM`): from deep recursion in the
+/// caller, or down a long chain, the call goes to a task, which runs from the top of the stack
+/// with the callee's whole budget.
+///
+/// Nested calls never yield to the thread's other tasks, so they are made only in the first
+/// `TIME_ROOM` of the outermost JavaScript: a worker calling a binding in a loop cannot hold the
+/// thread, its calls go to tasks (and other connections get their turn) after that.
 mod nesting {
     use std::cell::Cell;
+    use std::time::{Duration, Instant};
 
     /// At most this many calls nested in one another.
     const MAX_DEPTH: u32 = 16;
     /// At most this much stack used below the outermost JavaScript before a nested call.
     const STACK_ROOM: usize = 192 * 1024;
+    /// No nested call once the outermost JavaScript has run this long.
+    const TIME_ROOM: Duration = Duration::from_millis(2);
+
+    #[derive(Clone, Copy)]
+    struct Nesting {
+        /// Calls nested now.
+        depth: u32,
+        /// Where the stack pointer and the clock stood when the outermost JavaScript began.
+        base: usize,
+        began: Option<Instant>,
+    }
 
     thread_local! {
-        /// Calls nested now, and the stack pointer where the outermost JavaScript began.
-        static NESTING: Cell<(u32, usize)> = const { Cell::new((0, 0)) };
+        static NESTING: Cell<Nesting> = const {
+            Cell::new(Nesting { depth: 0, base: 0, began: None })
+        };
     }
 
     fn stack_pointer() -> usize {
@@ -1581,25 +1602,32 @@ mod nesting {
         std::ptr::addr_of!(marker) as usize
     }
 
-    /// JavaScript is about to run: where the stack stands, if nothing runs on this thread yet.
+    /// JavaScript is about to run: if nothing runs on this thread yet, it is the outermost.
     pub(super) fn enter_run() {
         NESTING.with(|nesting| {
-            let (depth, _) = nesting.get();
-            if depth == 0 {
-                nesting.set((0, stack_pointer()));
+            if nesting.get().depth == 0 {
+                nesting.set(Nesting {
+                    depth: 0,
+                    base: stack_pointer(),
+                    began: Some(Instant::now()),
+                });
             }
         });
     }
 
-    /// A call may start at once: it is nested until the guard drops. `None` when too deep.
+    /// A call may start at once: it is nested until the guard drops. `None` when it may not.
     pub(super) fn enter_call() -> Option<Call> {
         NESTING.with(|nesting| {
-            let (depth, base) = nesting.get();
-            let used = base.saturating_sub(stack_pointer());
-            if depth >= MAX_DEPTH || used > STACK_ROOM {
+            let now = nesting.get();
+            let used = now.base.saturating_sub(stack_pointer());
+            let ran = now.began.map_or(Duration::MAX, |began| began.elapsed());
+            if now.depth >= MAX_DEPTH || used > STACK_ROOM || ran > TIME_ROOM {
                 return None;
             }
-            nesting.set((depth + 1, base));
+            nesting.set(Nesting {
+                depth: now.depth + 1,
+                ..now
+            });
             Some(Call)
         })
     }
@@ -1609,10 +1637,25 @@ mod nesting {
     impl Drop for Call {
         fn drop(&mut self) {
             NESTING.with(|nesting| {
-                let (depth, base) = nesting.get();
-                nesting.set((depth - 1, base));
+                let now = nesting.get();
+                nesting.set(Nesting {
+                    depth: now.depth - 1,
+                    ..now
+                });
             });
         }
+    }
+}
+
+/// Marks the end of `Isolate::run` when dropped.
+struct Ran<'a>(&'a IsolateState);
+
+impl Drop for Ran<'_> {
+    fn drop(&mut self) {
+        let state = self.0;
+        state.deadline.set(None);
+        state.running.set(false);
+        state.last_ran.set(Instant::now());
     }
 }
 
@@ -1827,11 +1870,10 @@ fn binding_fetch<'js>(
         .and_then(|depth| Ok((depth, isolate.prepared_request_from_js(ctx, input, init)?)));
     let (depth, request) = match prepared {
         Ok(prepared) => prepared,
-        Err(error) if error.is_exception() => {
-            reject.call::<_, ()>((ctx.catch(),))?;
+        Err(error) => {
+            reject.call::<_, ()>((caught(ctx, error),))?;
             return Ok(promise);
         }
-        Err(error) => return Err(error),
     };
     let entrypoint = binding.entrypoint.clone();
     let callee = Callee::Worker(binding.service.to_string());

@@ -218,3 +218,32 @@ fn a_callee_reached_from_deep_in_a_recursion_keeps_its_stack_budget() {
     let from_deep = reached(full * 2 / 5);
     assert!(from_deep * 10 >= full * 9, "{from_deep} of {full}");
 }
+
+#[test]
+fn a_loop_of_binding_calls_that_answer_at_once_does_not_hold_the_thread() {
+    let server = TestServer::start(
+        &["limits/wrangler.looper.toml", "limits/wrangler.spin.toml"],
+        &["--threads", "1"],
+    );
+    // Starts the callee's isolate, so the loop's calls can run nested.
+    assert_eq!(server.get("/loop?ms=0").text(), "looped false");
+    let addr = server.addr;
+    let done = Arc::new(AtomicBool::new(false));
+    let looping = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let response = support::request(addr, "GET", "/loop?ms=3000", &[], b"");
+            done.store(true, Ordering::SeqCst);
+            response
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    // The one server thread still serves others while the loop runs.
+    assert_eq!(server.get("/").text(), "still here");
+    assert!(
+        !done.load(Ordering::SeqCst),
+        "answered only after the loop ended"
+    );
+    let response = looping.join().unwrap();
+    assert_eq!(response.text(), "looped true");
+}

@@ -356,8 +356,8 @@ impl Isolate {
         Ok(depth)
     }
 
-    /// `env.SVC.a.b(...args)` or a stub call: serialize the arguments, run the call in the target
-    /// isolate as a local task, and return the promise its reply settles.
+    /// `env.SVC.a.b(...args)` or a stub call: serialize the arguments, start the call in the
+    /// target isolate (see `Isolate::call_other`), and return the promise its reply settles.
     fn call_out<'js>(
         &self,
         ctx: &Ctx<'js>,
