@@ -1,5 +1,5 @@
 // Fetch Standard: Request, Response and the Body mixin, plus the functions the Rust side calls
-// (makeRequest, requestParts, prepareRequest, ...).
+// (requestParts, prepareRequest, ...).
 //
 // A body is a small record, an array for the reason Request and Response state is one (see
 // S_* below): [source, stream, used, abortRead], slots B_*.
@@ -369,6 +369,13 @@ const MESSAGE_REQUEST = 0;
 const MESSAGE_RESPONSE = 1;
 const { newMessage, messageState, requestState, responseState } = native;
 
+// The prototype of an object `new` makes for `newTarget` (a subclass, or Reflect.construct's
+// third argument): its `prototype`, or the interface's own if that is not an object.
+function prototypeFrom(newTarget, constructor) {
+  const prototype = newTarget.prototype;
+  return isObject(prototype) ? prototype : constructor.prototype;
+}
+
 // text(), json(), arrayBuffer(), bytes(): a promise, rejected when `self` is not a `kind`.
 function readBody(self, kind, as) {
   const state = messageState(self, kind);
@@ -376,10 +383,12 @@ function readBody(self, kind, as) {
 }
 
 let isRequest;
-let requestInternals; // for makeRequest/requestParts/prepareRequest
+let requestInternals; // for requestParts/prepareRequest
 
 class Request {
   constructor(input, init = undefined) {
+    // WebIDL's GetPrototypeFromConstructor, before any other step.
+    const prototype = prototypeFrom(new.target, Request);
     requireArgs(arguments.length, 1, "Failed to construct 'Request'");
     init = dictionary(init, "Failed to construct 'Request'");
     let inputState = messageState(input, MESSAGE_REQUEST) ?? null;
@@ -482,7 +491,7 @@ class Request {
       body = transferBody(inputBody);
     }
     // [headers, headerList, headerGuard, body, method, url, redirect, signal, cf]: see S_*.
-    return newMessage(new.target.prototype, MESSAGE_REQUEST, [
+    return newMessage(prototype, MESSAGE_REQUEST, [
       headers,
       headerList,
       GUARD_NONE,
@@ -637,13 +646,14 @@ let responseInternals;
 
 class Response {
   constructor(body = null, init = undefined) {
+    const prototype = prototypeFrom(new.target, Response);
     init = dictionary(init, "Failed to construct 'Response'");
     let extracted = null;
     if (body !== null && body !== undefined) extracted = extractBody(body);
     // [headers, headerList, headerGuard, body, status, statusText, type, url, redirected]: see
     // S_* above Request.
     const state = initialResponseState(init, extracted, "Failed to construct 'Response'");
-    return newMessage(new.target.prototype, MESSAGE_RESPONSE, state);
+    return newMessage(prototype, MESSAGE_RESPONSE, state);
   }
 
   static error() {

@@ -32,6 +32,7 @@ pub(crate) const S_BODY: usize = 3;
 pub(crate) const S_METHOD: usize = 4;
 pub(crate) const S_URL: usize = 5;
 pub(crate) const S_STATUS: usize = 4;
+pub(crate) const S_TYPE: usize = 6;
 pub(crate) const B_SOURCE: usize = 0;
 pub(crate) const B_STREAM: usize = 1;
 pub(crate) const B_USED: usize = 2;
@@ -113,7 +114,7 @@ pub(crate) fn take<'js>(
         return Ok(None);
     };
     if !state.get::<Value>(S_HEADERS)?.is_null()
-        || (kind == Kind::Response && state.get::<i32>(S_STATUS)? == 0)
+        || (kind == Kind::Response && state.get::<String>(S_TYPE)? == "error")
     {
         return Ok(None);
     }

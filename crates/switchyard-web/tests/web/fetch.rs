@@ -298,3 +298,37 @@ fn request_signals_follow_the_given_signal() {
         r#"[[false,false,false,true],true,"stop","stop",true,["r","copy"],"TypeError"]"#
     );
 }
+
+#[test]
+fn requests_and_responses_can_be_subclassed_and_check_their_receiver() {
+    let h = harness();
+    let out = h.run(
+        r#"
+        class Tagged extends Request {
+          #tag;
+          constructor(input, init, tag) { super(input, init); this.#tag = tag; }
+          get tag() { return this.#tag; }
+        }
+        class Made extends Response {}
+        const t = new Tagged("https://a.test/x", { method: "POST", body: "b" }, "t1");
+        const m = new Made("body", { status: 201 });
+        // A constructor whose `prototype` is not an object: the interface's own is used.
+        function Other() {}
+        Other.prototype = null;
+        const odd = Reflect.construct(Response, ["o"], Other);
+        const wrongThis = [];
+        for (const get of [() => Request.prototype.url, () => Object.getOwnPropertyDescriptor(Response.prototype, "status").get.call({})]) {
+          try { get(); } catch (e) { wrongThis.push(`${e.name}: ${e.message}`); }
+        }
+        const rejected = await Response.prototype.text.call(new Request("https://a.test")).catch((e) => e.name);
+        return [t instanceof Tagged, t instanceof Request, t.tag, t.method, await t.text(),
+                m instanceof Made, m.status, m.clone() instanceof Made, await m.text(),
+                Object.getPrototypeOf(odd) === Response.prototype, await odd.text(),
+                wrongThis, rejected, structuredClone.length];
+        "#,
+    );
+    assert_eq!(
+        out,
+        r#"[true,true,"t1","POST","b",true,201,false,"body",true,"o",["TypeError: Illegal invocation","TypeError: Illegal invocation"],"TypeError",1]"#
+    );
+}
