@@ -432,14 +432,7 @@ pub fn request_from_js_streaming<'js>(
         return request_taken(ctx, taken);
     }
     let f = get_fn(ctx, &internals(ctx)?.request_parts)?;
-    let parts: Array = f.call((req,))?;
-    request_from_parts(
-        ctx,
-        parts.get(0)?,
-        parts.get(1)?,
-        parts.get(2)?,
-        parts.get(3)?,
-    )
+    request_from_part_list(ctx, f.call((req,))?)
 }
 
 /// [`prepare_request`] and [`request_from_js_streaming`] at once: what `fetch(input, init)`
@@ -457,14 +450,16 @@ pub fn prepared_request_from_js_streaming<'js>(
         return request_taken(ctx, taken);
     }
     let f = get_fn(ctx, &internals(ctx)?.prepared_request_parts)?;
-    let parts: Array = f.call((input, init))?;
-    request_from_parts(
-        ctx,
-        parts.get(0)?,
-        parts.get(1)?,
-        parts.get(2)?,
-        parts.get(3)?,
-    )
+    request_from_part_list(ctx, f.call((input, init))?)
+}
+
+/// A request from what `requestParts` returns: [method, url, header list, body source].
+fn request_from_part_list<'js>(
+    ctx: &Ctx<'js>,
+    parts: Array<'js>,
+) -> Result<(HttpRequest, Option<Value<'js>>)> {
+    let (method, url) = (parts.get(0)?, parts.get(1)?);
+    request_from_parts(ctx, method, url, parts.get(2)?, parts.get(3)?)
 }
 
 fn request_taken<'js>(
