@@ -120,6 +120,8 @@ pub(crate) struct IsolateState {
     env: RefCell<Option<Persistent<Object<'static>>>>,
     exports: RefCell<Option<Persistent<Object<'static>>>>,
     glue: RefCell<Option<Persistent<Object<'static>>>>,
+    /// `ExecutionContext.prototype` (runtime.js): each request's `ctx` is made from Rust.
+    context_prototype: RefCell<Option<Persistent<Object<'static>>>>,
     /// Whether the default export has a fetch handler, set at boot.
     serves_http: Cell<bool>,
     /// The isolate itself, for stubs exported from it.
@@ -275,6 +277,7 @@ impl Isolate {
             env: RefCell::new(None),
             exports: RefCell::new(None),
             glue: RefCell::new(None),
+            context_prototype: RefCell::new(None),
             serves_http: Cell::new(false),
             me: RefCell::new(Weak::new()),
             stubs: RefCell::new(StubTable::default()),
@@ -460,6 +463,8 @@ impl Isolate {
         self.state.serves_http.set(handler == Handler::Fetch);
         *self.state.env.borrow_mut() = Some(Persistent::save(ctx, env));
         *self.state.exports.borrow_mut() = Some(Persistent::save(ctx, exports));
+        let context_prototype: Object = glue.get("contextPrototype").map_err(|e| threw(ctx, e))?;
+        *self.state.context_prototype.borrow_mut() = Some(Persistent::save(ctx, context_prototype));
         *self.state.glue.borrow_mut() = Some(Persistent::save(ctx, glue));
         Ok(())
     }
@@ -729,6 +734,13 @@ impl Isolate {
         restore(ctx, &self.state.exports)
     }
 
+    /// A new `ExecutionContext` (a handler's `ctx`): an object with runtime.js's prototype,
+    /// which holds its methods, made without calling into JavaScript.
+    fn make_context<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
+        let prototype = restore(ctx, &self.state.context_prototype)?;
+        Object::new_proto(ctx.clone(), Some(&prototype))
+    }
+
     // === requests ===
 
     /// Run the worker's fetch handler (of `entrypoint`, or the default export) for `request`,
@@ -828,9 +840,12 @@ impl Isolate {
         let started = (|| {
             let request = switchyard_web::request_to_js(ctx, request)?;
             let env = restore(ctx, &self.state.env)?;
-            let glue = restore(ctx, &self.state.glue)?;
-            let exec_ctx: Value = glue.get::<_, Function>("makeContext")?.call(())?;
-            let handler: Value = self.exports(ctx)?.get(entrypoint.unwrap_or("default"))?;
+            let exec_ctx = self.make_context(ctx)?;
+            let exports = self.exports(ctx)?;
+            let handler: Value = match entrypoint {
+                Some(name) => exports.get(name)?,
+                None => exports.get(rquickjs::atom::PredefinedAtom::Default)?,
+            };
             let no_fetch = || {
                 rquickjs::Exception::throw_type(
                     ctx,
@@ -910,7 +925,7 @@ impl Isolate {
             };
             let env = restore(ctx, &self.state.env)?;
             let glue = restore(ctx, &self.state.glue)?;
-            let exec_ctx: Value = glue.get::<_, Function>("makeContext")?.call(())?;
+            let exec_ctx = self.make_context(ctx)?;
             let (kind, receiver) = match target {
                 CallTarget::Entrypoint(name) => {
                     let handler: Value = self
@@ -1433,6 +1448,7 @@ impl Drop for Isolate {
         state.env.borrow_mut().take();
         state.exports.borrow_mut().take();
         state.glue.borrow_mut().take();
+        state.context_prototype.borrow_mut().take();
         let stubs = std::mem::take(&mut *state.stubs.borrow_mut());
         drop(stubs.into_imports());
         self.runtime.run_gc();

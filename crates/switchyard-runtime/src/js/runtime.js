@@ -386,7 +386,8 @@ export default function (native) {
   Object.defineProperty(globalThis, Symbol.for("switchyard.internal"), { value: internal, configurable: true });
 
   return {
-    makeContext: () => new ExecutionContext(),
+    // Each request's `ctx` is an object with this prototype, made by Rust.
+    contextPrototype: ExecutionContext.prototype,
     makeFetcher,
     makeStub,
     importIdOf: (value) => importIds.get(value) ?? -1,
