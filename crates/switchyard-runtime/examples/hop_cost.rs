@@ -8,8 +8,11 @@
 //! cargo run --release -p switchyard-runtime --example hop_cost -- 5000 / svc.toml
 //! ```
 //!
-//! The first config is the entry worker. Pin it to one core (`taskset -c 1`) and alternate builds
-//! when comparing them: the machine's noise is larger than most single changes.
+//! The first config is the entry worker. For the bench's chain, write one config per hop with
+//! `main` = bench/workers/forward.js and a service binding `NEXT` to the next hop, the last one
+//! to a worker whose `main` is bench/workers/service.js (as bench.py does for `chain5`). Pin it to
+//! one core (`taskset -c 1`) and alternate builds when comparing them: the machine's noise is
+//! larger than most single changes.
 
 use std::path::PathBuf;
 use std::time::Instant;
