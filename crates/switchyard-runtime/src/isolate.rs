@@ -499,9 +499,7 @@ impl Isolate {
                 ctx.clone(),
                 move |ctx: Ctx<'js>, callback: Function<'js>, delay: f64, repeat: bool| {
                     let state = s.upgrade().ok_or(rquickjs::Error::Unknown)?;
-                    if state.booting.get() {
-                        return Err(rquickjs::Exception::throw_message(&ctx, GLOBAL_SCOPE_IO));
-                    }
+                    state.refuse_in_global_scope(&ctx)?;
                     // As in browsers and Node: NaN and negatives mean 0, and delays past a
                     // 32-bit millisecond count overflow to 1 ms.
                     let ms = match delay {
@@ -592,10 +590,8 @@ impl Isolate {
         native.set(
             "assertInHandler",
             Function::new(ctx.clone(), move |ctx: Ctx<'js>| match s.upgrade() {
-                Some(state) if state.booting.get() => {
-                    Err(rquickjs::Exception::throw_message(&ctx, GLOBAL_SCOPE_IO))
-                }
-                _ => Ok(()),
+                Some(state) => state.refuse_in_global_scope(&ctx),
+                None => Ok(()),
             })?,
         )?;
         native.set(
@@ -1456,6 +1452,15 @@ impl Drop for Isolate {
 }
 
 impl IsolateState {
+    /// Cloudflare's "Disallowed operation called within global scope" while the modules
+    /// evaluate: I/O and timers belong to handlers.
+    fn refuse_in_global_scope(&self, ctx: &Ctx<'_>) -> rquickjs::Result<()> {
+        if self.booting.get() {
+            return Err(rquickjs::Exception::throw_message(ctx, GLOBAL_SCOPE_IO));
+        }
+        Ok(())
+    }
+
     /// Log an exception that ends a request and turn it into the request's error.
     fn uncaught(&self, ctx: &Ctx<'_>, exception: JsException) -> WorkerError {
         if self.note_limit(ctx, &exception) {
@@ -1871,9 +1876,7 @@ fn binding_fetch<'js>(
     input: Value<'js>,
     init: Option<Value<'js>>,
 ) -> rquickjs::Result<Promise<'js>> {
-    if isolate.state.booting.get() {
-        return Err(rquickjs::Exception::throw_message(ctx, GLOBAL_SCOPE_IO));
-    }
+    isolate.state.refuse_in_global_scope(ctx)?;
     let binding = isolate
         .spec
         .config

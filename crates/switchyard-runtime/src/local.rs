@@ -54,10 +54,8 @@ impl LocalWorkers {
     /// This thread's isolate for `worker`, created (and its event loop spawned) on first use.
     /// Must be called inside a `tokio::task::LocalSet`.
     pub fn isolate(&self, worker: &str) -> Result<Rc<Isolate>, WorkerError> {
-        if let Some(isolate) = self.isolates.borrow().get(worker)
-            && !isolate.is_closed()
-        {
-            return Ok(isolate.clone());
+        if let Some(isolate) = self.running(worker) {
+            return Ok(isolate);
         }
         let spec = self
             .fleet

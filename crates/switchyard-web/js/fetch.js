@@ -626,7 +626,7 @@ function rejectIllegal() {
   return PromiseReject(new TypeError("Illegal invocation"));
 }
 
-// Comparisons, not a Set lookup: this runs for every response that comes from Rust.
+// The Fetch Standard's null body statuses (lib.rs's response_to_js has the same list).
 function isNullBodyStatus(status) {
   return status === 204 || status === 304 || status === 205 || status === 101 || status === 103;
 }

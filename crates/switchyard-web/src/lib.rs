@@ -336,6 +336,7 @@ pub fn response_to_js<'js>(ctx: &Ctx<'js>, res: HttpResponse) -> Result<Value<'j
     let prototype = internals(ctx)?.response_prototype.clone().restore(ctx)?;
     let headers = body::HeaderList::into_js(ctx, res.headers)?;
     let status = res.status.as_u16();
+    // The Fetch Standard's null body statuses (fetch.js's isNullBodyStatus).
     let body = if matches!(status, 101 | 103 | 204 | 205 | 304) {
         Value::new_null(ctx.clone())
     } else {

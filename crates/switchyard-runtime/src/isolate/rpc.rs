@@ -18,7 +18,7 @@ use std::rc::{Rc, Weak};
 use rquickjs::{Array, Ctx, Function, Object, Persistent, Promise, Value};
 use switchyard_web::wire::{StubHooks, Wire, from_wire, to_wire};
 
-use super::{Callee, GLOBAL_SCOPE_IO, Isolate, IsolateState, MAX_CHAIN_DEPTH, restore};
+use super::{Callee, Isolate, IsolateState, MAX_CHAIN_DEPTH, restore};
 
 pub(crate) type RpcWire = Wire<StubRef>;
 
@@ -366,9 +366,7 @@ impl Isolate {
         args: Value<'js>,
     ) -> rquickjs::Result<Promise<'js>> {
         let state = &self.state;
-        if state.booting.get() {
-            return Err(rquickjs::Exception::throw_message(ctx, GLOBAL_SCOPE_IO));
-        }
+        state.refuse_in_global_scope(ctx)?;
         let (promise, resolve, reject) = ctx.promise()?;
         let prepared = (|| {
             let depth = self.next_depth(ctx)?;
