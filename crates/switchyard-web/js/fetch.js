@@ -367,7 +367,7 @@ function cloneState(state) {
 // throw "Illegal invocation" instead.
 const MESSAGE_REQUEST = 0;
 const MESSAGE_RESPONSE = 1;
-const { newMessage, messageState, requestState, responseState } = native;
+const { newMessage, messageState, requestState, responseState, textResponse } = native;
 
 // The prototype of an object `new` makes for `newTarget` (a subclass, or Reflect.construct's
 // third argument): its `prototype`, or the interface's own if that is not an object.
@@ -644,8 +644,18 @@ function toUnsignedShort(value) {
 let isResponse;
 let responseInternals;
 
+// The header list of a `new Response(text)` (lists are never mutated, so one serves them all).
+const TEXT_HEADER_LIST = ["content-type", CONTENT_TYPE_TEXT];
+
 class Response {
   constructor(body = null, init = undefined) {
+    // `new Response(text)`, what most handlers return: made by Rust in one call, with the state
+    // the steps below give it (bench/NOTES.md). Undefined for text that is not well-formed
+    // UTF-16, which those steps convert.
+    if (new.target === Response && init === undefined && typeof body === "string") {
+      const response = textResponse(body, TEXT_HEADER_LIST);
+      if (response !== undefined) return response;
+    }
     const prototype = prototypeFrom(new.target, Response);
     init = dictionary(init, "Failed to construct 'Response'");
     let extracted = null;

@@ -740,6 +740,13 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
             Message::into_js(kind, state, prototype)
         },
     )?;
+    set_fn(
+        &n,
+        "textResponse",
+        |ctx: Ctx<'js>, text: JsString<'js>, header_list: rquickjs::Array<'js>| {
+            crate::message::text_response(&ctx, text, header_list)
+        },
+    )?;
     set_fn(&n, "messageState", |value: Value<'js>, kind: u8| {
         Kind::from_js(kind).and_then(|kind| Message::state(&value, kind))
     })?;

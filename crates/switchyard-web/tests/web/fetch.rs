@@ -299,6 +299,35 @@ fn request_signals_follow_the_given_signal() {
     );
 }
 
+/// `new Response(text)` is made by Rust in one call (message.rs's `text_response`); with an
+/// `init`, or for a subclass, the general steps make it. Both must give the same response,
+/// lone surrogates included.
+#[test]
+fn a_text_response_is_the_same_however_it_is_made() {
+    let h = harness();
+    let out = h.run(
+        r#"
+        class Sub extends Response {}
+        const describe = async (r) => [Object.getPrototypeOf(r) === Response.prototype, r.status,
+          r.statusText, r.ok, r.type, r.url, r.redirected, [...r.headers], r.bodyUsed,
+          await r.clone().text(), await r.text(), r.bodyUsed];
+        const out = [];
+        for (const text of ["hi", "", "caf\u00e9 \u{1F600}", "a\uD800b"]) {
+          const plain = await describe(new Response(text));
+          const general = await describe(new Response(text, {}));
+          out.push(JSON.stringify(plain) === JSON.stringify(general) ? plain.slice(9, 10) : [plain, general]);
+        }
+        const sub = new Sub("s");
+        out.push(sub instanceof Sub, await sub.text());
+        return out;
+        "#,
+    );
+    assert_eq!(
+        out,
+        "[[\"hi\"],[\"\"],[\"caf\u{e9} \u{1F600}\"],[\"a\u{FFFD}b\"],true,\"s\"]"
+    );
+}
+
 #[test]
 fn requests_and_responses_can_be_subclassed_and_check_their_receiver() {
     let h = harness();
