@@ -376,19 +376,29 @@ fn body_timed_out(why: &str) -> Response<Body> {
 /// header, else the listener's address) + the path and query. `None` when the authority is not a
 /// plain `host[:port]`, so a crafted Host cannot change the path (`x/admin?`) or add credentials.
 fn request_url(uri: &http::Uri, headers: &http::HeaderMap, local: SocketAddr) -> Option<String> {
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    if !path.starts_with('/') {
+        // `OPTIONS *` and the like: nothing a worker could route on.
+        return None;
+    }
+    let host = headers.get(header::HOST).map(HeaderValue::as_bytes);
+    // The usual request: an origin-form target and a plain Host, which needs no `Authority`
+    // made of it (what verbatim_url lets through is a valid one as it is).
+    if uri.authority().is_none()
+        && let Some(url) = host
+            .and_then(|host| std::str::from_utf8(host).ok())
+            .and_then(|host| verbatim_url(host, path))
+    {
+        return Some(url);
+    }
     let authority = match uri.authority() {
         Some(authority) => authority.clone(),
-        None => match headers.get(header::HOST) {
-            Some(host) => http::uri::Authority::try_from(host.as_bytes()).ok()?,
+        None => match host {
+            Some(host) => http::uri::Authority::try_from(host).ok()?,
             None => http::uri::Authority::try_from(local.to_string()).ok()?,
         },
     };
     if authority.as_str().contains('@') || authority.as_str().is_empty() {
-        return None;
-    }
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    if !path.starts_with('/') {
-        // `OPTIONS *` and the like: nothing a worker could route on.
         return None;
     }
     if let Some(url) = verbatim_url(authority.as_str(), path) {
@@ -450,26 +460,28 @@ fn verbatim_url(authority: &str, path: &str) -> Option<String> {
 /// A host the WHATWG host parser returns unchanged: lowercase ASCII labels (no punycode, which
 /// IDNA validates; none empty), or four decimal octets without leading zeros. A last label that
 /// starts with a digit makes the parser read the host as IPv4, so that is the only form it may
-/// take.
+/// take (std's parser takes exactly that form).
 fn verbatim_host(host: &str) -> bool {
-    let labels = || host.split('.');
-    let last = labels().next_back().unwrap_or_default();
-    if last.starts_with(|c: char| c.is_ascii_digit()) {
-        let octet = |label: &str| {
-            (label == "0" || !label.starts_with('0'))
-                && label.len() <= 3
-                && label.bytes().all(|b| b.is_ascii_digit())
-                && label.parse::<u8>().is_ok()
-        };
-        return labels().count() == 4 && labels().all(octet);
+    let bytes = host.as_bytes();
+    let last = bytes
+        .iter()
+        .rposition(|&b| b == b'.')
+        .map_or(0, |dot| dot + 1);
+    if bytes.get(last).is_some_and(u8::is_ascii_digit) {
+        return host.parse::<std::net::Ipv4Addr>().is_ok();
     }
-    labels().all(|label| {
-        !label.is_empty()
-            && !label.starts_with("xn--")
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    })
+    let mut label_start = true;
+    for (i, &byte) in bytes.iter().enumerate() {
+        if label_start && (byte == b'.' || bytes[i..].starts_with(b"xn--")) {
+            return false;
+        }
+        label_start = byte == b'.';
+        if !(byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-' || byte == b'.') {
+            return false;
+        }
+    }
+    // An empty host, or an empty last label.
+    !label_start
 }
 
 /// A byte the URL parser copies as it is into a path or query: printable ASCII apart from those

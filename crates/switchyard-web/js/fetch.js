@@ -653,7 +653,7 @@ class Response {
     // the steps below give it (bench/NOTES.md). Undefined for text that is not well-formed
     // UTF-16, which those steps convert.
     if (new.target === Response && init === undefined && typeof body === "string") {
-      const response = textResponse(body, TEXT_HEADER_LIST);
+      const response = textResponse(Response.prototype, body, TEXT_HEADER_LIST);
       if (response !== undefined) return response;
     }
     const prototype = prototypeFrom(new.target, Response);

@@ -95,6 +95,15 @@ pub(crate) fn with_buffer<'js, R>(
     Some(f(&all[offset..end]))
 }
 
+/// Calls `f` with the UTF-8 form of `text`, which QuickJS makes without copying for an ASCII
+/// string. A lone surrogate is encoded as itself, so the bytes are not always valid UTF-8.
+pub(crate) fn with_utf8<R>(text: &JsString<'_>, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+    let utf8 = text.clone().to_cstring()?;
+    // SAFETY: `utf8` holds `len()` bytes at `as_ptr()` until it is dropped, after `f`.
+    let bytes = unsafe { std::slice::from_raw_parts(utf8.as_ptr().cast::<u8>(), utf8.len()) };
+    Ok(f(bytes))
+}
+
 /// Like [`with_buffer`] but mutable, for APIs that fill caller-provided memory
 /// (`crypto.getRandomValues`, `TextEncoder.encodeInto`).
 pub(crate) fn with_buffer_mut<'js, R>(

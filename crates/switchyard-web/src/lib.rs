@@ -64,7 +64,7 @@ use rquickjs::{
     module::{Module, WriteOptions},
 };
 
-use body::{BodyBytes, body_source_to_bytes};
+use body::{BodyBytes, body_source_to_bytes, with_utf8};
 pub use stream::{
     Activity, Body, BodyError, BodySender, BodyStream, StreamHandle, StreamSlot, TrySendError,
 };
@@ -668,16 +668,25 @@ fn headers_from_js<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> Result<HeaderMap>
             .ok_or_else(|| Exception::throw_internal(ctx, "headers are neither a list nor pairs"));
     };
     let mut map = HeaderMap::with_capacity(flat.len() / 2);
-    let mut items = flat.iter::<String>();
+    // Read in place (no Rust String each): most names are standard ones, which need no copy.
+    let mut items = flat.iter::<JsString>();
     while let (Some(name), Some(value)) = (items.next(), items.next()) {
         let (name, value) = (name?, value?);
-        let header_name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| Exception::throw_type(ctx, &format!("Invalid header name: {name}")))?;
-        let header_value = latin1_bytes(value)
-            .and_then(|v| HeaderValue::from_maybe_shared(Bytes::from(v)).ok())
-            .ok_or_else(|| {
-                Exception::throw_type(ctx, &format!("Invalid header value for '{name}'"))
-            })?;
+        let lossy = |name: &JsString| name.to_string().unwrap_or_default();
+        let header_name = with_utf8(&name, HeaderName::from_bytes)?.map_err(|_| {
+            Exception::throw_type(ctx, &format!("Invalid header name: {}", lossy(&name)))
+        })?;
+        let header_value = with_utf8(&value, |bytes| {
+            if bytes.is_ascii() {
+                return HeaderValue::from_bytes(bytes).ok();
+            }
+            let text = std::str::from_utf8(bytes).ok()?;
+            latin1_bytes(text.to_owned())
+                .and_then(|v| HeaderValue::from_maybe_shared(Bytes::from(v)).ok())
+        })?
+        .ok_or_else(|| {
+            Exception::throw_type(ctx, &format!("Invalid header value for '{}'", lossy(&name)))
+        })?;
         map.append(header_name, header_value);
     }
     Ok(map)

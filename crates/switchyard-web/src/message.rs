@@ -10,6 +10,8 @@ use rquickjs::{
     class::Trace,
 };
 
+use crate::body::with_utf8;
+
 /// Which class an object is an instance of.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -106,21 +108,19 @@ pub(crate) fn body_record<'js>(ctx: &Ctx<'js>, source: Value<'js>) -> Result<Val
 }
 
 /// `new Response(text)`, the response most handlers return, in one call from its constructor:
-/// the state fetch.js's general steps would give it, with `header_list` (fetch.js's shared
-/// `["content-type", "text/plain;charset=UTF-8"]`). Those steps cost ~1.4 µs in the interpreter
-/// (bench/NOTES.md). `None` when `text` is not well-formed UTF-16: the general steps convert it.
+/// the state fetch.js's general steps would give it, with `Response.prototype` and
+/// `header_list` (fetch.js's shared `["content-type", "text/plain;charset=UTF-8"]`). Those steps
+/// cost ~1.4 µs in the interpreter (bench/NOTES.md). `None` when `text` is not well-formed
+/// UTF-16: the general steps convert it.
 pub(crate) fn text_response<'js>(
     ctx: &Ctx<'js>,
+    prototype: Object<'js>,
     text: JsString<'js>,
     header_list: Array<'js>,
 ) -> Result<Option<Value<'js>>> {
     if !is_well_formed(&text)? {
         return Ok(None);
     }
-    let prototype = crate::internals(ctx)?
-        .response_prototype
-        .clone()
-        .restore(ctx)?;
     let body = body_record(ctx, text.into_value())?;
     let state = array_of(
         ctx,
@@ -139,14 +139,10 @@ pub(crate) fn text_response<'js>(
     Message::into_js(Kind::Response, state, prototype).map(Some)
 }
 
-/// Whether `text` has no lone surrogate (`String.prototype.isWellFormed`). QuickJS encodes a
-/// lone surrogate as itself (invalid UTF-8), so its UTF-8 form tells; for an ASCII string that
-/// form is the string's own bytes, with nothing allocated.
+/// Whether `text` has no lone surrogate (`String.prototype.isWellFormed`): only then is its
+/// UTF-8 form valid.
 fn is_well_formed(text: &JsString<'_>) -> Result<bool> {
-    let utf8 = text.clone().to_cstring()?;
-    // SAFETY: `utf8` holds `len()` bytes at `as_ptr()` until it is dropped, after this read.
-    let bytes = unsafe { std::slice::from_raw_parts(utf8.as_ptr().cast::<u8>(), utf8.len()) };
-    Ok(std::str::from_utf8(bytes).is_ok())
+    with_utf8(text, |bytes| std::str::from_utf8(bytes).is_ok())
 }
 
 /// The parts of a `kind` leaving JavaScript as it came: no `Headers` object made of its header
@@ -161,9 +157,10 @@ pub(crate) fn take<'js>(
     let Some(state) = Message::state(value, kind) else {
         return Ok(None);
     };
-    if !state.get::<Value>(S_HEADERS)?.is_null()
-        || (kind == Kind::Response && state.get::<String>(S_TYPE)? == "error")
-    {
+    if !state.get::<Value>(S_HEADERS)?.is_null() {
+        return Ok(None);
+    }
+    if kind == Kind::Response && with_utf8(&state.get(S_TYPE)?, |t| t == b"error")? {
         return Ok(None);
     }
     let body: Value = state.get(S_BODY)?;

@@ -743,8 +743,11 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
     set_fn(
         &n,
         "textResponse",
-        |ctx: Ctx<'js>, text: JsString<'js>, header_list: rquickjs::Array<'js>| {
-            crate::message::text_response(&ctx, text, header_list)
+        |ctx: Ctx<'js>,
+         prototype: Object<'js>,
+         text: JsString<'js>,
+         header_list: rquickjs::Array<'js>| {
+            crate::message::text_response(&ctx, prototype, text, header_list)
         },
     )?;
     set_fn(&n, "messageState", |value: Value<'js>, kind: u8| {
