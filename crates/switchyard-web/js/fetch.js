@@ -644,8 +644,10 @@ function toUnsignedShort(value) {
 let isResponse;
 let responseInternals;
 
-// The header list of a `new Response(text)` (lists are never mutated, so one serves them all).
+// The header lists of a `new Response(text)` and a `Response.json(data)` (lists are never
+// mutated, so one serves them all).
 const TEXT_HEADER_LIST = ["content-type", CONTENT_TYPE_TEXT];
+const JSON_HEADER_LIST = ["content-type", CONTENT_TYPE_JSON];
 
 class Response {
   constructor(body = null, init = undefined) {
@@ -694,6 +696,8 @@ class Response {
     if (text === undefined) {
       throw new TypeError("Failed to execute 'json' on 'Response': The data is not JSON serializable");
     }
+    // As for `new Response(text)` (JSON text is always well-formed).
+    if (init === undefined) return textResponse(Response.prototype, text, JSON_HEADER_LIST);
     const extracted = [newBody(text), CONTENT_TYPE_JSON];
     const state = initialResponseState(init, extracted, "Failed to execute 'json' on 'Response'");
     return newMessage(Response.prototype, MESSAGE_RESPONSE, state);

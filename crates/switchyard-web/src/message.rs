@@ -107,11 +107,11 @@ pub(crate) fn body_record<'js>(ctx: &Ctx<'js>, source: Value<'js>) -> Result<Val
     Ok(array_of(ctx, [source, null, used, abort])?.into_value())
 }
 
-/// `new Response(text)`, the response most handlers return, in one call from its constructor:
-/// the state fetch.js's general steps would give it, with `Response.prototype` and
-/// `header_list` (fetch.js's shared `["content-type", "text/plain;charset=UTF-8"]`). Those steps
-/// cost ~1.4 µs in the interpreter (bench/NOTES.md). `None` when `text` is not well-formed
-/// UTF-16: the general steps convert it.
+/// `new Response(text)` or `Response.json(data)` with no `init`, the responses most handlers
+/// return, in one call: the state fetch.js's general steps would give it, with
+/// `Response.prototype` and `header_list` (fetch.js's shared `["content-type", …]` for text or
+/// JSON). Those steps cost ~1.4 µs in the interpreter (bench/NOTES.md). `None` when `text` is
+/// not well-formed UTF-16: the general steps convert it.
 pub(crate) fn text_response<'js>(
     ctx: &Ctx<'js>,
     prototype: Object<'js>,

@@ -299,9 +299,9 @@ fn request_signals_follow_the_given_signal() {
     );
 }
 
-/// `new Response(text)` is made by Rust in one call (message.rs's `text_response`); with an
-/// `init`, or for a subclass, the general steps make it. Both must give the same response,
-/// lone surrogates included.
+/// `new Response(text)` and `Response.json(data)` are made by Rust in one call (message.rs's
+/// `text_response`); with an `init`, or for a subclass, the general steps make them. Both must
+/// give the same response, lone surrogates included.
 #[test]
 fn a_text_response_is_the_same_however_it_is_made() {
     let h = harness();
@@ -317,6 +317,11 @@ fn a_text_response_is_the_same_however_it_is_made() {
           const general = await describe(new Response(text, {}));
           out.push(JSON.stringify(plain) === JSON.stringify(general) ? plain.slice(9, 10) : [plain, general]);
         }
+        for (const data of [{ a: [1, "x"] }, "a\uD800b", null]) {
+          const plain = await describe(Response.json(data));
+          const general = await describe(Response.json(data, {}));
+          out.push(JSON.stringify(plain) === JSON.stringify(general) ? plain.slice(7, 10) : [plain, general]);
+        }
         const sub = new Sub("s");
         out.push(sub instanceof Sub, await sub.text());
         return out;
@@ -324,7 +329,13 @@ fn a_text_response_is_the_same_however_it_is_made() {
     );
     assert_eq!(
         out,
-        "[[\"hi\"],[\"\"],[\"caf\u{e9} \u{1F600}\"],[\"a\u{FFFD}b\"],true,\"s\"]"
+        concat!(
+            "[[\"hi\"],[\"\"],[\"caf\u{e9} \u{1F600}\"],[\"a\u{FFFD}b\"],",
+            r#"[[["content-type","application/json"]],false,"{\"a\":[1,\"x\"]}"],"#,
+            r#"[[["content-type","application/json"]],false,"\"a\\ud800b\""],"#,
+            r#"[[["content-type","application/json"]],false,"null"],"#,
+            "true,\"s\"]"
+        )
     );
 }
 
