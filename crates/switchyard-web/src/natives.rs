@@ -376,11 +376,12 @@ fn url_record<'js>(ctx: &Ctx<'js>, url: &Url) -> Result<Value<'js>> {
         quirks::search(url),
         quirks::hash(url),
     ];
-    let array = Array::new(ctx.clone())?;
-    for (i, part) in parts.into_iter().enumerate() {
-        array.set(i, part)?;
+    // One allocation for the array: growing it a slot at a time was a tenth of `new URL`.
+    let mut values = parts.each_ref().map(|_| null(ctx));
+    for (value, part) in values.iter_mut().zip(parts) {
+        *value = JsString::from_str(ctx.clone(), part)?.into_value();
     }
-    Ok(array.into_value())
+    Ok(crate::message::array_of(ctx, values)?.into_value())
 }
 
 fn url_parse<'js>(ctx: Ctx<'js>, input: String, base: Opt<String>) -> Result<Value<'js>> {
