@@ -645,6 +645,11 @@ mod tests {
             "[::1]:8787",
             "ex%61mple.com",
             "exa_mple.com",
+            "0.0.0.0",
+            "255.255.255.255:65535",
+            "ab--c.test",
+            "127.0.0.1.example",
+            "example.123",
         ];
         let paths = [
             "/",

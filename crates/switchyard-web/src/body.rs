@@ -95,9 +95,10 @@ pub(crate) fn with_buffer<'js, R>(
     Some(f(&all[offset..end]))
 }
 
-/// Calls `f` with the UTF-8 form of `text`, which QuickJS makes without copying for an ASCII
-/// string. A lone surrogate is encoded as itself, so the bytes are not always valid UTF-8.
-pub(crate) fn with_utf8<R>(text: &JsString<'_>, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+/// Calls `f` with the UTF-8 form of `text`: for a plain ASCII string QuickJS lends its own
+/// bytes, for any other it makes a copy. A lone surrogate is encoded as itself (3 bytes), so
+/// the bytes are not always valid UTF-8. (json.rs has its own, on raw values.)
+pub(crate) fn with_string_utf8<R>(text: &JsString<'_>, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
     let utf8 = text.clone().to_cstring()?;
     // SAFETY: `utf8` holds `len()` bytes at `as_ptr()` until it is dropped, after `f`.
     let bytes = unsafe { std::slice::from_raw_parts(utf8.as_ptr().cast::<u8>(), utf8.len()) };

@@ -64,7 +64,7 @@ use rquickjs::{
     module::{Module, WriteOptions},
 };
 
-use body::{BodyBytes, body_source_to_bytes, with_utf8};
+use body::{BodyBytes, body_source_to_bytes, with_string_utf8};
 pub use stream::{
     Activity, Body, BodyError, BodySender, BodyStream, StreamHandle, StreamSlot, TrySendError,
 };
@@ -669,14 +669,17 @@ fn headers_from_js<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> Result<HeaderMap>
     };
     let mut map = HeaderMap::with_capacity(flat.len() / 2);
     // Read in place (no Rust String each): most names are standard ones, which need no copy.
+    let lossy = |name: &JsString| {
+        with_string_utf8(name, |bytes| String::from_utf8_lossy(bytes).into_owned())
+            .unwrap_or_default()
+    };
     let mut items = flat.iter::<JsString>();
     while let (Some(name), Some(value)) = (items.next(), items.next()) {
         let (name, value) = (name?, value?);
-        let lossy = |name: &JsString| name.to_string().unwrap_or_default();
-        let header_name = with_utf8(&name, HeaderName::from_bytes)?.map_err(|_| {
+        let header_name = with_string_utf8(&name, HeaderName::from_bytes)?.map_err(|_| {
             Exception::throw_type(ctx, &format!("Invalid header name: {}", lossy(&name)))
         })?;
-        let header_value = with_utf8(&value, |bytes| {
+        let header_value = with_string_utf8(&value, |bytes| {
             if bytes.is_ascii() {
                 return HeaderValue::from_bytes(bytes).ok();
             }

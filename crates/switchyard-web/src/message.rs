@@ -10,7 +10,7 @@ use rquickjs::{
     class::Trace,
 };
 
-use crate::body::with_utf8;
+use crate::body::with_string_utf8;
 
 /// Which class an object is an instance of.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -29,8 +29,9 @@ impl Kind {
     }
 }
 
-// Slots of the state array (fetch.js's S_*) and of a body record (its B_*), and the header guard
-// of a request or response from Rust (headers.js's GUARD_IMMUTABLE).
+// Slots of the state array (fetch.js's S_*) and of a body record (its B_*), and the header
+// guards (headers.js's GUARD_*): none for a response JavaScript makes, immutable for a request
+// or response from Rust.
 pub(crate) const S_HEADERS: usize = 0;
 pub(crate) const S_HEADER_LIST: usize = 1;
 pub(crate) const S_BODY: usize = 3;
@@ -142,7 +143,7 @@ pub(crate) fn text_response<'js>(
 /// Whether `text` has no lone surrogate (`String.prototype.isWellFormed`): only then is its
 /// UTF-8 form valid.
 fn is_well_formed(text: &JsString<'_>) -> Result<bool> {
-    with_utf8(text, |bytes| std::str::from_utf8(bytes).is_ok())
+    with_string_utf8(text, |bytes| std::str::from_utf8(bytes).is_ok())
 }
 
 /// The parts of a `kind` leaving JavaScript as it came: no `Headers` object made of its header
@@ -160,7 +161,7 @@ pub(crate) fn take<'js>(
     if !state.get::<Value>(S_HEADERS)?.is_null() {
         return Ok(None);
     }
-    if kind == Kind::Response && with_utf8(&state.get(S_TYPE)?, |t| t == b"error")? {
+    if kind == Kind::Response && with_string_utf8(&state.get(S_TYPE)?, |t| t == b"error")? {
         return Ok(None);
     }
     let body: Value = state.get(S_BODY)?;

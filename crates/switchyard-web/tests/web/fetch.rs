@@ -317,13 +317,21 @@ fn a_text_response_is_the_same_however_it_is_made() {
           const general = await describe(new Response(text, {}));
           out.push(JSON.stringify(plain) === JSON.stringify(general) ? plain.slice(9, 10) : [plain, general]);
         }
-        for (const data of [{ a: [1, "x"] }, "a\uD800b", null]) {
+        // rawJSON text is pasted in as it is, so it can hold a lone surrogate.
+        for (const data of [{ a: [1, "x"] }, "a\uD800b", null, JSON.rawJSON('"\uD800"')]) {
           const plain = await describe(Response.json(data));
           const general = await describe(Response.json(data, {}));
           out.push(JSON.stringify(plain) === JSON.stringify(general) ? plain.slice(7, 10) : [plain, general]);
         }
         const sub = new Sub("s");
         out.push(sub instanceof Sub, await sub.text());
+        // Their headers can be changed, and one response's changes are not another's (the
+        // list behind them is shared).
+        const changed = new Response("a");
+        changed.headers.append("x-a", "1");
+        const json = Response.json(1);
+        json.headers.set("content-type", "text/json");
+        out.push([...changed.headers].length, [...new Response("b").headers], [...Response.json(2).headers]);
         return out;
         "#,
     );
@@ -334,7 +342,9 @@ fn a_text_response_is_the_same_however_it_is_made() {
             r#"[[["content-type","application/json"]],false,"{\"a\":[1,\"x\"]}"],"#,
             r#"[[["content-type","application/json"]],false,"\"a\\ud800b\""],"#,
             r#"[[["content-type","application/json"]],false,"null"],"#,
-            "true,\"s\"]"
+            "[[[\"content-type\",\"application/json\"]],false,\"\\\"\u{FFFD}\\\"\"],",
+            "true,\"s\",2,",
+            r#"[["content-type","text/plain;charset=UTF-8"]],[["content-type","application/json"]]]"#
         )
     );
 }
