@@ -148,10 +148,11 @@ class Event {
       if (!event.#stopPropagation) {
         // A copy: listeners added during dispatch do not run; removed ones are skipped by
         // their `removed` flag.
-        const listeners = [...listenersOf(event.#type)];
+        const list = listenersOf(event.#type);
+        const listeners = [...list];
         for (const listener of listeners) {
           if (listener.removed) continue;
-          if (listener.once) listener.remove();
+          if (listener.once) removeListener(list, listener);
           event.#inPassiveListener = listener.passive;
           try {
             const callback = listener.callback;
@@ -198,6 +199,15 @@ function flattenOptions(options) {
   return options;
 }
 
+// Takes `listener` out of its type's `list` (dispatch skips it from then on). Not a closure the
+// listener holds: listener -> closure -> listener would be a cycle, which QuickJS frees only in
+// a collection of the whole heap.
+function removeListener(list, listener) {
+  listener.removed = true;
+  const at = list.indexOf(listener);
+  if (at !== -1) list.splice(at, 1);
+}
+
 class EventTarget {
   #listeners = new Map();
 
@@ -230,21 +240,10 @@ class EventTarget {
       this.#listeners.set(type, list);
     }
     if (list.some((l) => l.callback === callback && l.capture === capture)) return;
-    const listener = {
-      callback,
-      capture,
-      once,
-      passive,
-      removed: false,
-      remove: () => {
-        listener.removed = true;
-        const at = list.indexOf(listener);
-        if (at !== -1) list.splice(at, 1);
-      },
-    };
+    const listener = { callback, capture, once, passive, removed: false };
     list.push(listener);
     if (signal !== undefined) {
-      signalFollowers(signal).push(listener.remove);
+      signalFollowers(signal).push(() => removeListener(list, listener));
     }
   }
 
@@ -255,7 +254,7 @@ class EventTarget {
     const capture = Boolean(flattenOptions(options).capture);
     const list = this.#listeners.get(type);
     const listener = list?.find((l) => l.callback === callback && l.capture === capture);
-    listener?.remove();
+    if (listener !== undefined) removeListener(list, listener);
   }
 
   dispatchEvent(event) {
