@@ -63,6 +63,19 @@ pub fn describe_exception<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> String {
 }
 
 impl Harness {
+    /// The bytes the script `code` leaves allocated when it runs with the garbage collector
+    /// off: what only a collection would free (reference cycles). It runs once before, so what
+    /// a first use creates and keeps (an extra loaded, shapes, atoms, compiled code) is not
+    /// counted.
+    pub fn left_without_collector(&self, code: &str) -> i64 {
+        let _: () = self.eval(code);
+        self.rt.run_gc();
+        self.rt.set_gc_threshold(usize::MAX);
+        let before = self.rt.memory_usage().malloc_size;
+        let _: () = self.eval(code);
+        self.rt.memory_usage().malloc_size - before
+    }
+
     /// Evaluates a script and converts its completion value; panics with the JS error.
     pub fn eval<T: for<'js> FromJs<'js>>(&self, src: &str) -> T {
         self.ctx.with(|ctx| match ctx.eval::<Value, _>(src) {

@@ -131,14 +131,8 @@ fn a_url_and_its_search_params_are_freed_without_the_collector() {
     let h = harness();
     let make = "for (let i = 0; i < 2000; i++) { const u = new URL(`https://a.test/?q=${i}`); \
                 u.searchParams.get('q'); u.searchParams.append('r', '1'); u.search; }";
-    // Once first, for what the first use creates and keeps (shapes, atoms, compiled code).
-    let _: () = h.eval(make);
-    h.rt.run_gc();
-    h.rt.set_gc_threshold(usize::MAX);
-    let before = h.rt.memory_usage().malloc_size;
-    let _: () = h.eval(make);
-    let grown = h.rt.memory_usage().malloc_size - before;
-    assert!(grown < 64 * 1024, "{grown} bytes left behind by 2,000 URLs");
+    let left = h.left_without_collector(make);
+    assert!(left < 64 * 1024, "{left} bytes left behind by 2,000 URLs");
 }
 
 #[test]
