@@ -343,21 +343,8 @@ pub fn response_to_js<'js>(ctx: &Ctx<'js>, res: HttpResponse) -> Result<Value<'j
         message::body_record(ctx, body_into_js(ctx, res.body)?)?
     };
     let reason = res.status.canonical_reason().unwrap_or("");
-    let state = message::array_of(
-        ctx,
-        [
-            Value::new_null(ctx.clone()),
-            headers,
-            Value::new_int(ctx.clone(), message::GUARD_IMMUTABLE),
-            body,
-            Value::new_int(ctx.clone(), i32::from(status)),
-            JsString::from_str(ctx.clone(), reason)?.into_value(),
-            JsString::from_str(ctx.clone(), "default")?.into_value(),
-            JsString::from_str(ctx.clone(), "")?.into_value(),
-            Value::new_bool(ctx.clone(), false),
-        ],
-    )?;
-    message::Message::into_js(message::Kind::Response, state, prototype)
+    let guard = message::GUARD_IMMUTABLE;
+    message::new_response(ctx, prototype, headers, guard, body, status, reason)
 }
 
 /// The `Request` that `fetch(input, init)` sends (`input` itself when it is a `Request` and

@@ -123,21 +123,37 @@ pub(crate) fn text_response<'js>(
         return Ok(None);
     }
     let body = body_record(ctx, text.into_value())?;
+    let header_list = header_list.into_value();
+    new_response(ctx, prototype, header_list, GUARD_NONE, body, 200, "").map(Some)
+}
+
+/// A `Response` with `prototype` whose headers are still `header_list` (a list or a Rust
+/// `HeaderList`) under `guard`, and the rest of the state every response has that is neither
+/// `Response.error()` nor `Response.redirect()`'s: type "default", no URL, not redirected.
+pub(crate) fn new_response<'js>(
+    ctx: &Ctx<'js>,
+    prototype: Object<'js>,
+    header_list: Value<'js>,
+    guard: i32,
+    body: Value<'js>,
+    status: u16,
+    status_text: &str,
+) -> Result<Value<'js>> {
     let state = array_of(
         ctx,
         [
             Value::new_null(ctx.clone()),
-            header_list.into_value(),
-            Value::new_int(ctx.clone(), GUARD_NONE),
+            header_list,
+            Value::new_int(ctx.clone(), guard),
             body,
-            Value::new_int(ctx.clone(), 200),
-            JsString::from_str(ctx.clone(), "")?.into_value(),
+            Value::new_int(ctx.clone(), i32::from(status)),
+            JsString::from_str(ctx.clone(), status_text)?.into_value(),
             JsString::from_str(ctx.clone(), "default")?.into_value(),
             JsString::from_str(ctx.clone(), "")?.into_value(),
             Value::new_bool(ctx.clone(), false),
         ],
     )?;
-    Message::into_js(Kind::Response, state, prototype).map(Some)
+    Message::into_js(Kind::Response, state, prototype)
 }
 
 /// Whether `text` has no lone surrogate (`String.prototype.isWellFormed`): only then is its
