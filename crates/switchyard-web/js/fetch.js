@@ -18,9 +18,10 @@ const B_ABORT_READ = 3;
 
 const BODY_USED_MESSAGE =
   "Body has already been used. It can only be used once. Use tee() first if you need to read it twice.";
-const CONTENT_TYPE_TEXT = "text/plain;charset=UTF-8";
+// The first and last are Rust's too (src/message.rs), for the responses it makes in one call.
+const CONTENT_TYPE_TEXT = native.contentTypeText;
 const CONTENT_TYPE_FORM = "application/x-www-form-urlencoded;charset=UTF-8";
-const CONTENT_TYPE_JSON = "application/json";
+const CONTENT_TYPE_JSON = native.contentTypeJson;
 
 const KIND_TEXT = 0;
 const KIND_JSON = 1;
@@ -303,8 +304,9 @@ function materializeHeaders(list, guard) {
 
 // Request and Response keep their state in one array each, not in private fields: an array is
 // one allocation where each private field is a property definition of its own (twice as fast to
-// make, see bench/NOTES.md), and Rust makes and reads it for every request a worker receives
-// and every response that crosses a binding (src/message.rs: keep its S_* and B_* in step).
+// make, see bench/NOTES.md), and Rust makes and reads it for the requests and responses that
+// cross into and out of a worker (src/message.rs: keep its S_* and B_* in step). For one Rust
+// made, the array is made when it is first asked for.
 // The first four slots mean the same in both.
 const S_HEADERS = 0; // the Headers object, made on first use from the next two slots
 const S_HEADER_LIST = 1; // until then: see materializeHeaders
@@ -362,7 +364,8 @@ function cloneState(state) {
 
 // Request and Response objects are instances of a Rust class (see src/message.rs) with the
 // class's prototype, made by `newMessage(prototype, kind, state)`: Rust reads and writes `state`
-// directly for the requests and responses that cross into and out of a worker. `messageState`
+// directly for the requests and responses that cross into and out of a worker, and makes it
+// on the first call below for the ones it made itself. `messageState`
 // is an object's state if it is of that kind (else undefined); `requestState`/`responseState`
 // throw "Illegal invocation" instead.
 const MESSAGE_REQUEST = 0;
@@ -644,10 +647,6 @@ function toUnsignedShort(value) {
 let isResponse;
 let responseInternals;
 
-// The header lists of a `new Response(text)` and a `Response.json(data)` (lists are never
-// mutated, so one serves them all).
-const TEXT_HEADER_LIST = ["content-type", CONTENT_TYPE_TEXT];
-const JSON_HEADER_LIST = ["content-type", CONTENT_TYPE_JSON];
 // Longer text takes the general steps: Rust checks it is well-formed on a UTF-8 copy (none for
 // ASCII), where isWellFormed copies nothing, and 1 µs no longer matters next to such a body.
 const ONE_CALL_TEXT_LENGTH = 16384;
@@ -663,7 +662,7 @@ class Response {
       typeof body === "string" &&
       body.length <= ONE_CALL_TEXT_LENGTH
     ) {
-      const response = textResponse(Response.prototype, body, TEXT_HEADER_LIST);
+      const response = textResponse(Response.prototype, body, false);
       if (response !== undefined) return response;
     }
     const prototype = prototypeFrom(new.target, Response);
@@ -706,7 +705,7 @@ class Response {
     }
     // As for `new Response(text)`.
     if (init === undefined && text.length <= ONE_CALL_TEXT_LENGTH) {
-      const response = textResponse(Response.prototype, text, JSON_HEADER_LIST);
+      const response = textResponse(Response.prototype, text, true);
       if (response !== undefined) return response;
     }
     // The spec encodes the text as UTF-8: a lone surrogate (only JSON.rawJSON can put one

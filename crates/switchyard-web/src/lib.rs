@@ -305,46 +305,14 @@ pub fn request_to_js<'js>(ctx: &Ctx<'js>, req: HttpRequest) -> Result<Value<'js>
         Ok(req.url.as_str()),
         "HttpRequest::url must be a serialized WHATWG URL"
     );
-    let null = || Value::new_null(ctx.clone());
-    let headers = body::HeaderList::into_js(ctx, req.headers)?;
-    // The spec does not allow GET/HEAD requests with a body; such a body (rare on the wire) is
-    // dropped so `new Request(request, init)` keeps working.
-    let body = match req.method {
-        Method::GET | Method::HEAD => null(),
-        _ => message::body_record(ctx, body_into_js(ctx, req.body)?)?,
-    };
-    let state = message::array_of(
-        ctx,
-        [
-            null(),
-            headers,
-            Value::new_int(ctx.clone(), message::GUARD_IMMUTABLE),
-            body,
-            JsString::from_str(ctx.clone(), req.method.as_str())?.into_value(),
-            JsString::from_str(ctx.clone(), &req.url)?.into_value(),
-            JsString::from_str(ctx.clone(), "follow")?.into_value(),
-            null(),
-            Value::new_undefined(ctx.clone()),
-        ],
-    )?;
-    message::Message::into_js(message::Kind::Request, state, prototype)
+    message::request_from_rust(req, prototype)
 }
 
 /// A JS `Response` for `res` (immutable headers, body as a handle; an empty body becomes a null
 /// body).
 pub fn response_to_js<'js>(ctx: &Ctx<'js>, res: HttpResponse) -> Result<Value<'js>> {
     let prototype = internals(ctx)?.response_prototype.clone().restore(ctx)?;
-    let headers = body::HeaderList::into_js(ctx, res.headers)?;
-    let status = res.status.as_u16();
-    // The Fetch Standard's null body statuses (fetch.js's isNullBodyStatus).
-    let body = if matches!(status, 101 | 103 | 204 | 205 | 304) {
-        Value::new_null(ctx.clone())
-    } else {
-        message::body_record(ctx, body_into_js(ctx, res.body)?)?
-    };
-    let reason = res.status.canonical_reason().unwrap_or("");
-    let guard = message::GUARD_IMMUTABLE;
-    message::new_response(ctx, prototype, headers, guard, body, status, reason)
+    message::response_from_rust(res, prototype)
 }
 
 /// The `Request` that `fetch(input, init)` sends (`input` itself when it is a `Request` and
@@ -416,8 +384,8 @@ pub fn request_from_js_streaming<'js>(
     ctx: &Ctx<'js>,
     req: Value<'js>,
 ) -> Result<(HttpRequest, Option<Value<'js>>)> {
-    if let Some(taken) = message::take(&req, message::Kind::Request)? {
-        return request_taken(ctx, taken);
+    if let Some(taken) = message::take_request(ctx, &req)? {
+        return Ok(taken);
     }
     let f = get_fn(ctx, &internals(ctx)?.request_parts)?;
     request_from_part_list(ctx, f.call((req,))?)
@@ -433,9 +401,9 @@ pub fn prepared_request_from_js_streaming<'js>(
     let init = init.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
     // `fetch(request)` sends `request` itself.
     if init.is_undefined()
-        && let Some(taken) = message::take(&input, message::Kind::Request)?
+        && let Some(taken) = message::take_request(ctx, &input)?
     {
-        return request_taken(ctx, taken);
+        return Ok(taken);
     }
     let f = get_fn(ctx, &internals(ctx)?.prepared_request_parts)?;
     request_from_part_list(ctx, f.call((input, init))?)
@@ -448,15 +416,6 @@ fn request_from_part_list<'js>(
 ) -> Result<(HttpRequest, Option<Value<'js>>)> {
     let (method, url) = (parts.get(0)?, parts.get(1)?);
     request_from_parts(ctx, method, url, parts.get(2)?, parts.get(3)?)
-}
-
-fn request_taken<'js>(
-    ctx: &Ctx<'js>,
-    (state, headers, source): (Array<'js>, Value<'js>, Value<'js>),
-) -> Result<(HttpRequest, Option<Value<'js>>)> {
-    let method = state.get(message::S_METHOD)?;
-    let url = state.get(message::S_URL)?;
-    request_from_parts(ctx, method, url, headers, source)
 }
 
 /// A request from its method, URL, header list and body source (as `requestParts` gives them).
@@ -540,9 +499,8 @@ pub fn try_response_from_js_streaming<'js>(
     ctx: &Ctx<'js>,
     res: Value<'js>,
 ) -> Result<Option<(HttpResponse, Option<Value<'js>>)>> {
-    if let Some((state, headers, source)) = message::take(&res, message::Kind::Response)? {
-        let status = state.get(message::S_STATUS)?;
-        return response_from_parts(ctx, status, headers, source).map(Some);
+    if let Some(taken) = message::take_response(ctx, &res)? {
+        return Ok(Some(taken));
     }
     let f = get_fn(ctx, &internals(ctx)?.response_parts)?;
     let Some(parts) = f.call::<_, Option<Array>>((res,))? else {

@@ -1,16 +1,22 @@
 //! `Request` and `Response` objects: instances of a Rust class whose prototype is the JavaScript
-//! class's, holding the state array fetch.js keeps (see `S_*` there). Rust makes the objects for
-//! requests and responses that arrive, and takes apart the ones that leave, by reading and
-//! writing that array directly: a request or response that passes through a worker untouched
-//! never calls into JavaScript on its way in or out. Anything out of the ordinary (a
-//! `Headers` object made, a body that became a stream) is left to fetch.js's own functions.
+//! class's, holding the state array fetch.js keeps (see `S_*` there) once JavaScript looks at
+//! them. A request or response Rust makes (one that arrives, `new Response(text)`) keeps what it
+//! was made of until then: one that passes through a worker untouched is never turned into
+//! JavaScript values at all, on its way in or out. Rust reads and writes the state array
+//! directly for the ones that leave as they came; anything out of the ordinary (a `Headers`
+//! object made, a body that became a stream) is left to fetch.js's own functions.
 
+use std::mem;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use rquickjs::{
     Array, Class, Ctx, Exception, JsLifetime, Object, Result, String as JsString, Value,
-    class::Trace,
+    class::{Trace, Tracer},
 };
 
-use crate::body::with_string_utf8;
+use crate::body::{HeaderList, with_string_utf8};
+use crate::{Body, HttpRequest, HttpResponse};
 
 /// Which class an object is an instance of.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -46,12 +52,87 @@ pub(crate) const GUARD_NONE: i32 = 0;
 pub(crate) const GUARD_IMMUTABLE: i32 = 1;
 
 /// The internal slot of a `Request` or `Response`.
-#[derive(Trace, JsLifetime)]
-#[rquickjs::class(frozen)]
+#[derive(JsLifetime)]
+#[rquickjs::class]
 pub(crate) struct Message<'js> {
-    #[qjs(skip_trace)]
     kind: Kind,
-    state: Array<'js>,
+    state: State<'js>,
+}
+
+/// What a message holds.
+#[derive(JsLifetime)]
+enum State<'js> {
+    /// fetch.js's state array: what JavaScript reads and writes.
+    Array(Array<'js>),
+    /// A request from Rust that JavaScript has not looked at.
+    Request {
+        method: Method,
+        url: String,
+        headers: HeaderMap,
+        body: Parked,
+    },
+    /// A response from Rust that JavaScript has not looked at.
+    Response {
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Parked,
+    },
+    /// `new Response(text)` or `Response.json(data)` (see [`text_response`]) that JavaScript
+    /// has not looked at: `text` is `None` once taken.
+    Text {
+        text: Option<JsString<'js>>,
+        json: bool,
+    },
+    /// Being made into an array.
+    Making,
+}
+
+/// The body of a request or response from Rust that JavaScript has not looked at.
+enum Parked {
+    /// A null body: there was none (or it was empty).
+    Null,
+    Body(Body),
+    /// Taken by [`take_request`] or [`take_response`].
+    Used,
+}
+
+impl Parked {
+    fn new(body: Body) -> Parked {
+        match body {
+            Body::Bytes(bytes) if bytes.is_empty() => Parked::Null,
+            body => Parked::Body(body),
+        }
+    }
+
+    /// The body for Rust (marking it used), or `None` if it was used already.
+    fn take(&mut self) -> Option<Body> {
+        match mem::replace(self, Parked::Used) {
+            Parked::Null => {
+                *self = Parked::Null;
+                Some(Body::empty())
+            }
+            Parked::Body(body) => Some(body),
+            Parked::Used => None,
+        }
+    }
+
+    /// Its body record (fetch.js's `newBody`), or null.
+    fn into_js<'js>(self, ctx: &Ctx<'js>) -> Result<Value<'js>> {
+        match self {
+            Parked::Null => Ok(Value::new_null(ctx.clone())),
+            Parked::Body(body) => body_record(ctx, crate::body_into_js(ctx, body)?),
+            Parked::Used => used_body_record(ctx),
+        }
+    }
+}
+
+impl<'js> Trace<'js> for Message<'js> {
+    fn trace<'a>(&self, tracer: Tracer<'a, 'js>) {
+        // The other states hold strings and Rust values, no objects.
+        if let State::Array(array) = &self.state {
+            array.trace(tracer);
+        }
+    }
 }
 
 impl<'js> Message<'js> {
@@ -61,15 +142,140 @@ impl<'js> Message<'js> {
         state: Array<'js>,
         prototype: Object<'js>,
     ) -> Result<Value<'js>> {
-        Ok(Class::instance_proto(Message { kind, state }, prototype)?.into_value())
+        new_message(kind, State::Array(state), prototype)
     }
 
-    /// The state of `value` if it is a `kind`.
-    pub(crate) fn state(value: &Value<'js>, kind: Kind) -> Option<Array<'js>> {
-        let class = Class::<Message>::from_object(value.as_object()?)?;
-        let message = class.borrow();
-        (message.kind == kind).then(|| message.state.clone())
+    /// The state array of `value` if it is a `kind`, made now if JavaScript had not looked at
+    /// it yet.
+    pub(crate) fn state(value: &Value<'js>, kind: Kind) -> Result<Option<Array<'js>>> {
+        let Some(class) = value.as_object().and_then(Class::<Message>::from_object) else {
+            return Ok(None);
+        };
+        {
+            let message = class.borrow();
+            if message.kind != kind {
+                return Ok(None);
+            }
+            if let State::Array(array) = &message.state {
+                return Ok(Some(array.clone()));
+            }
+        }
+        // Made with the borrow released: making JavaScript values may run the collector, which
+        // traces this object.
+        let ctx = value.ctx();
+        let parts = mem::replace(&mut borrow_mut(ctx, &class)?.state, State::Making);
+        let array = parts.into_array(ctx)?;
+        borrow_mut(ctx, &class)?.state = State::Array(array.clone());
+        Ok(Some(array))
     }
+}
+
+fn new_message<'js>(kind: Kind, state: State<'js>, prototype: Object<'js>) -> Result<Value<'js>> {
+    Ok(Class::instance_proto(Message { kind, state }, prototype)?.into_value())
+}
+
+fn borrow_mut<'a, 'js>(
+    ctx: &Ctx<'js>,
+    class: &'a Class<'js, Message<'js>>,
+) -> Result<rquickjs::class::BorrowMut<'a, 'js, Message<'js>>> {
+    class
+        .try_borrow_mut()
+        .map_err(|_| Exception::throw_internal(ctx, "a Request or Response is in use"))
+}
+
+impl<'js> State<'js> {
+    /// fetch.js's state array for what a message was made of.
+    fn into_array(self, ctx: &Ctx<'js>) -> Result<Array<'js>> {
+        match self {
+            State::Array(array) => Ok(array),
+            State::Request {
+                method,
+                url,
+                headers,
+                body,
+            } => {
+                let null = || Value::new_null(ctx.clone());
+                array_of(
+                    ctx,
+                    [
+                        null(),
+                        HeaderList::into_js(ctx, headers)?,
+                        Value::new_int(ctx.clone(), GUARD_IMMUTABLE),
+                        body.into_js(ctx)?,
+                        JsString::from_str(ctx.clone(), method.as_str())?.into_value(),
+                        JsString::from_str(ctx.clone(), &url)?.into_value(),
+                        JsString::from_str(ctx.clone(), "follow")?.into_value(),
+                        null(),
+                        Value::new_undefined(ctx.clone()),
+                    ],
+                )
+            }
+            State::Response {
+                status,
+                headers,
+                body,
+            } => response_array(
+                ctx,
+                HeaderList::into_js(ctx, headers)?,
+                GUARD_IMMUTABLE,
+                body.into_js(ctx)?,
+                status.as_u16(),
+                status.canonical_reason().unwrap_or(""),
+            ),
+            State::Text { text, json } => {
+                let name = JsString::from_str(ctx.clone(), "content-type")?.into_value();
+                let value = JsString::from_str(ctx.clone(), content_type(json))?.into_value();
+                let header_list = array_of(ctx, [name, value])?.into_value();
+                let body = match text {
+                    Some(text) => body_record(ctx, text.into_value())?,
+                    None => used_body_record(ctx)?,
+                };
+                response_array(ctx, header_list, GUARD_NONE, body, 200, "")
+            }
+            State::Making => Err(Exception::throw_internal(
+                ctx,
+                "a Request or Response was left half made",
+            )),
+        }
+    }
+}
+
+/// A `Request` for `req` with `prototype`, as [`crate::request_to_js`] describes it.
+pub(crate) fn request_from_rust<'js>(
+    req: HttpRequest,
+    prototype: Object<'js>,
+) -> Result<Value<'js>> {
+    // The spec does not allow GET/HEAD requests with a body; such a body (rare on the wire) is
+    // dropped so `new Request(request, init)` keeps working.
+    let body = match req.method {
+        Method::GET | Method::HEAD => Parked::Null,
+        _ => Parked::new(req.body),
+    };
+    let state = State::Request {
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body,
+    };
+    new_message(Kind::Request, state, prototype)
+}
+
+/// A `Response` for `res` with `prototype`, as [`crate::response_to_js`] describes it.
+pub(crate) fn response_from_rust<'js>(
+    res: HttpResponse,
+    prototype: Object<'js>,
+) -> Result<Value<'js>> {
+    // The Fetch Standard's null body statuses (fetch.js's isNullBodyStatus).
+    let body = match res.status.as_u16() {
+        101 | 103 | 204 | 205 | 304 => Parked::Null,
+        _ => Parked::new(res.body),
+    };
+    let state = State::Response {
+        status: res.status,
+        headers: res.headers,
+        body,
+    };
+    new_message(Kind::Response, state, prototype)
 }
 
 /// An array of `values`, made in one allocation.
@@ -108,38 +314,60 @@ pub(crate) fn body_record<'js>(ctx: &Ctx<'js>, source: Value<'js>) -> Result<Val
     Ok(array_of(ctx, [source, null, used, abort])?.into_value())
 }
 
-/// `new Response(text)` or `Response.json(data)` with no `init`, the responses most handlers
-/// return, in one call: the state fetch.js's general steps would give it, with
-/// `Response.prototype` and `header_list` (fetch.js's shared `["content-type", …]` for text or
-/// JSON). Those steps cost ~1.4 µs in the interpreter (bench/NOTES.md). `None` when `text` is
-/// not well-formed UTF-16: the general steps convert it.
+/// A body record as [`take_request`] leaves one: used, its source gone.
+fn used_body_record<'js>(ctx: &Ctx<'js>) -> Result<Value<'js>> {
+    let undefined = || Value::new_undefined(ctx.clone());
+    let null = Value::new_null(ctx.clone());
+    let used = Value::new_bool(ctx.clone(), true);
+    Ok(array_of(ctx, [undefined(), null, used, undefined()])?.into_value())
+}
+
+/// The `content-type` of `new Response(text)` and of `Response.json(data)` (fetch.js takes
+/// them from here).
+pub(crate) const CONTENT_TYPE_TEXT: &str = "text/plain;charset=UTF-8";
+pub(crate) const CONTENT_TYPE_JSON: &str = "application/json";
+
+fn content_type(json: bool) -> &'static str {
+    if json {
+        CONTENT_TYPE_JSON
+    } else {
+        CONTENT_TYPE_TEXT
+    }
+}
+
+/// `new Response(text)` or (`json`) `Response.json(data)` with no `init`, the responses most
+/// handlers return, in one call: a `Response` with `Response.prototype` that, when JavaScript
+/// looks at it, has the state fetch.js's general steps would give it. Those steps cost ~1.4 µs
+/// in the interpreter (bench/NOTES.md). `None` when `text` is not well-formed UTF-16: the
+/// general steps convert it.
 pub(crate) fn text_response<'js>(
-    ctx: &Ctx<'js>,
     prototype: Object<'js>,
     text: JsString<'js>,
-    header_list: Array<'js>,
+    json: bool,
 ) -> Result<Option<Value<'js>>> {
     if !is_well_formed(&text)? {
         return Ok(None);
     }
-    let body = body_record(ctx, text.into_value())?;
-    let header_list = header_list.into_value();
-    new_response(ctx, prototype, header_list, GUARD_NONE, body, 200, "").map(Some)
+    let state = State::Text {
+        text: Some(text),
+        json,
+    };
+    new_message(Kind::Response, state, prototype).map(Some)
 }
 
-/// A `Response` with `prototype` whose headers are still `header_list` (a list or a Rust
-/// `HeaderList`) under `guard`, and the rest of the state every response has that is neither
-/// `Response.error()` nor `Response.redirect()`'s: type "default", no URL, not redirected.
-pub(crate) fn new_response<'js>(
+/// The state array of a `Response` with `prototype` whose headers are still `header_list` (a
+/// list or a Rust `HeaderList`) under `guard`, and the rest of the state every response has
+/// that is neither `Response.error()` nor `Response.redirect()`'s: type "default", no URL, not
+/// redirected.
+fn response_array<'js>(
     ctx: &Ctx<'js>,
-    prototype: Object<'js>,
     header_list: Value<'js>,
     guard: i32,
     body: Value<'js>,
     status: u16,
     status_text: &str,
-) -> Result<Value<'js>> {
-    let state = array_of(
+) -> Result<Array<'js>> {
+    array_of(
         ctx,
         [
             Value::new_null(ctx.clone()),
@@ -152,8 +380,7 @@ pub(crate) fn new_response<'js>(
             JsString::from_str(ctx.clone(), "")?.into_value(),
             Value::new_bool(ctx.clone(), false),
         ],
-    )?;
-    Message::into_js(Kind::Response, state, prototype)
+    )
 }
 
 /// Whether `text` has no lone surrogate (`String.prototype.isWellFormed`): only then is its
@@ -162,18 +389,141 @@ fn is_well_formed(text: &JsString<'_>) -> Result<bool> {
     with_string_utf8(text, |bytes| std::str::from_utf8(bytes).is_ok())
 }
 
+/// A request or response taken apart for Rust: its body, and a JavaScript `ReadableStream` for
+/// the embedder to pump into it when the body is one (the body is then empty).
+pub(crate) type Taken<'js, T> = (T, Option<Value<'js>>);
+
+/// `value` taken apart if it is a `Request` leaving as it came (see [`take`]), marking its
+/// body used. `None` for anything else: fetch.js's `requestParts` handles it (and gives the
+/// errors).
+pub(crate) fn take_request<'js>(
+    ctx: &Ctx<'js>,
+    value: &Value<'js>,
+) -> Result<Option<Taken<'js, HttpRequest>>> {
+    Ok(match take(ctx, value, Kind::Request)? {
+        Some(Parts {
+            head: Head::Request(method, url),
+            headers,
+            body,
+            stream,
+        }) => Some((
+            HttpRequest {
+                method,
+                url,
+                headers,
+                body,
+            },
+            stream,
+        )),
+        _ => None,
+    })
+}
+
+/// [`take_request`] for a `Response` (fetch.js's `responseParts` handles anything else).
+pub(crate) fn take_response<'js>(
+    ctx: &Ctx<'js>,
+    value: &Value<'js>,
+) -> Result<Option<Taken<'js, HttpResponse>>> {
+    Ok(match take(ctx, value, Kind::Response)? {
+        Some(Parts {
+            head: Head::Response(status),
+            headers,
+            body,
+            stream,
+        }) => Some((
+            HttpResponse {
+                status,
+                headers,
+                body,
+            },
+            stream,
+        )),
+        _ => None,
+    })
+}
+
+/// A request's method and URL, or a response's status.
+enum Head {
+    Request(Method, String),
+    Response(StatusCode),
+}
+
+struct Parts<'js> {
+    head: Head,
+    headers: HeaderMap,
+    body: Body,
+    stream: Option<Value<'js>>,
+}
+
 /// The parts of a `kind` leaving JavaScript as it came: no `Headers` object made of its header
 /// list, a body neither used nor turned into a stream, and (a Response) not `Response.error()`.
-/// Returns its state, the header list and the body source (null for a null body), and marks
-/// the body used, as fetch.js's `requestParts`/`responseParts` would. `None` for anything else:
-/// those functions handle it (and give the errors).
-pub(crate) fn take<'js>(
-    value: &Value<'js>,
-    kind: Kind,
-) -> Result<Option<(Array<'js>, Value<'js>, Value<'js>)>> {
-    let Some(state) = Message::state(value, kind) else {
+/// A message JavaScript never looked at gives up its body and copies of the rest (it can still
+/// be read afterwards, with its body used); one it did is read from its state array, marking
+/// the body used there, as fetch.js's `requestParts`/`responseParts` would. `None` for anything
+/// else.
+fn take<'js>(ctx: &Ctx<'js>, value: &Value<'js>, kind: Kind) -> Result<Option<Parts<'js>>> {
+    let Some(class) = value.as_object().and_then(Class::<Message>::from_object) else {
         return Ok(None);
     };
+    let mut message = borrow_mut(ctx, &class)?;
+    if message.kind != kind {
+        return Ok(None);
+    }
+    let (head, headers, body) = match &mut message.state {
+        State::Array(state) => {
+            let state = state.clone();
+            drop(message);
+            return take_array(ctx, &state, kind);
+        }
+        State::Request {
+            method,
+            url,
+            headers,
+            body,
+        } => {
+            let Some(body) = body.take() else {
+                return Ok(None);
+            };
+            (
+                Head::Request(method.clone(), url.clone()),
+                headers.clone(),
+                body,
+            )
+        }
+        State::Response {
+            status,
+            headers,
+            body,
+        } => {
+            let Some(body) = body.take() else {
+                return Ok(None);
+            };
+            (Head::Response(*status), headers.clone(), body)
+        }
+        State::Text { text, json } => {
+            let (Some(text), json) = (text.take(), *json) else {
+                return Ok(None);
+            };
+            // The string is freed with the borrow released.
+            drop(message);
+            let mut headers = HeaderMap::with_capacity(1);
+            let value = HeaderValue::from_static(content_type(json));
+            headers.insert(http::header::CONTENT_TYPE, value);
+            let body = with_string_utf8(&text, Bytes::copy_from_slice)?;
+            (Head::Response(StatusCode::OK), headers, Body::Bytes(body))
+        }
+        State::Making => return Ok(None),
+    };
+    Ok(Some(Parts {
+        head,
+        headers,
+        body,
+        stream: None,
+    }))
+}
+
+/// [`take`] for a message whose state array JavaScript may have changed.
+fn take_array<'js>(ctx: &Ctx<'js>, state: &Array<'js>, kind: Kind) -> Result<Option<Parts<'js>>> {
     if !state.get::<Value>(S_HEADERS)?.is_null() {
         return Ok(None);
     }
@@ -189,11 +539,35 @@ pub(crate) fn take<'js>(
                 return Ok(None);
             }
             let source: Value = record.get(B_SOURCE)?;
-            record.set(B_SOURCE, Value::new_undefined(value.ctx().clone()))?;
+            record.set(B_SOURCE, Value::new_undefined(ctx.clone()))?;
             record.set(B_USED, true)?;
             source
         }
     };
-    let headers = state.get(S_HEADER_LIST)?;
-    Ok(Some((state, headers, source)))
+    let head = match kind {
+        Kind::Request => {
+            let method: String = state.get(S_METHOD)?;
+            let method = Method::from_bytes(method.as_bytes())
+                .map_err(|_| Exception::throw_type(ctx, "Invalid method"))?;
+            Head::Request(method, state.get(S_URL)?)
+        }
+        Kind::Response => {
+            let status = StatusCode::from_u16(state.get(S_STATUS)?)
+                .map_err(|_| Exception::throw_range(ctx, "Invalid response status"))?;
+            Head::Response(status)
+        }
+    };
+    let headers = crate::headers_from_js(ctx, &state.get(S_HEADER_LIST)?)?;
+    let what = if kind == Kind::Request {
+        "Request"
+    } else {
+        "Response"
+    };
+    let (body, stream) = crate::body_from_js(ctx, source, what)?;
+    Ok(Some(Parts {
+        head,
+        headers,
+        body,
+        stream,
+    }))
 }

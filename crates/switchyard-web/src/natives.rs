@@ -744,21 +744,25 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
     set_fn(
         &n,
         "textResponse",
-        |ctx: Ctx<'js>,
-         prototype: Object<'js>,
-         text: JsString<'js>,
-         header_list: rquickjs::Array<'js>| {
-            crate::message::text_response(&ctx, prototype, text, header_list)
+        |prototype: Object<'js>, text: JsString<'js>, json: bool| {
+            crate::message::text_response(prototype, text, json)
         },
     )?;
-    set_fn(&n, "messageState", |value: Value<'js>, kind: u8| {
-        Kind::from_js(kind).and_then(|kind| Message::state(&value, kind))
-    })?;
+    n.set("contentTypeText", crate::message::CONTENT_TYPE_TEXT)?;
+    n.set("contentTypeJson", crate::message::CONTENT_TYPE_JSON)?;
+    set_fn(
+        &n,
+        "messageState",
+        |value: Value<'js>, kind: u8| match Kind::from_js(kind) {
+            Some(kind) => Message::state(&value, kind),
+            None => Ok(None),
+        },
+    )?;
     set_fn(&n, "requestState", |ctx: Ctx<'js>, value: Value<'js>| {
-        Message::state(&value, Kind::Request).ok_or_else(|| illegal_invocation(&ctx))
+        Message::state(&value, Kind::Request)?.ok_or_else(|| illegal_invocation(&ctx))
     })?;
     set_fn(&n, "responseState", |ctx: Ctx<'js>, value: Value<'js>| {
-        Message::state(&value, Kind::Response).ok_or_else(|| illegal_invocation(&ctx))
+        Message::state(&value, Kind::Response)?.ok_or_else(|| illegal_invocation(&ctx))
     })?;
     set_fn(&n, "isStreamHandle", |value: Value<'js>| {
         crate::stream::StreamHandle::is_handle(&value)

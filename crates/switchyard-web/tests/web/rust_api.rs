@@ -386,3 +386,101 @@ fn headers_nobody_reads_go_back_as_they_came_and_copies_stay_independent() {
         );
     });
 }
+
+/// A request or response Rust made keeps what it was made of until JavaScript looks at it
+/// (src/message.rs). Taken back untouched, as a router forwards a request and returns the
+/// reply, it leaves whole, and JavaScript reading it afterwards sees it as taken.
+#[test]
+fn messages_nobody_looked_at_leave_whole_and_stay_readable() {
+    let h = harness();
+    h.ctx.with(|ctx| {
+        let taken_twice = |result: rquickjs::Result<()>| match result {
+            Ok(()) => panic!("taken twice"),
+            Err(_) => describe_exception(&ctx, ctx.catch()),
+        };
+        let used = "Body has already been used. It can only be used once. Use tee() first if you need to read it twice.";
+
+        let req = sample_request(b"untouched");
+        let ptr = req.body.as_bytes().unwrap().as_ptr();
+        let js = request_to_js(&ctx, req).unwrap();
+        let out = request_from_js(&ctx, js.clone()).unwrap();
+        assert_eq!(out.body.as_bytes().unwrap().as_ptr(), ptr, "same Bytes allocation");
+        assert_eq!(out.method, Method::POST);
+        assert_eq!(out.url, "https://example.com/a/b?c=d");
+        let multi: Vec<_> = out.headers.get_all("x-multi").iter().collect();
+        assert_eq!(multi, ["a", "b"]);
+        assert_eq!(out.headers.get("x-latin1").unwrap().as_bytes(), b"caf\xe9");
+        let after: String = call(
+            &ctx,
+            "(r) => JSON.stringify([r.method, r.url, r.headers.get('x-multi'), r.bodyUsed])",
+            js.clone(),
+        )
+        .get()
+        .unwrap();
+        assert_eq!(after, r#"["POST","https://example.com/a/b?c=d","a, b",true]"#);
+        assert_eq!(
+            taken_twice(request_from_js(&ctx, js).map(drop)),
+            format!("TypeError: Request: {used}")
+        );
+
+        // A null body is never used: a GET request can be sent again.
+        let mut req = sample_request(b"dropped");
+        req.method = Method::GET;
+        let js = request_to_js(&ctx, req).unwrap();
+        for _ in 0..2 {
+            let out = request_from_js(&ctx, js.clone()).unwrap();
+            assert_eq!((out.method, out.body.as_bytes().unwrap().len()), (Method::GET, 0));
+        }
+        let after: String = call(&ctx, "(r) => JSON.stringify([r.body, r.bodyUsed])", js)
+            .get()
+            .unwrap();
+        assert_eq!(after, "[null,false]");
+
+        let mut headers = HeaderMap::new();
+        headers.append("set-cookie", HeaderValue::from_static("a=1"));
+        headers.append("set-cookie", HeaderValue::from_static("b=2"));
+        let body = Bytes::from_static(b"reply");
+        let ptr = body.as_ptr();
+        let status = StatusCode::IM_A_TEAPOT;
+        let res = response_to_js(&ctx, HttpResponse { status, headers, body: body.into() });
+        let res = res.unwrap();
+        let out = response_from_js(&ctx, res.clone()).unwrap();
+        assert_eq!(out.body.as_bytes().unwrap().as_ptr(), ptr, "same Bytes allocation");
+        assert_eq!(out.status, StatusCode::IM_A_TEAPOT);
+        let cookies: Vec<_> = out.headers.get_all("set-cookie").iter().collect();
+        assert_eq!(cookies, ["a=1", "b=2"]);
+        let after: String = call(
+            &ctx,
+            "(r) => JSON.stringify([r.status, r.statusText, r.headers.getSetCookie(), r.type, r.bodyUsed])",
+            res.clone(),
+        )
+        .get()
+        .unwrap();
+        assert_eq!(after, r#"[418,"I'm a teapot",["a=1","b=2"],"default",true]"#);
+        assert_eq!(taken_twice(response_from_js(&ctx, res).map(drop)), format!("TypeError: Response: {used}"));
+
+        // `new Response(text)` and `Response.json(data)` with no init.
+        for (make, body, content_type) in [
+            ("new Response('héllo')", "héllo", "text/plain;charset=UTF-8"),
+            ("Response.json({ a: [1] })", r#"{"a":[1]}"#, "application/json"),
+        ] {
+            let res: Value = ctx.eval(make).unwrap();
+            let out = response_from_js(&ctx, res.clone()).unwrap();
+            assert_eq!((out.status, out.body.as_bytes().unwrap()), (StatusCode::OK, &Bytes::from(body)));
+            let headers: Vec<_> = out.headers.iter().collect();
+            assert_eq!(headers, [(&http::header::CONTENT_TYPE, &HeaderValue::from_static(content_type))]);
+            let after: String = call(
+                &ctx,
+                "(r) => JSON.stringify([r.status, r.headers.get('content-type'), r.bodyUsed])",
+                res.clone(),
+            )
+            .get()
+            .unwrap();
+            assert_eq!(after, format!(r#"[200,"{content_type}",true]"#));
+            let text = ctx.eval::<Function, _>("(r) => r.text()").unwrap().call((res.clone(),));
+            let text = settle(&ctx, text.unwrap()).unwrap_err();
+            assert_eq!(text, format!("TypeError: {used}"));
+            assert_eq!(taken_twice(response_from_js(&ctx, res).map(drop)), format!("TypeError: Response: {used}"));
+        }
+    });
+}
