@@ -13,6 +13,9 @@
 //! to a worker whose `main` is bench/workers/service.js (as bench.py does for `chain5`). Pin it to
 //! one core (`taskset -c 1`) and alternate builds when comparing them: the machine's noise is
 //! larger than most single changes.
+//!
+//! Requests carry no headers, unless `HOP_COST_HEADERS=1`: then the six a browser sends
+//! (`host`, `user-agent`, `accept`, `accept-language`, `accept-encoding`, `cookie`).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -34,10 +37,26 @@ fn main() {
         .expect("a tokio runtime");
     tokio::task::LocalSet::new().block_on(&runtime, async move {
         let workers = LocalWorkers::new(fleet);
+        let mut headers = http::HeaderMap::new();
+        if std::env::var_os("HOP_COST_HEADERS").is_some_and(|v| v == "1") {
+            for (name, value) in [
+                ("host", "localhost"),
+                (
+                    "user-agent",
+                    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101",
+                ),
+                ("accept", "text/html,application/xhtml+xml,*/*;q=0.8"),
+                ("accept-language", "en-GB,en;q=0.5"),
+                ("accept-encoding", "gzip, deflate, br, zstd"),
+                ("cookie", "session=4f2a9c1e; theme=dark"),
+            ] {
+                headers.insert(name, http::HeaderValue::from_static(value));
+            }
+        }
         let request = || HttpRequest {
             method: http::Method::GET,
             url: url.clone(),
-            headers: http::HeaderMap::new(),
+            headers: headers.clone(),
             body: Body::empty(),
         };
         // Every isolate started and warm.

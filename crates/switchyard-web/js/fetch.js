@@ -299,7 +299,7 @@ function normalizeMethod(value) {
 const EMPTY_HEADER_LIST = [];
 
 function materializeHeaders(list, guard) {
-  return headersFromFlat(ArrayIsArray(list) ? list : native.headerListFlat(list), guard);
+  return ArrayIsArray(list) ? headersFromFlat(list, guard) : headersFromRust(list, guard);
 }
 
 // Request and Response keep their state in one array each, not in private fields: an array is

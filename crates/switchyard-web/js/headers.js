@@ -55,7 +55,9 @@ function normalizeValue(value, where) {
 let headersPairAt; // (headers, i) -> [name, value] | undefined
 let headersFill; // (headers, init) -> void, init: Headers | sequence | record
 let headersFromFlat; // (flat, guard) -> Headers, trusted [name, value, ...] from Rust
-let headersToFlat; // (headers) -> [name, value, ...] with one entry per Set-Cookie value
+let headersFromRust; // (list, guard) -> Headers reading a Rust HeaderList handle (see #rust)
+let headersToFlat; // (headers) -> [name, value, ...] with one entry per Set-Cookie value, or
+//                    the HeaderList handle it still reads
 let headersSetGuard; // (headers, guard) -> void
 let headersGuardOf; // (headers) -> guard
 let headersHas; // (headers, lowercaseName) -> bool, no validation
@@ -66,6 +68,10 @@ class Headers {
   #cookies = null; // Set-Cookie values, or null
   #guard = GUARD_NONE;
   #sorted = null; // cached sort-and-combine result, dropped on mutation
+  // The HeaderList handle of a request or response from Rust, until its pairs are copied into
+  // #map and #cookies (or null): get() and has() ask Rust, which is what routers do with the
+  // headers of the request they are given; anything else copies the pairs first (#own).
+  #rust = null;
 
   constructor(init = undefined) {
     if (init !== undefined) this.#fill(init);
@@ -78,7 +84,13 @@ class Headers {
       );
     }
     if (#map in init) {
-      // Fast path: copy another Headers without re-validating.
+      // Fast path: copy another Headers without re-validating (or share its Rust list).
+      if (init.#rust !== null && this.#rust === null && this.#map.size === 0 && this.#cookies === null) {
+        this.#rust = init.#rust;
+        return;
+      }
+      this.#own();
+      init.#own();
       for (const [name, value] of init.#map) this.#map.set(name, value);
       if (init.#cookies !== null) this.#cookies = init.#cookies.slice();
       this.#sorted = null;
@@ -111,6 +123,15 @@ class Headers {
     }
   }
 
+  // Copies the Rust list's pairs into #map and #cookies, if there is one.
+  #own() {
+    const list = this.#rust;
+    if (list === null) return;
+    this.#rust = null;
+    const flat = native.headerListFlat(list);
+    for (let i = 0; i < flat.length; i += 2) this.#appendNormalized(flat[i], flat[i + 1]);
+  }
+
   #checkMutable(where) {
     if (this.#guard === GUARD_IMMUTABLE) {
       throw new TypeError(`${where}: Headers are immutable.`);
@@ -125,6 +146,7 @@ class Headers {
   }
 
   #appendNormalized(name, value) {
+    this.#own();
     this.#sorted = null;
     if (name === "set-cookie") {
       if (this.#cookies === null) this.#cookies = [value];
@@ -144,6 +166,7 @@ class Headers {
     requireArgs(arguments.length, 1, "Failed to execute 'delete' on 'Headers'");
     name = normalizeName(name, "Failed to execute 'delete' on 'Headers'");
     this.#checkMutable("Failed to execute 'delete' on 'Headers'");
+    this.#own();
     if (name === "set-cookie") {
       if (this.#cookies === null) return;
       this.#cookies = null;
@@ -156,6 +179,7 @@ class Headers {
   get(name) {
     requireArgs(arguments.length, 1, "Failed to execute 'get' on 'Headers'");
     name = normalizeName(name, "Failed to execute 'get' on 'Headers'");
+    if (this.#rust !== null) return native.headerListGet(this.#rust, name);
     if (name === "set-cookie") {
       return this.#cookies === null ? null : this.#cookies.join(", ");
     }
@@ -164,12 +188,14 @@ class Headers {
   }
 
   getSetCookie() {
+    this.#own();
     return this.#cookies === null ? [] : this.#cookies.slice();
   }
 
   has(name) {
     requireArgs(arguments.length, 1, "Failed to execute 'has' on 'Headers'");
     name = normalizeName(name, "Failed to execute 'has' on 'Headers'");
+    if (this.#rust !== null) return native.headerListHas(this.#rust, name);
     return name === "set-cookie" ? this.#cookies !== null : this.#map.has(name);
   }
 
@@ -178,6 +204,7 @@ class Headers {
     name = normalizeName(name, "Failed to execute 'set' on 'Headers'");
     value = normalizeValue(value, "Failed to execute 'set' on 'Headers'");
     this.#checkMutable("Failed to execute 'set' on 'Headers'");
+    this.#own();
     this.#sorted = null;
     if (name === "set-cookie") this.#cookies = [value];
     else this.#map.set(name, value);
@@ -203,6 +230,7 @@ class Headers {
   // The spec's "sort and combine": names sorted, Set-Cookie values kept separate.
   #sortAndCombine() {
     if (this.#sorted !== null) return this.#sorted;
+    this.#own();
     const names = [...this.#map.keys()];
     if (this.#cookies !== null) names.push("set-cookie");
     names.sort();
@@ -235,7 +263,14 @@ class Headers {
       headers.#guard = guard;
       return headers;
     };
+    headersFromRust = (list, guard) => {
+      const headers = new Headers();
+      headers.#rust = list;
+      headers.#guard = guard;
+      return headers;
+    };
     headersToFlat = (headers) => {
+      if (headers.#rust !== null) return headers.#rust;
       const out = [];
       for (const [name, value] of headers.#map) out.push(name, value);
       if (headers.#cookies !== null) {
@@ -247,7 +282,8 @@ class Headers {
       headers.#guard = guard;
     };
     headersGuardOf = (headers) => headers.#guard;
-    headersHas = (headers, name) => headers.#map.has(name);
+    headersHas = (headers, name) =>
+      headers.#rust !== null ? native.headerListHas(headers.#rust, name) : headers.#map.has(name);
     headersAppendTrusted = (headers, name, value) => headers.#appendNormalized(name, value);
   }
 }

@@ -57,10 +57,18 @@ impl HeaderList {
 
     /// A copy of the headers behind a handle, if `value` is one.
     pub(crate) fn from_js(value: &Value<'_>) -> Option<http::HeaderMap> {
+        HeaderList::with_map(value, http::HeaderMap::clone)
+    }
+
+    /// `f` of the headers behind a handle, if `value` is one.
+    pub(crate) fn with_map<R>(
+        value: &Value<'_>,
+        f: impl FnOnce(&http::HeaderMap) -> R,
+    ) -> Option<R> {
         let object = value.as_object()?;
         let class = Class::<HeaderList>::from_object(object)?;
-        let map = class.try_borrow().ok()?.map.clone();
-        Some(map)
+        let list = class.try_borrow().ok()?;
+        Some(f(&list.map))
     }
 }
 

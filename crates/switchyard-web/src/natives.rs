@@ -14,7 +14,9 @@ use rquickjs::{
 };
 use url::Url;
 
-use crate::body::{BodyBytes, chunks_to_bytes, utf8_to_js, with_buffer, with_buffer_mut};
+use crate::body::{
+    BodyBytes, chunks_to_bytes, utf8_to_js, with_buffer, with_buffer_mut, with_string_utf8,
+};
 use crate::message::{Kind, Message};
 use crate::{LogLevel, WebOptions};
 
@@ -729,6 +731,46 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
         |ctx: Ctx<'js>, value: Value<'js>| -> Result<rquickjs::Array<'js>> {
             let map = crate::body::HeaderList::from_js(&value).unwrap_or_default();
             crate::headers_to_js(&ctx, &map)
+        },
+    )?;
+    // `get` and `has` on a HeaderList handle, for a `Headers` that still reads one (headers.js's
+    // #rust), with `name` already validated and lowercased: the values joined as the spec
+    // combines them, or null.
+    set_fn(
+        &n,
+        "headerListGet",
+        |ctx: Ctx<'js>, list: Value<'js>, name: JsString<'js>| -> Result<Value<'js>> {
+            let null = || Ok(Value::new_null(ctx.clone()));
+            with_string_utf8(&name, |name| {
+                let Ok(name) = std::str::from_utf8(name) else {
+                    return null();
+                };
+                let get = |map: &http::HeaderMap| {
+                    let mut values = map.get_all(name).iter();
+                    let Some(first) = values.next() else {
+                        return null();
+                    };
+                    let mut combined = first.as_bytes().to_vec();
+                    for value in values {
+                        combined.extend_from_slice(b", ");
+                        combined.extend_from_slice(value.as_bytes());
+                    }
+                    crate::latin1_to_js(&ctx, &combined)
+                };
+                crate::body::HeaderList::with_map(&list, get).unwrap_or_else(null)
+            })?
+        },
+    )?;
+    set_fn(
+        &n,
+        "headerListHas",
+        |list: Value<'js>, name: JsString<'js>| -> Result<bool> {
+            with_string_utf8(&name, |name| {
+                crate::body::HeaderList::with_map(&list, |map| {
+                    std::str::from_utf8(name).is_ok_and(|name| map.contains_key(name))
+                })
+                .unwrap_or(false)
+            })
         },
     )?;
     // Request and Response objects (see message.rs).

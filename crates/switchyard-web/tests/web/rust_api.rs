@@ -484,3 +484,72 @@ fn messages_nobody_looked_at_leave_whole_and_stay_readable() {
         }
     });
 }
+
+/// The `Headers` of a request or response from Rust answers `get` and `has` from Rust's
+/// `HeaderMap` until anything else is asked of it (headers.js's `#rust`); then it copies the
+/// pairs. Both ways give the spec's answers.
+#[test]
+fn headers_from_rust_answer_from_rust_then_as_copied() {
+    let h = harness();
+    h.ctx.with(|ctx| {
+        let mut req = sample_request(b"");
+        req.headers.append("set-cookie", HeaderValue::from_static("a=1"));
+        req.headers.append("set-cookie", HeaderValue::from_static("b=2"));
+        let read = r#"(r) => {
+            const h = r.headers;
+            const reads = [h.get("X-Multi"), h.get("x-latin1"), h.get("set-cookie"), h.get("absent"),
+              h.has("Content-Type"), h.has("absent"), h.has("set-cookie")];
+            let invalid;
+            try { h.get("bad name"); } catch (e) { invalid = `${e.name}: ${e.message}`; }
+            let immutable;
+            try { h.set("x", "1"); } catch (e) { immutable = e.message; }
+            return JSON.stringify([reads, invalid, immutable]);
+        }"#;
+        let expected = r#"[["a, b","café","a=1, b=2",null,true,false,true],"TypeError: Failed to execute 'get' on 'Headers': Invalid header name: 'bad name'","Failed to execute 'set' on 'Headers': Headers are immutable."]"#;
+        let js = request_to_js(&ctx, req).unwrap();
+        let out: String = call(&ctx, read, js.clone()).get().unwrap();
+        assert_eq!(out, expected);
+
+        // Iterating copies the pairs; the answers stay the same, in the spec's order.
+        let out: String = call(
+            &ctx,
+            r#"(r) => JSON.stringify([[...r.headers], r.headers.getSetCookie()])"#,
+            js.clone(),
+        )
+        .get()
+        .unwrap();
+        assert_eq!(
+            out,
+            r#"[[["content-type","application/octet-stream"],["set-cookie","a=1"],["set-cookie","b=2"],["x-latin1","café"],["x-multi","a, b"]],["a=1","b=2"]]"#
+        );
+        let out: String = call(&ctx, read, js.clone()).get().unwrap();
+        assert_eq!(out, expected);
+
+        // A copy shares the list until it changes; the original stays as it was, and a request
+        // made with the original's headers sends them all.
+        let js = request_to_js(&ctx, sample_request(b"")).unwrap();
+        let copied = call(
+            &ctx,
+            r#"(r) => {
+              const copy = new Headers(r.headers);
+              copy.append("x-multi", "c");
+              copy.delete("content-type");
+              return JSON.stringify([copy.get("x-multi"), copy.has("content-type"),
+                r.headers.get("x-multi"), r.headers.has("content-type")]);
+            }"#,
+            js.clone(),
+        );
+        let copied: String = copied.get().unwrap();
+        assert_eq!(copied, r#"["a, b, c",false,"a, b",true]"#);
+        let sent = call(
+            &ctx,
+            "(r) => new Request('https://other.test/', { headers: r.headers })",
+            js,
+        );
+        let out = request_from_js(&ctx, sent).unwrap();
+        let multi: Vec<_> = out.headers.get_all("x-multi").iter().collect();
+        assert_eq!(multi, ["a", "b"]);
+        assert_eq!(out.headers.get("x-latin1").unwrap().as_bytes(), b"caf\xe9");
+        assert_eq!(out.headers.len(), 4);
+    });
+}
