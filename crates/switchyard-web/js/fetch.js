@@ -367,10 +367,11 @@ function cloneState(state) {
 // directly for the requests and responses that cross into and out of a worker, and makes it
 // on the first call below for the ones it made itself. `messageState`
 // is an object's state if it is of that kind (else undefined); `requestState`/`responseState`
-// throw "Illegal invocation" instead.
+// throw "Illegal invocation" instead. `requestSlot(request, S_METHOD or S_URL)` is that slot of
+// the state, without making it.
 const MESSAGE_REQUEST = 0;
 const MESSAGE_RESPONSE = 1;
-const { newMessage, messageState, requestState, responseState, textResponse } = native;
+const { newMessage, messageState, requestState, requestSlot, responseState, textResponse } = native;
 
 // The prototype of an object `new` makes for `newTarget` (a subclass, or Reflect.construct's
 // third argument): its `prototype`, or the interface's own if that is not an object.
@@ -507,12 +508,13 @@ class Request {
     ]);
   }
 
+  // Read without making the state of a request from Rust (a router reads its URL).
   get method() {
-    return requestState(this)[S_METHOD];
+    return requestSlot(this, S_METHOD);
   }
 
   get url() {
-    return requestState(this)[S_URL];
+    return requestSlot(this, S_URL);
   }
 
   get headers() {

@@ -168,6 +168,31 @@ impl<'js> Message<'js> {
         borrow_mut(ctx, &class)?.state = State::Array(array.clone());
         Ok(Some(array))
     }
+
+    /// Slot `slot` of the state of `value` if it is a `Request` (`S_METHOD` or `S_URL` for one
+    /// JavaScript has not looked at), without making the state.
+    pub(crate) fn request_slot(value: &Value<'js>, slot: usize) -> Result<Option<Value<'js>>> {
+        let Some(class) = value.as_object().and_then(Class::<Message>::from_object) else {
+            return Ok(None);
+        };
+        let message = class.borrow();
+        if message.kind != Kind::Request {
+            return Ok(None);
+        }
+        let ctx = value.ctx();
+        let text = match (&message.state, slot) {
+            (State::Array(array), _) => return array.get(slot).map(Some),
+            (State::Request { method, .. }, S_METHOD) => method.as_str(),
+            (State::Request { url, .. }, S_URL) => url.as_str(),
+            _ => {
+                drop(message);
+                return Message::state(value, Kind::Request)?
+                    .map(|a| a.get(slot))
+                    .transpose();
+            }
+        };
+        Ok(Some(JsString::from_str(ctx.clone(), text)?.into_value()))
+    }
 }
 
 fn new_message<'js>(kind: Kind, state: State<'js>, prototype: Object<'js>) -> Result<Value<'js>> {

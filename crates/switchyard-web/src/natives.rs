@@ -803,6 +803,13 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
     set_fn(&n, "requestState", |ctx: Ctx<'js>, value: Value<'js>| {
         Message::state(&value, Kind::Request)?.ok_or_else(|| illegal_invocation(&ctx))
     })?;
+    set_fn(
+        &n,
+        "requestSlot",
+        |ctx: Ctx<'js>, value: Value<'js>, slot: usize| -> Result<Value<'js>> {
+            Message::request_slot(&value, slot)?.ok_or_else(|| illegal_invocation(&ctx))
+        },
+    )?;
     set_fn(&n, "responseState", |ctx: Ctx<'js>, value: Value<'js>| {
         Message::state(&value, Kind::Response)?.ok_or_else(|| illegal_invocation(&ctx))
     })?;
