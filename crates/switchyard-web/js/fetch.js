@@ -334,7 +334,7 @@ function headersObject(state) {
 }
 
 // The headers as a list (what Rust takes, and what a copy may share): the list as it came,
-// or the Headers object's pairs.
+// or the Headers object's pairs (or the Rust list it still reads: see headers.js's #rust).
 function headerListOf(state) {
   return state[S_HEADERS] === null ? state[S_HEADER_LIST] : headersToFlat(state[S_HEADERS]);
 }
@@ -631,7 +631,7 @@ function rejectIllegal() {
   return PromiseReject(new TypeError("Illegal invocation"));
 }
 
-// The Fetch Standard's null body statuses (lib.rs's response_to_js has the same list).
+// The Fetch Standard's null body statuses (message.rs's response_from_rust has the same list).
 function isNullBodyStatus(status) {
   return status === 204 || status === 304 || status === 205 || status === 101 || status === 103;
 }

@@ -4,7 +4,8 @@
 // value, in first-insertion order, plus the Set-Cookie values on their own (they are never
 // combined when iterating and getSetCookie() returns them one by one). Every observable
 // operation of the spec (get, has, iteration's sort-and-combine) gives the same results as
-// keeping raw pairs, while lookups stay O(1).
+// keeping raw pairs, while lookups stay O(1). The headers of a request or response from Rust
+// stay in Rust's HeaderMap until more than get or has is asked of them (#rust).
 
 const GUARD_NONE = 0;
 const GUARD_IMMUTABLE = 1;
@@ -85,6 +86,7 @@ class Headers {
     }
     if (#map in init) {
       // Fast path: copy another Headers without re-validating (or share its Rust list).
+      // (#fill runs on new, empty Headers; the check keeps sharing safe should that change.)
       if (init.#rust !== null && this.#rust === null && this.#map.size === 0 && this.#cookies === null) {
         this.#rust = init.#rust;
         return;

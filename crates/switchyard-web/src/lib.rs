@@ -602,8 +602,8 @@ pub(crate) fn headers_to_js<'js>(ctx: &Ctx<'js>, headers: &HeaderMap) -> Result<
     Ok(array)
 }
 
-/// Headers from `requestParts`/`responseParts`: trusted flat pairs, or a `HeaderList` nobody
-/// converted (copied as it is).
+/// Headers from `requestParts`/`responseParts`: trusted flat pairs, or a `HeaderList` (copied as
+/// it is) that nobody converted or that a `Headers` object still reads.
 ///
 /// Pairs are tried first: asking QuickJS whether an array is a Rust class makes it build and
 /// discard a TypeError with a stack trace, ~0.3 µs, which every `new Response(text)` paid.

@@ -104,14 +104,15 @@ impl Parked {
         }
     }
 
-    /// The body for Rust (marking it used), or `None` if it was used already.
+    /// The body for Rust (marking it used; a null body stays null), or `None` if it was used
+    /// already.
     fn take(&mut self) -> Option<Body> {
-        match mem::replace(self, Parked::Used) {
-            Parked::Null => {
-                *self = Parked::Null;
-                Some(Body::empty())
-            }
-            Parked::Body(body) => Some(body),
+        match self {
+            Parked::Null => Some(Body::empty()),
+            Parked::Body(_) => match mem::replace(self, Parked::Used) {
+                Parked::Body(body) => Some(body),
+                _ => None,
+            },
             Parked::Used => None,
         }
     }
@@ -151,8 +152,9 @@ impl<'js> Message<'js> {
         let Some(class) = value.as_object().and_then(Class::<Message>::from_object) else {
             return Ok(None);
         };
+        let ctx = value.ctx();
         {
-            let message = class.borrow();
+            let message = borrow(ctx, &class)?;
             if message.kind != kind {
                 return Ok(None);
             }
@@ -161,8 +163,8 @@ impl<'js> Message<'js> {
             }
         }
         // Made with the borrow released: making JavaScript values may run the collector, which
-        // traces this object.
-        let ctx = value.ctx();
+        // traces this object. Should that fail (out of memory), the message stays `Making` and
+        // throws on every later use.
         let parts = mem::replace(&mut borrow_mut(ctx, &class)?.state, State::Making);
         let array = parts.into_array(ctx)?;
         borrow_mut(ctx, &class)?.state = State::Array(array.clone());
@@ -175,11 +177,12 @@ impl<'js> Message<'js> {
         let Some(class) = value.as_object().and_then(Class::<Message>::from_object) else {
             return Ok(None);
         };
-        let message = class.borrow();
+        let ctx = value.ctx();
+        let message = borrow(ctx, &class)?;
         if message.kind != Kind::Request {
             return Ok(None);
         }
-        let ctx = value.ctx();
+        // A new string each time (the array would keep one): short, and cheaper than the array.
         let text = match (&message.state, slot) {
             (State::Array(array), _) => return array.get(slot).map(Some),
             (State::Request { method, .. }, S_METHOD) => method.as_str(),
@@ -197,6 +200,15 @@ impl<'js> Message<'js> {
 
 fn new_message<'js>(kind: Kind, state: State<'js>, prototype: Object<'js>) -> Result<Value<'js>> {
     Ok(Class::instance_proto(Message { kind, state }, prototype)?.into_value())
+}
+
+fn borrow<'a, 'js>(
+    ctx: &Ctx<'js>,
+    class: &'a Class<'js, Message<'js>>,
+) -> Result<rquickjs::class::Borrow<'a, 'js, Message<'js>>> {
+    class
+        .try_borrow()
+        .map_err(|_| Exception::throw_internal(ctx, "a Request or Response is in use"))
 }
 
 fn borrow_mut<'a, 'js>(
@@ -440,7 +452,8 @@ pub(crate) fn take_request<'js>(
             },
             stream,
         )),
-        _ => None,
+        Some(_) => unreachable!("take gives a request's head for a Request"),
+        None => None,
     })
 }
 
@@ -463,7 +476,8 @@ pub(crate) fn take_response<'js>(
             },
             stream,
         )),
-        _ => None,
+        Some(_) => unreachable!("take gives a response's head for a Response"),
+        None => None,
     })
 }
 
@@ -525,16 +539,18 @@ fn take<'js>(ctx: &Ctx<'js>, value: &Value<'js>, kind: Kind) -> Result<Option<Pa
             };
             (Head::Response(*status), headers.clone(), body)
         }
-        State::Text { text, json } => {
-            let (Some(text), json) = (text.take(), *json) else {
+        State::Text { text: slot, json } => {
+            let Some(text) = slot else {
                 return Ok(None);
             };
+            let body = with_string_utf8(text, Bytes::copy_from_slice)?;
+            let mut headers = HeaderMap::with_capacity(1);
+            let value = HeaderValue::from_static(content_type(*json));
+            headers.insert(http::header::CONTENT_TYPE, value);
+            let text = slot.take();
             // The string is freed with the borrow released.
             drop(message);
-            let mut headers = HeaderMap::with_capacity(1);
-            let value = HeaderValue::from_static(content_type(json));
-            headers.insert(http::header::CONTENT_TYPE, value);
-            let body = with_string_utf8(&text, Bytes::copy_from_slice)?;
+            drop(text);
             (Head::Response(StatusCode::OK), headers, Body::Bytes(body))
         }
         State::Making => return Ok(None),

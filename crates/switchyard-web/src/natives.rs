@@ -729,8 +729,9 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
         &n,
         "headerListFlat",
         |ctx: Ctx<'js>, value: Value<'js>| -> Result<rquickjs::Array<'js>> {
-            let map = crate::body::HeaderList::from_js(&value).unwrap_or_default();
-            crate::headers_to_js(&ctx, &map)
+            let flat = |map: &http::HeaderMap| crate::headers_to_js(&ctx, map);
+            crate::body::HeaderList::with_map(&value, flat)
+                .unwrap_or_else(|| rquickjs::Array::new(ctx.clone()))
         },
     )?;
     // `get` and `has` on a HeaderList handle, for a `Headers` that still reads one (headers.js's
@@ -746,10 +747,13 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
                     return null();
                 };
                 let get = |map: &http::HeaderMap| {
-                    let mut values = map.get_all(name).iter();
+                    let mut values = map.get_all(name).iter().peekable();
                     let Some(first) = values.next() else {
                         return null();
                     };
+                    if values.peek().is_none() {
+                        return crate::latin1_to_js(&ctx, first.as_bytes());
+                    }
                     let mut combined = first.as_bytes().to_vec();
                     for value in values {
                         combined.extend_from_slice(b", ");

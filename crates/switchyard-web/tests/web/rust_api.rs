@@ -423,6 +423,41 @@ fn messages_nobody_looked_at_leave_whole_and_stay_readable() {
             format!("TypeError: Request: {used}")
         );
 
+        // Read where a router reads (URL, method, a header), then forwarded: still taken whole.
+        let req = sample_request(b"read first");
+        let ptr = req.body.as_bytes().unwrap().as_ptr();
+        let js = request_to_js(&ctx, req).unwrap();
+        let read: String = call(
+            &ctx,
+            "(r) => JSON.stringify([r.url, r.method, r.headers.get('content-type')])",
+            js.clone(),
+        )
+        .get()
+        .unwrap();
+        assert_eq!(read, r#"["https://example.com/a/b?c=d","POST","application/octet-stream"]"#);
+        let out = request_from_js(&ctx, js).unwrap();
+        assert_eq!(out.body.as_bytes().unwrap().as_ptr(), ptr, "same Bytes allocation");
+        assert_eq!(out.headers.len(), 4);
+
+        // A streamed body goes back as the same stream.
+        let (sender, stream) = switchyard_web::BodyStream::channel(4);
+        let mut req = sample_request(b"");
+        req.body = switchyard_web::Body::Stream(stream);
+        let js = request_to_js(&ctx, req).unwrap();
+        let out = request_from_js(&ctx, js).unwrap();
+        let switchyard_web::Body::Stream(mut stream) = out.body else {
+            panic!("the stream became bytes");
+        };
+        sender.try_send(Bytes::from_static(b"chunk")).unwrap();
+        sender.finish();
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let chunk = stream.poll_chunk(&mut cx);
+        assert!(
+            matches!(&chunk, std::task::Poll::Ready(Some(Ok(bytes))) if &bytes[..] == b"chunk"),
+            "{chunk:?}"
+        );
+
         // A null body is never used: a GET request can be sent again.
         let mut req = sample_request(b"dropped");
         req.method = Method::GET;
@@ -458,6 +493,20 @@ fn messages_nobody_looked_at_leave_whole_and_stay_readable() {
         .unwrap();
         assert_eq!(after, r#"[418,"I'm a teapot",["a=1","b=2"],"default",true]"#);
         assert_eq!(taken_twice(response_from_js(&ctx, res).map(drop)), format!("TypeError: Response: {used}"));
+
+        // A null body status: no body to take, and none used.
+        let res = HttpResponse {
+            status: StatusCode::NO_CONTENT,
+            headers: HeaderMap::new(),
+            body: Bytes::from_static(b"dropped").into(),
+        };
+        let res = response_to_js(&ctx, res).unwrap();
+        let out = response_from_js(&ctx, res.clone()).unwrap();
+        assert_eq!((out.status, out.body.as_bytes().unwrap().len()), (StatusCode::NO_CONTENT, 0));
+        let after: String = call(&ctx, "(r) => JSON.stringify([r.body, r.bodyUsed])", res)
+            .get()
+            .unwrap();
+        assert_eq!(after, "[null,false]");
 
         // `new Response(text)` and `Response.json(data)` with no init.
         for (make, body, content_type) in [
@@ -551,5 +600,31 @@ fn headers_from_rust_answer_from_rust_then_as_copied() {
         assert_eq!(multi, ["a", "b"]);
         assert_eq!(out.headers.get("x-latin1").unwrap().as_bytes(), b"caf\xe9");
         assert_eq!(out.headers.len(), 4);
+
+        // A response's, read, cloned, and given to a new response.
+        let mut headers = HeaderMap::new();
+        headers.append("set-cookie", HeaderValue::from_static("a=1"));
+        headers.append("set-cookie", HeaderValue::from_static("b=2"));
+        headers.insert("content-type", HeaderValue::from_static("text/csv"));
+        let res = HttpResponse { status: StatusCode::OK, headers, body: Bytes::from_static(b"x").into() };
+        let res = response_to_js(&ctx, res).unwrap();
+        let out: String = call(
+            &ctx,
+            r#"(r) => {
+              const reads = [r.headers.get("set-cookie"), r.headers.has("content-type")];
+              const clone = r.clone();
+              const rewrapped = new Response("y", { headers: r.headers });
+              return JSON.stringify([reads, clone.headers.get("content-type"),
+                rewrapped.headers.get("content-type"), r.headers.getSetCookie()]);
+            }"#,
+            res.clone(),
+        )
+        .get()
+        .unwrap();
+        assert_eq!(out, r#"[["a=1, b=2",true],"text/csv","text/csv",["a=1","b=2"]]"#);
+        let out = response_from_js(&ctx, res).unwrap();
+        let cookies: Vec<_> = out.headers.get_all("set-cookie").iter().collect();
+        assert_eq!(cookies, ["a=1", "b=2"]);
+        assert_eq!(out.headers.get("content-type").unwrap(), "text/csv");
     });
 }
