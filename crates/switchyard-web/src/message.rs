@@ -426,8 +426,8 @@ fn is_well_formed(text: &JsString<'_>) -> Result<bool> {
     with_string_utf8(text, |bytes| std::str::from_utf8(bytes).is_ok())
 }
 
-/// A request or response taken apart for Rust: its body, and a JavaScript `ReadableStream` for
-/// the embedder to pump into it when the body is one (the body is then empty).
+/// A request or response taken apart for Rust, and a JavaScript `ReadableStream` for the
+/// embedder to pump into its body when the body is one (the body is then empty).
 pub(crate) type Taken<'js, T> = (T, Option<Value<'js>>);
 
 /// `value` taken apart if it is a `Request` leaving as it came (see [`take`]), marking its
@@ -438,22 +438,15 @@ pub(crate) fn take_request<'js>(
     value: &Value<'js>,
 ) -> Result<Option<Taken<'js, HttpRequest>>> {
     Ok(match take(ctx, value, Kind::Request)? {
-        Some(Parts {
-            head: Head::Request(method, url),
-            headers,
-            body,
-            stream,
-        }) => Some((
-            HttpRequest {
-                method,
-                url,
-                headers,
-                body,
-            },
-            stream,
-        )),
-        Some(_) => unreachable!("take gives a request's head for a Request"),
         None => None,
+        Some(Found::Request(request)) => Some((request, None)),
+        Some(Found::State(state, headers, source)) => {
+            let (method, url) = (state.get(S_METHOD)?, state.get(S_URL)?);
+            Some(crate::request_from_parts(
+                ctx, method, url, headers, source,
+            )?)
+        }
+        Some(Found::Response(_)) => unreachable!("take finds a Request's parts for a Request"),
     })
 }
 
@@ -463,35 +456,24 @@ pub(crate) fn take_response<'js>(
     value: &Value<'js>,
 ) -> Result<Option<Taken<'js, HttpResponse>>> {
     Ok(match take(ctx, value, Kind::Response)? {
-        Some(Parts {
-            head: Head::Response(status),
-            headers,
-            body,
-            stream,
-        }) => Some((
-            HttpResponse {
-                status,
-                headers,
-                body,
-            },
-            stream,
-        )),
-        Some(_) => unreachable!("take gives a response's head for a Response"),
         None => None,
+        Some(Found::Response(response)) => Some((response, None)),
+        Some(Found::State(state, headers, source)) => {
+            let status = state.get(S_STATUS)?;
+            Some(crate::response_from_parts(ctx, status, headers, source)?)
+        }
+        Some(Found::Request(_)) => unreachable!("take finds a Response's parts for a Response"),
     })
 }
 
-/// A request's method and URL, or a response's status.
-enum Head {
-    Request(Method, String),
-    Response(StatusCode),
-}
-
-struct Parts<'js> {
-    head: Head,
-    headers: HeaderMap,
-    body: Body,
-    stream: Option<Value<'js>>,
+/// What [`take`] found.
+enum Found<'js> {
+    /// A message JavaScript never looked at, whole (it keeps copies of its head).
+    Request(HttpRequest),
+    Response(HttpResponse),
+    /// One it did: its state array, header list and body source, for lib.rs to convert as it
+    /// converts what `requestParts`/`responseParts` give.
+    State(Array<'js>, Value<'js>, Value<'js>),
 }
 
 /// The parts of a `kind` leaving JavaScript as it came: no `Headers` object made of its header
@@ -500,7 +482,7 @@ struct Parts<'js> {
 /// be read afterwards, with its body used); one it did is read from its state array, marking
 /// the body used there, as fetch.js's `requestParts`/`responseParts` would. `None` for anything
 /// else.
-fn take<'js>(ctx: &Ctx<'js>, value: &Value<'js>, kind: Kind) -> Result<Option<Parts<'js>>> {
+fn take<'js>(ctx: &Ctx<'js>, value: &Value<'js>, kind: Kind) -> Result<Option<Found<'js>>> {
     let Some(class) = value.as_object().and_then(Class::<Message>::from_object) else {
         return Ok(None);
     };
@@ -508,11 +490,11 @@ fn take<'js>(ctx: &Ctx<'js>, value: &Value<'js>, kind: Kind) -> Result<Option<Pa
     if message.kind != kind {
         return Ok(None);
     }
-    let (head, headers, body) = match &mut message.state {
+    let found = match &mut message.state {
         State::Array(state) => {
             let state = state.clone();
             drop(message);
-            return take_array(ctx, &state, kind);
+            return take_state(ctx, state, kind);
         }
         State::Request {
             method,
@@ -523,11 +505,12 @@ fn take<'js>(ctx: &Ctx<'js>, value: &Value<'js>, kind: Kind) -> Result<Option<Pa
             let Some(body) = body.take() else {
                 return Ok(None);
             };
-            (
-                Head::Request(method.clone(), url.clone()),
-                headers.clone(),
+            Found::Request(HttpRequest {
+                method: method.clone(),
+                url: url.clone(),
+                headers: headers.clone(),
                 body,
-            )
+            })
         }
         State::Response {
             status,
@@ -537,7 +520,11 @@ fn take<'js>(ctx: &Ctx<'js>, value: &Value<'js>, kind: Kind) -> Result<Option<Pa
             let Some(body) = body.take() else {
                 return Ok(None);
             };
-            (Head::Response(*status), headers.clone(), body)
+            Found::Response(HttpResponse {
+                status: *status,
+                headers: headers.clone(),
+                body,
+            })
         }
         State::Text { text: slot, json } => {
             let Some(text) = slot else {
@@ -551,20 +538,20 @@ fn take<'js>(ctx: &Ctx<'js>, value: &Value<'js>, kind: Kind) -> Result<Option<Pa
             // The string is freed with the borrow released.
             drop(message);
             drop(text);
-            (Head::Response(StatusCode::OK), headers, Body::Bytes(body))
+            Found::Response(HttpResponse {
+                status: StatusCode::OK,
+                headers,
+                body: Body::Bytes(body),
+            })
         }
         State::Making => return Ok(None),
     };
-    Ok(Some(Parts {
-        head,
-        headers,
-        body,
-        stream: None,
-    }))
+    Ok(Some(found))
 }
 
-/// [`take`] for a message whose state array JavaScript may have changed.
-fn take_array<'js>(ctx: &Ctx<'js>, state: &Array<'js>, kind: Kind) -> Result<Option<Parts<'js>>> {
+/// [`take`] for a message whose state array JavaScript may have changed: the array, header
+/// list and body source if it is as it came, marking the body used.
+fn take_state<'js>(ctx: &Ctx<'js>, state: Array<'js>, kind: Kind) -> Result<Option<Found<'js>>> {
     if !state.get::<Value>(S_HEADERS)?.is_null() {
         return Ok(None);
     }
@@ -585,30 +572,6 @@ fn take_array<'js>(ctx: &Ctx<'js>, state: &Array<'js>, kind: Kind) -> Result<Opt
             source
         }
     };
-    let head = match kind {
-        Kind::Request => {
-            let method: String = state.get(S_METHOD)?;
-            let method = Method::from_bytes(method.as_bytes())
-                .map_err(|_| Exception::throw_type(ctx, "Invalid method"))?;
-            Head::Request(method, state.get(S_URL)?)
-        }
-        Kind::Response => {
-            let status = StatusCode::from_u16(state.get(S_STATUS)?)
-                .map_err(|_| Exception::throw_range(ctx, "Invalid response status"))?;
-            Head::Response(status)
-        }
-    };
-    let headers = crate::headers_from_js(ctx, &state.get(S_HEADER_LIST)?)?;
-    let what = if kind == Kind::Request {
-        "Request"
-    } else {
-        "Response"
-    };
-    let (body, stream) = crate::body_from_js(ctx, source, what)?;
-    Ok(Some(Parts {
-        head,
-        headers,
-        body,
-        stream,
-    }))
+    let headers = state.get(S_HEADER_LIST)?;
+    Ok(Some(Found::State(state, headers, source)))
 }
