@@ -130,7 +130,11 @@ class Headers {
     const list = this.#rust;
     if (list === null) return;
     this.#rust = null;
-    const flat = native.headerListFlat(list);
+    this.#appendFlat(native.headerListFlat(list));
+  }
+
+  // Appends trusted [name, value, ...] pairs (lowercased names, valid values).
+  #appendFlat(flat) {
     for (let i = 0; i < flat.length; i += 2) this.#appendNormalized(flat[i], flat[i + 1]);
   }
 
@@ -261,7 +265,7 @@ class Headers {
     headersFill = (headers, init) => headers.#fill(init);
     headersFromFlat = (flat, guard) => {
       const headers = new Headers();
-      for (let i = 0; i < flat.length; i += 2) headers.#appendNormalized(flat[i], flat[i + 1]);
+      headers.#appendFlat(flat);
       headers.#guard = guard;
       return headers;
     };
