@@ -32,7 +32,7 @@ mod trim;
 
 pub use error::{JsException, LimitKind, StartupError, WorkerError};
 pub use fleet::{Fleet, IsolateCost, Limits, RuntimeOptions, WorkerReport, WorkerSpec};
-pub use isolate::{Isolate, MAX_CHAIN_DEPTH};
+pub use isolate::{Fetch, Isolate, MAX_CHAIN_DEPTH};
 pub use local::LocalWorkers;
 pub use outbound::{EXTRA_CA_CERTS, tls_config};
 pub use switchyard_web::{HttpRequest, HttpResponse};

@@ -6,11 +6,11 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use switchyard_web::{HttpRequest, HttpResponse};
+use switchyard_web::HttpRequest;
 
 use crate::error::WorkerError;
 use crate::fleet::Fleet;
-use crate::isolate::Isolate;
+use crate::isolate::{Fetch, Isolate};
 use crate::outbound::Outbound;
 use crate::spares::Spare;
 
@@ -196,29 +196,30 @@ impl LocalWorkers {
 
     /// Handle `request` with `worker`'s fetch handler (or that of its named `entrypoint`);
     /// `depth` counts the workers the request has passed through, this one included.
-    /// `request.url` must be WHATWG-serialized (see [`HttpRequest::url`]).
-    pub async fn fetch(
+    /// `request.url` must be WHATWG-serialized (see [`HttpRequest::url`]). The handler starts
+    /// at once; the future is its response.
+    pub fn fetch(
         &self,
         worker: &str,
         entrypoint: Option<&str>,
         request: HttpRequest,
         depth: u32,
-    ) -> Result<HttpResponse, WorkerError> {
-        let isolate = self.isolate(worker)?;
-        isolate
-            .fetch(
+    ) -> Fetch {
+        match self.isolate(worker) {
+            Ok(isolate) => isolate.fetch(
                 entrypoint,
                 request,
                 depth,
                 self.fleet.options.request_timeout,
-            )
-            .await
+            ),
+            Err(error) => Fetch::Ready(Some(Err(error))),
+        }
     }
 
     /// Handle `request` with the entry worker (`request.url` WHATWG-serialized, as for
     /// [`LocalWorkers::fetch`]).
-    pub async fn fetch_entry(&self, request: HttpRequest) -> Result<HttpResponse, WorkerError> {
-        self.fetch(&self.fleet.entry, None, request, 1).await
+    pub fn fetch_entry(&self, request: HttpRequest) -> Fetch {
+        self.fetch(&self.fleet.entry, None, request, 1)
     }
 
     /// Let `ctx.waitUntil` work finish (until `deadline`), then stop every isolate's event loop.
