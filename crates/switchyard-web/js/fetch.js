@@ -86,6 +86,13 @@ function sourceText(source) {
   return native.bodyText(source);
 }
 
+// Parsed from the bytes, with no string made of them (json/parse.rs); undefined when the text
+// must go to JSON.parse, to be parsed or rejected there.
+function bodyJson(source) {
+  const value = native.bodyJson(source);
+  return value !== undefined ? value : JSONParse(native.bodyText(source));
+}
+
 function sourceArrayBuffer(source) {
   return typeof source === "string" ? native.encode(source).buffer : native.bodyArrayBuffer(source);
 }
@@ -95,7 +102,7 @@ function convertSource(source, kind) {
     case KIND_TEXT:
       return sourceText(source);
     case KIND_JSON:
-      return JSONParse(sourceText(source));
+      return typeof source === "string" ? JSONParse(sourceText(source)) : bodyJson(source);
     case KIND_ARRAY_BUFFER:
       return sourceArrayBuffer(source);
     default:

@@ -165,8 +165,9 @@ defineGlobal("queueMicrotask", queueMicrotask, true);
 defineGlobal("crypto", crypto, true);
 defineGlobal("navigator", navigator, true);
 defineGlobal("self", globalThis, true);
-// Same attributes as the builtin it replaces (writable, configurable, not enumerable).
+// Same attributes as the builtins they replace (writable, configurable, not enumerable).
 globalThis.JSON.stringify = JSONStringify;
+globalThis.JSON.parse = JSONParse;
 
 return {
   requestPrototype: Request.prototype,

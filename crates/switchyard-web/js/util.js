@@ -25,10 +25,10 @@ const PromiseReject = (e) => ReflectApply(PromiseRejectStatic, PromiseCtor, [e])
 const PromisePrototypeThen = Promise.prototype.then;
 const StringPrototypeIsWellFormed = String.prototype.isWellFormed;
 const StringPrototypeToWellFormed = String.prototype.toWellFormed;
-// Plain data is written out in Rust (see json.rs), the rest by QuickJS's own; globals.js makes
-// it the global JSON.stringify too.
+// Plain data is written out and read in Rust (see json.rs, json/parse.rs), the rest by
+// QuickJS's own; globals.js makes them the global JSON.stringify and JSON.parse too.
 const JSONStringify = native.jsonStringify;
-const JSONParse = JSON.parse;
+const JSONParse = native.jsonParse;
 // QuickJS-ng's own, captured before worker code can replace the globals.
 const Atob = globalThis.atob;
 const Btoa = globalThis.btoa;

@@ -21,6 +21,8 @@ use std::io::Write;
 use rquickjs::qjs;
 use rquickjs::{Ctx, Error, Result, Value};
 
+pub(crate) mod parse;
+
 /// QuickJS-ng's class ids for ordinary objects and arrays (checked by a test).
 const CLASS_OBJECT: u32 = 1;
 const CLASS_ARRAY: u32 = 2;
@@ -613,12 +615,14 @@ mod tests {
         runtime.set_memory_limit(64 * 1024 * 1024);
         context.with(|ctx| {
             let builtin: Value = ctx.eval("JSON.stringify").unwrap();
+            let builtin_parse: Value = ctx.eval("JSON.parse").unwrap();
             let options = WebOptions {
                 console: Rc::new(|_, _| {}),
                 map_stack: None,
             };
             install(&ctx, options).unwrap();
             ctx.globals().set("builtinStringify", builtin).unwrap();
+            ctx.globals().set("builtinParse", builtin_parse).unwrap();
             f(ctx)
         })
     }
@@ -878,6 +882,121 @@ mod tests {
                 )
                 .unwrap();
             assert_eq!(shape, "stringify,3,true,false,true");
+        });
+    }
+
+    // === JSON.parse ===
+
+    /// JSON texts of every shape the parser takes, and of every kind it leaves to the builtin
+    /// (invalid ones, lone surrogates, deep nesting), as JavaScript string literals.
+    const TEXTS: &str = r#"[
+        "0", "-0", "1", "-1", "2147483647", "2147483648", "-2147483648", "-2147483649",
+        "123456789012345", "-999999999999999", "1234567890123456789", "9007199254740993",
+        "1.5", "-1.5e-10", "1e400", "-1e400", "1E2", "1e+2", "1e-2", "0.1", "0.30000000000000004",
+        "5e-324", "1e-400", "1.7976931348623157e308", "0e0", "-0.0", "10.0",
+        "true", "false", "null", " \t\r\n 7 \n",
+        '""', '"abc"', '"\\"\\\\\\/\\b\\f\\n\\r\\t"', '"\\u0041\\u00e9\\u65e5\\u0000"',
+        '"\\ud83d\\ude00"', '"\\uD83D\\uDE00x"', '"é日本😀"', '"a\\u2028b"',
+        '"\\ud800"', '"\\udc00"', '"\\ud800x"', '"\\ud800\\u0041"', '"\\udc00\\ud800"',
+        '"\ud800"', '"x\udc00"',
+        "{}", "[]", '{"a":1}', ' { "a" : [ 1 , 2 ] , "b" : { } } ',
+        '{"__proto__": 1}', '{"__proto__": {"x": 1}}', '{"a":1,"a":2}', '{"b":1,"a":2,"b":3}',
+        '{"0":1,"1":2,"b":3,"-1":4,"01":5}', '{"4294967295": 1, "4294967294": 2}',
+        '{"é": 1}', '{"\\u00e9": 1, "é": 2}', '{"Ã©": 1, "é": 2}', '{"": 1, "\\n": 2}',
+        '{"a\\"b": {"c": [true, false, null]}}', "[1,[2,[3,[]]]]",
+        "[" + Array.from({ length: 600 }, (_, i) => i * 1.25).join(",") + "]",
+        "[" + Array.from({ length: 520 }, (_, i) => `{"id":${i},"name":"n${i}"}`).join(",") + "]",
+        "[".repeat(200) + "]".repeat(200), "[".repeat(300) + "]".repeat(300),
+        '{"a":'.repeat(300) + "1" + "}".repeat(300),
+        "", " ", "01", "-01", "1.", ".5", "-", "+1", "1e", "1e+", "--1", "0x10", "NaN",
+        "Infinity", "tru", "nul", "truex", "[1,]", "[,1]", "[1 2]", '{"a":1,}', "{a:1}",
+        "{'a':1}", '{"a" 1}', '{"a":}', '{1:1}', '"abc', '"a\\x"', '"\\u12"', '"\\u12G4"',
+        '"tab\there"', '"nul\u0000"', "[1] x", "1 2", "\ufeff1", "[", "{", '{"a":1',
+        "\u00a01", "1\u2028",
+    ]"#;
+
+    /// What `parse` gives for each text: the value in full (key order, property attributes,
+    /// prototypes, -0, each string's code units) or the error.
+    fn parsed(ctx: &Ctx<'_>, parse: &str) -> Vec<String> {
+        let source = format!(
+            "(() => {{ \
+               const describe = (v) => {{ \
+                 if (typeof v === 'string') return 's' + Array.from(v, (c) => c.length === 1 ? c.charCodeAt(0) : c.codePointAt(0)).join(','); \
+                 if (typeof v === 'number') return Object.is(v, -0) ? 'n-0' : 'n' + v; \
+                 if (v === null || typeof v !== 'object') return String(v); \
+                 const proto = Object.getPrototypeOf(v) === (Array.isArray(v) ? Array.prototype : Object.prototype) ? '' : '!proto'; \
+                 const props = Reflect.ownKeys(v).map((k) => {{ \
+                   const d = Object.getOwnPropertyDescriptor(v, k); \
+                   const flags = (d.writable ? 'w' : '') + (d.enumerable ? 'e' : '') + (d.configurable ? 'c' : ''); \
+                   return JSON.stringify(k) + flags + ':' + describe(d.value); \
+                 }}); \
+                 return (Array.isArray(v) ? '[' : '{{') + proto + props.join(';'); \
+               }}; \
+               return {TEXTS}.map((text) => {{ \
+                 try {{ return describe(({parse})(text)); }} \
+                 catch (e) {{ return 'throws ' + e.constructor.name + ': ' + e.message; }} \
+               }}); \
+             }})()"
+        );
+        match ctx.eval(source) {
+            Ok(results) => results,
+            Err(error) => panic!("{error}: {:?}", ctx.catch()),
+        }
+    }
+
+    #[test]
+    fn every_text_parses_as_the_builtin_parses_it() {
+        with_web(|ctx| {
+            let ours = parsed(&ctx, "JSON.parse");
+            let theirs = parsed(&ctx, "builtinParse");
+            assert_eq!(ours.len(), theirs.len());
+            for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+                assert_eq!(a, b, "text #{i} of the corpus");
+            }
+            // Not strings, or with a reviver: the builtin's, as they came.
+            let others: String = ctx
+                .eval(
+                    "JSON.stringify([JSON.parse(12), JSON.parse({ toString: () => '[1]' }), \
+                     JSON.parse('{\"a\":1,\"b\":2}', (k, v) => (k === 'a' ? undefined : v)), \
+                     JSON.parse('[1]', null), JSON.parse.name, JSON.parse.length, \
+                     Object.getOwnPropertyDescriptor(JSON, 'parse').enumerable])",
+                )
+                .unwrap();
+            assert_eq!(others, r#"[12,[1],{"b":2},[1],"parse",2,false]"#);
+        });
+    }
+
+    /// Whether the parser here took `text` (a JavaScript string literal) rather than leaving it
+    /// to the builtin.
+    fn parsed_here(ctx: &Ctx<'_>, text: &str) -> bool {
+        let text: String = ctx.eval(text).unwrap();
+        parse::parse_bytes(ctx, text.as_bytes()).unwrap().is_some()
+    }
+
+    #[test]
+    fn valid_text_is_parsed_here_and_the_rest_left_to_the_builtin() {
+        with_web(|ctx| {
+            for taken in [
+                r#"'{"items":[{"id":1,"name":"é","price":1.5}],"ok":true,"none":null}'"#,
+                r#"'"\\ud83d\\ude00 \\u0041"'"#,
+                r#"'[' + '1,'.repeat(999) + '1]'"#,
+                r#"'[['.repeat(128) + ']]'.repeat(128)"#,
+                r#"' -0.5e-3 '"#,
+            ] {
+                assert!(parsed_here(&ctx, taken), "{taken}");
+            }
+            for left in [
+                r#"'"\\ud800"'"#,
+                r#"'"\\udc00\\ud800"'"#,
+                r#"'[1,]'"#,
+                r#"'01'"#,
+                r#"'[['.repeat(129) + ']]'.repeat(129)"#,
+                r#"''"#,
+            ] {
+                assert!(!parsed_here(&ctx, left), "{left}");
+            }
+            // Bytes that are not UTF-8 are the builtin's (after decoding, which replaces them).
+            assert!(parse::parse_bytes(&ctx, b"\"\xff\"").unwrap().is_none());
         });
     }
 }

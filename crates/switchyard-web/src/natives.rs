@@ -44,6 +44,16 @@ fn body_text<'js>(ctx: Ctx<'js>, handle: Value<'js>) -> Result<Value<'js>> {
     }
 }
 
+/// A body's JSON value, parsed from its bytes (after a byte order mark, as `text()` skips);
+/// `undefined`, which no JSON text gives, when `JSON.parse` must parse the decoded text (it
+/// then gives the value, or the error, JavaScript would see).
+fn body_json<'js>(ctx: Ctx<'js>, handle: Value<'js>) -> Result<Value<'js>> {
+    let bytes = BodyBytes::from_js(&handle).unwrap_or_default();
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let value = crate::json::parse::parse_bytes(&ctx, text)?;
+    Ok(value.unwrap_or_else(|| Value::new_undefined(ctx)))
+}
+
 fn body_array_buffer<'js>(ctx: Ctx<'js>, handle: Value<'js>) -> Result<ArrayBuffer<'js>> {
     let bytes = BodyBytes::from_js(&handle).unwrap_or_default();
     ArrayBuffer::new_copy(ctx, &bytes[..])
@@ -715,7 +725,9 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
     let n = Object::new(ctx.clone())?;
     // Made before the bootstrap replaces the global: it keeps the builtin to fall back on.
     n.set("jsonStringify", crate::json::stringify_function(ctx)?)?;
+    n.set("jsonParse", crate::json::parse::parse_function(ctx)?)?;
     set_fn(&n, "bodyText", body_text)?;
+    set_fn(&n, "bodyJson", body_json)?;
     set_fn(&n, "bodyArrayBuffer", body_array_buffer)?;
     set_fn(&n, "bodyFromBuffer", body_from_buffer)?;
     set_fn(&n, "bodyFromChunks", body_from_chunks)?;

@@ -109,6 +109,47 @@ fn body_readers_and_used() {
     );
 }
 
+/// `json()` on a body of bytes parses the bytes (json/parse.rs), or, for what only
+/// `JSON.parse` can do, the decoded text: the same values and errors either way.
+#[test]
+fn json_of_byte_bodies_is_the_decoded_text_parsed() {
+    let h = harness();
+    let out = h.run(
+        r#"
+        const enc = new TextEncoder();
+        const bodies = [
+          enc.encode('{"name":"é日本😀","n":[1,-0,2.5e3],"__proto__":{"x":1}}'),
+          new Uint8Array([0xef, 0xbb, 0xbf, ...enc.encode('[1]')]),
+          new Uint8Array([0x22, 0xff, 0x61, 0x22]),
+          enc.encode('"\\ud800"'),
+          enc.encode('{"a":1,}'),
+          enc.encode(''),
+        ];
+        const out = [];
+        for (const bytes of bodies) {
+          const text = new TextDecoder().decode(bytes);
+          let expected;
+          try { expected = JSON.stringify(JSON.parse(text)); } catch (e) { expected = e.name + ": " + e.message; }
+          let got;
+          try {
+            const v = await new Response(bytes).json();
+            got = JSON.stringify(v);
+            if (v && typeof v === "object" && !Array.isArray(v)) {
+              got += Object.is(v.n[1], -0) + Object.getOwnPropertyNames(v).join();
+              expected += Object.is(JSON.parse(text).n[1], -0) + Object.getOwnPropertyNames(JSON.parse(text)).join();
+            }
+          } catch (e) { got = e.name + ": " + e.message; }
+          out.push(got === expected ? got : `${got} !== ${expected}`);
+        }
+        return out;
+        "#,
+    );
+    assert_eq!(
+        out,
+        r#"["{\"name\":\"é日本😀\",\"n\":[1,0,2500],\"__proto__\":{\"x\":1}}truename,n,__proto__","[1]","\"�a\"","\"\\ud800\"","SyntaxError: Expected property name or '}' in JSON at position 7 (line 1 column 8)","SyntaxError: Unexpected end of JSON input"]"#
+    );
+}
+
 #[test]
 fn buffer_bodies_are_copied_at_construction() {
     let h = harness();

@@ -1,0 +1,517 @@
+//! `JSON.parse` for the common call, from Rust.
+//!
+//! QuickJS's own makes a JS string for every key before it turns it into an atom, reads every
+//! number with `strtod`, and grows each array one defined element at a time; with the bench's
+//! JSON API worker it was over a quarter of the process's user time. This reads the same
+//! grammar from UTF-8 bytes and makes the same values the same way (`JS_DefinePropertyValue`
+//! with every flag, so `"__proto__"` is an own property and a repeated key keeps its first
+//! place with its last value), without the intermediate strings.
+//!
+//! It only takes what it can finish without a doubt: a text that is valid UTF-8 (a string with
+//! a lone surrogate is not) and valid JSON, with no reviver, nested at most [`MAX_DEPTH`] deep,
+//! and no escaped lone surrogate. On anything else it gives up having run no JavaScript, and
+//! QuickJS's builtin parses the text instead, so every error, and every value it alone can
+//! make, is the builtin's. Values are made in QuickJS's heap, counted against the isolate's
+//! memory limit; the Rust side holds at most [`ARRAY_CHUNK`] elements per open array.
+
+use rquickjs::qjs;
+use rquickjs::{Ctx, Error, Result, Value};
+
+use super::{Stop, Walk, with_utf8};
+
+/// Deeper than this, the builtin does it (and reports a stack overflow where it would).
+const MAX_DEPTH: usize = 256;
+/// Elements of an array kept in Rust before they are moved into the JavaScript array.
+const ARRAY_CHUNK: usize = 256;
+
+/// The global `JSON.parse`: a C function of QuickJS's (name, length and attributes as the
+/// builtin's) that keeps the builtin as its data, to fall back on.
+pub(crate) fn parse_function<'js>(ctx: &Ctx<'js>) -> Result<Value<'js>> {
+    let builtin: Value = ctx
+        .globals()
+        .get::<_, rquickjs::Object>("JSON")?
+        .get("parse")?;
+    let mut data = [builtin.as_raw()];
+    // SAFETY: a live context; QuickJS takes its own reference to `data`'s value.
+    let function = unsafe {
+        qjs::JS_NewCFunctionData2(
+            ctx.as_raw().as_ptr(),
+            Some(parse),
+            c"parse".as_ptr(),
+            2,
+            0,
+            1,
+            data.as_mut_ptr(),
+        )
+    };
+    // SAFETY: a new value we own, or the exception marker.
+    if unsafe { qjs::JS_IsException(function) } {
+        return Err(Error::Exception);
+    }
+    // SAFETY: ownership of the new function passes to the Value.
+    Ok(unsafe { Value::from_raw(ctx.clone(), function) })
+}
+
+/// `JSON.parse(text, reviver)`; `data[0]` is QuickJS's builtin.
+unsafe extern "C" fn parse(
+    ctx: *mut qjs::JSContext,
+    this: qjs::JSValue,
+    argc: std::ffi::c_int,
+    argv: *mut qjs::JSValue,
+    _magic: std::ffi::c_int,
+    data: *mut qjs::JSValue,
+) -> qjs::JSValue {
+    let args: &[qjs::JSValue] = match usize::try_from(argc) {
+        // SAFETY: QuickJS passes `argc` arguments at `argv`.
+        Ok(n) if n > 0 => unsafe { std::slice::from_raw_parts(argv, n) },
+        _ => &[],
+    };
+    // SAFETY: reading tags of live arguments.
+    let plain_call = match args {
+        [text] => unsafe { qjs::JS_IsString(*text) },
+        [text, reviver, ..] => unsafe { qjs::JS_IsString(*text) && qjs::JS_IsUndefined(*reviver) },
+        [] => false,
+    };
+    if plain_call {
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // `args[0]` is a live string: converting it runs no JavaScript.
+            with_utf8(ctx, args[0], |text| from_bytes(ctx, text))
+        }));
+        match parsed {
+            Ok(Ok(value)) => return value,
+            Ok(Err(Stop::GiveUp)) => {}
+            Ok(Err(Stop::Threw)) => return qjs::JS_MKVAL(qjs::JS_TAG_EXCEPTION, 0),
+            Err(_) => {
+                // SAFETY: throwing in a live context; the format string has no directives.
+                return unsafe {
+                    qjs::JS_ThrowInternalError(ctx, c"JSON.parse failed internally".as_ptr())
+                };
+            }
+        }
+    }
+    // SAFETY: `data[0]` is the builtin, kept alive by this function; the arguments are
+    // passed on as received.
+    unsafe { qjs::JS_Call(ctx, *data, this, argc, argv) }
+}
+
+/// The value of the JSON text `bytes` (UTF-8; a byte order mark is not skipped), or `None`
+/// when the builtin must parse it (`JSON.parse` of the text decoded to a string then gives the
+/// value, or the error, JavaScript would see).
+pub(crate) fn parse_bytes<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> Result<Option<Value<'js>>> {
+    let raw = ctx.as_raw().as_ptr();
+    match from_bytes(raw, bytes) {
+        // SAFETY: a new value of `ctx` that we own.
+        Ok(value) => Ok(Some(unsafe { Value::from_raw(ctx.clone(), value) })),
+        Err(Stop::GiveUp) => Ok(None),
+        Err(Stop::Threw) => Err(Error::Exception),
+    }
+}
+
+/// The value of the JSON text `bytes`, new and owned by the caller.
+fn from_bytes(ctx: *mut qjs::JSContext, bytes: &[u8]) -> Walk<qjs::JSValue> {
+    // Checked once here, every string below is a slice of valid UTF-8 (or made of escapes).
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(Stop::GiveUp);
+    }
+    let mut parser = Parser {
+        ctx,
+        bytes,
+        at: 0,
+        depth: 0,
+        scratch: Vec::new(),
+    };
+    let value = Owned(ctx, parser.value()?);
+    parser.skip_space();
+    if parser.at != bytes.len() {
+        return Err(Stop::GiveUp);
+    }
+    Ok(value.release())
+}
+
+/// A value the parser made and still owns: freed unless released.
+struct Owned(*mut qjs::JSContext, qjs::JSValue);
+
+impl Owned {
+    fn release(self) -> qjs::JSValue {
+        let value = self.1;
+        std::mem::forget(self);
+        value
+    }
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        // SAFETY: a value of this live context that we own, freed once.
+        unsafe { qjs::JS_FreeValue(self.0, self.1) };
+    }
+}
+
+/// Elements of an array being parsed, owned until they are moved into it.
+struct Elements(*mut qjs::JSContext, Vec<qjs::JSValue>);
+
+impl Drop for Elements {
+    fn drop(&mut self) {
+        for &value in &self.1 {
+            // SAFETY: values of this live context that we own, freed once.
+            unsafe { qjs::JS_FreeValue(self.0, value) };
+        }
+    }
+}
+
+/// Turns a QuickJS result (the exception marker when it threw) into a walk.
+fn made(value: qjs::JSValue) -> Walk<qjs::JSValue> {
+    // SAFETY: reading the tag of a value.
+    if unsafe { qjs::JS_IsException(value) } {
+        Err(Stop::Threw)
+    } else {
+        Ok(value)
+    }
+}
+
+struct Parser<'a> {
+    ctx: *mut qjs::JSContext,
+    bytes: &'a [u8],
+    at: usize,
+    depth: usize,
+    /// A string with escapes, decoded.
+    scratch: Vec<u8>,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn skip_space(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// Steps over `byte` (after whitespace), or gives up.
+    fn expect(&mut self, byte: u8) -> Walk {
+        self.skip_space();
+        if self.peek() != Some(byte) {
+            return Err(Stop::GiveUp);
+        }
+        self.at += 1;
+        Ok(())
+    }
+
+    /// The value starting at the next token, new and owned by the caller.
+    fn value(&mut self) -> Walk<qjs::JSValue> {
+        self.skip_space();
+        match self.peek() {
+            Some(b'{') => self.nested(Self::object),
+            Some(b'[') => self.nested(Self::array),
+            Some(b'"') => {
+                let ctx = self.ctx;
+                let text = self.string()?;
+                // SAFETY: `text` is valid UTF-8 (see `string`); QuickJS copies it.
+                made(unsafe { qjs::JS_NewStringLen(ctx, text.as_ptr().cast(), text.len() as _) })
+            }
+            Some(b't') => self.word(b"true", qjs::JS_MKVAL(qjs::JS_TAG_BOOL, 1)),
+            Some(b'f') => self.word(b"false", qjs::JS_MKVAL(qjs::JS_TAG_BOOL, 0)),
+            Some(b'n') => self.word(b"null", qjs::JS_MKVAL(qjs::JS_TAG_NULL, 0)),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(Stop::GiveUp),
+        }
+    }
+
+    fn nested(&mut self, parse: fn(&mut Self) -> Walk<qjs::JSValue>) -> Walk<qjs::JSValue> {
+        if self.depth == MAX_DEPTH {
+            return Err(Stop::GiveUp);
+        }
+        self.depth += 1;
+        self.at += 1;
+        let value = parse(self);
+        self.depth -= 1;
+        value
+    }
+
+    fn word(&mut self, word: &[u8], value: qjs::JSValue) -> Walk<qjs::JSValue> {
+        if !self.bytes[self.at..].starts_with(word) {
+            return Err(Stop::GiveUp);
+        }
+        self.at += word.len();
+        Ok(value)
+    }
+
+    /// After `{`.
+    fn object(&mut self) -> Walk<qjs::JSValue> {
+        // SAFETY: a live context.
+        let object = Owned(self.ctx, made(unsafe { qjs::JS_NewObject(self.ctx) })?);
+        self.skip_space();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            return Ok(object.release());
+        }
+        loop {
+            self.skip_space();
+            if self.peek() != Some(b'"') {
+                return Err(Stop::GiveUp);
+            }
+            let key = self.key()?;
+            let defined = self.member(&object, key);
+            // SAFETY: the atom `key` made, released once.
+            unsafe { qjs::JS_FreeAtom(self.ctx, key) };
+            defined?;
+            self.skip_space();
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b'}') => {
+                    self.at += 1;
+                    return Ok(object.release());
+                }
+                _ => return Err(Stop::GiveUp),
+            }
+        }
+    }
+
+    /// After a key: the `:` and the value, defined on `object` as the builtin does.
+    fn member(&mut self, object: &Owned, key: qjs::JSAtom) -> Walk {
+        self.expect(b':')?;
+        let value = self.value()?;
+        // SAFETY: a live object, atom and value; QuickJS takes the value, also when it fails.
+        let defined = unsafe {
+            qjs::JS_DefinePropertyValue(self.ctx, object.1, key, value, qjs::JS_PROP_C_W_E as _)
+        };
+        if defined < 0 {
+            Err(Stop::Threw)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The property key at `"`, as a new atom.
+    fn key(&mut self) -> Walk<qjs::JSAtom> {
+        let ctx = self.ctx;
+        let text = self.string()?;
+        let atom = if text.is_ascii() {
+            // SAFETY: a live context; QuickJS reads `text` (ASCII, which its atom table
+            // compares byte for byte; an index such as "0" becomes the number atom).
+            unsafe { qjs::JS_NewAtomLen(ctx, text.as_ptr().cast(), text.len() as _) }
+        } else {
+            // Through a string: the atom table's byte comparison would take UTF-8 for Latin-1.
+            // SAFETY: `text` is valid UTF-8; the string is released once the atom holds it.
+            unsafe {
+                let string = made(qjs::JS_NewStringLen(
+                    ctx,
+                    text.as_ptr().cast(),
+                    text.len() as _,
+                ))?;
+                let atom = qjs::JS_ValueToAtom(ctx, string);
+                qjs::JS_FreeValue(ctx, string);
+                atom
+            }
+        };
+        if atom == qjs::JS_ATOM_NULL as qjs::JSAtom {
+            return Err(Stop::Threw);
+        }
+        Ok(atom)
+    }
+
+    /// After `[`.
+    fn array(&mut self) -> Walk<qjs::JSValue> {
+        let mut elements = Elements(self.ctx, Vec::new());
+        // Made once ARRAY_CHUNK elements are waiting, with how many it has.
+        let mut array: Option<(Owned, u32)> = None;
+        self.skip_space();
+        if self.peek() == Some(b']') {
+            self.at += 1;
+        } else {
+            loop {
+                let value = self.value()?;
+                elements.1.push(value);
+                if elements.1.len() == ARRAY_CHUNK {
+                    array = Some(self.flush(array, &mut elements)?);
+                }
+                self.skip_space();
+                match self.peek() {
+                    Some(b',') => self.at += 1,
+                    Some(b']') => {
+                        self.at += 1;
+                        break;
+                    }
+                    _ => return Err(Stop::GiveUp),
+                }
+            }
+        }
+        Ok(self.flush(array, &mut elements)?.0.release())
+    }
+
+    /// Moves `elements` to the end of `array` (made of them if it is `None`).
+    fn flush(&self, array: Option<(Owned, u32)>, elements: &mut Elements) -> Walk<(Owned, u32)> {
+        let values = std::mem::take(&mut elements.1);
+        let Some((array, mut length)) = array else {
+            // SAFETY: a live context; QuickJS takes the values, also when it fails.
+            let array =
+                unsafe { qjs::JS_NewArrayFrom(self.ctx, values.len() as _, values.as_ptr()) };
+            return Ok((Owned(self.ctx, made(array)?), values.len() as u32));
+        };
+        let mut values = values.into_iter();
+        while let Some(value) = values.next() {
+            // SAFETY: a live array and value; QuickJS takes the value, also when it fails.
+            let defined = unsafe {
+                qjs::JS_DefinePropertyValueUint32(
+                    self.ctx,
+                    array.1,
+                    length,
+                    value,
+                    qjs::JS_PROP_C_W_E as _,
+                )
+            };
+            if defined < 0 {
+                elements.1.extend(values);
+                return Err(Stop::Threw);
+            }
+            length += 1;
+        }
+        Ok((array, length))
+    }
+
+    /// The string at `"`, decoded, as UTF-8; the position moves past its closing quote.
+    fn string(&mut self) -> Walk<&[u8]> {
+        let start = self.at + 1;
+        let mut at = start;
+        // The common case: no escape, so the text is a slice of the input.
+        loop {
+            match self.bytes.get(at) {
+                Some(b'"') => {
+                    self.at = at + 1;
+                    return Ok(&self.bytes[start..at]);
+                }
+                Some(b'\\') => break,
+                Some(&byte) if byte >= 0x20 => at += 1,
+                // A control character or the end: the builtin's error.
+                _ => return Err(Stop::GiveUp),
+            }
+        }
+        self.scratch.clear();
+        self.scratch.extend_from_slice(&self.bytes[start..at]);
+        loop {
+            match self.bytes.get(at) {
+                Some(b'"') => {
+                    self.at = at + 1;
+                    return Ok(&self.scratch);
+                }
+                Some(b'\\') => {
+                    let (unit, len) = escape(&self.bytes[at + 1..])?;
+                    at += 1 + len;
+                    let ch = match unit {
+                        0xD800..=0xDBFF => {
+                            // A pair, or a lone surrogate only the builtin can put in a string.
+                            let rest = &self.bytes[at..];
+                            let low = match rest.strip_prefix(b"\\").map(escape) {
+                                Some(Ok((low @ 0xDC00..=0xDFFF, len))) => {
+                                    at += 1 + len;
+                                    low
+                                }
+                                _ => return Err(Stop::GiveUp),
+                            };
+                            0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00)
+                        }
+                        0xDC00..=0xDFFF => return Err(Stop::GiveUp),
+                        unit => u32::from(unit),
+                    };
+                    let ch = char::from_u32(ch).ok_or(Stop::GiveUp)?;
+                    let mut buf = [0; 4];
+                    self.scratch
+                        .extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                }
+                Some(&byte) if byte >= 0x20 => {
+                    self.scratch.push(byte);
+                    at += 1;
+                }
+                _ => return Err(Stop::GiveUp),
+            }
+        }
+    }
+
+    /// The number at `-` or a digit, in JSON's grammar exactly (no leading zeros, no lone `.`).
+    fn number(&mut self) -> Walk<qjs::JSValue> {
+        let bytes = self.bytes;
+        let start = self.at;
+        let mut at = start;
+        let digits = |at: &mut usize| {
+            let from = *at;
+            while bytes.get(*at).is_some_and(u8::is_ascii_digit) {
+                *at += 1;
+            }
+            *at - from
+        };
+        if bytes.get(at) == Some(&b'-') {
+            at += 1;
+        }
+        let int_start = at;
+        let int_digits = digits(&mut at);
+        if int_digits == 0 || (int_digits > 1 && bytes[int_start] == b'0') {
+            return Err(Stop::GiveUp);
+        }
+        let mut integer = true;
+        if bytes.get(at) == Some(&b'.') {
+            at += 1;
+            if digits(&mut at) == 0 {
+                return Err(Stop::GiveUp);
+            }
+            integer = false;
+        }
+        if let Some(b'e' | b'E') = bytes.get(at) {
+            at += 1;
+            if let Some(b'+' | b'-') = bytes.get(at) {
+                at += 1;
+            }
+            if digits(&mut at) == 0 {
+                return Err(Stop::GiveUp);
+            }
+            integer = false;
+        }
+        self.at = at;
+        let text = &bytes[start..at];
+        let number = if integer && int_digits <= 15 {
+            // Exact in an f64; `-0` stays negative zero below.
+            let magnitude = bytes[int_start..at]
+                .iter()
+                .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+            if start == int_start {
+                magnitude as f64
+            } else {
+                -(magnitude as f64)
+            }
+        } else {
+            // The slice is ASCII. Rust's parser rounds correctly, as JavaScript's
+            // does; past f64's range it gives ±Infinity, as JSON.parse does.
+            std::str::from_utf8(text)
+                .ok()
+                .and_then(|text| text.parse::<f64>().ok())
+                .ok_or(Stop::GiveUp)?
+        };
+        // An integral value in int32 range is an int, as QuickJS's own numbers are.
+        Ok(qjs::JS_NewFloat64(number))
+    }
+}
+
+/// The escape after a backslash: the UTF-16 code unit it stands for and its length.
+fn escape(rest: &[u8]) -> Walk<(u16, usize)> {
+    let unit = match rest.first() {
+        Some(b'"') => b'"',
+        Some(b'\\') => b'\\',
+        Some(b'/') => b'/',
+        Some(b'b') => 0x08,
+        Some(b'f') => 0x0C,
+        Some(b'n') => b'\n',
+        Some(b'r') => b'\r',
+        Some(b't') => b'\t',
+        Some(b'u') => {
+            let hex = rest.get(1..5).ok_or(Stop::GiveUp)?;
+            let mut unit = 0u16;
+            for &digit in hex {
+                let value = (digit as char).to_digit(16).ok_or(Stop::GiveUp)?;
+                unit = unit << 4 | value as u16;
+            }
+            return Ok((unit, 5));
+        }
+        _ => return Err(Stop::GiveUp),
+    };
+    Ok((u16::from(unit), 1))
+}
