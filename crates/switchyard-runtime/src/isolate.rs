@@ -108,8 +108,7 @@ pub(crate) struct IsolateState {
     booting: Cell<bool>,
     /// When the JavaScript running now must stop (its CPU budget); read by the interrupt handler.
     deadline: Cell<Option<Instant>>,
-    /// When JavaScript last began to run here: how long the isolate has been idle (a run ends
-    /// within its CPU budget, a blink next to the idle timeout).
+    /// When JavaScript last ran here: how long the isolate has been idle.
     last_ran: Cell<Instant>,
     /// Whether JavaScript runs in it now (a call made at once may be nested in it).
     running: Cell<bool>,
@@ -379,12 +378,11 @@ impl Isolate {
             !state.running.get(),
             "JavaScript started in a running isolate"
         );
-        // One clock read for the three: each is ~25 ns, and this runs for every request.
+        // One clock read for both: each is ~25 ns, and this runs for every request.
         let now = Instant::now();
         nesting::enter_run(now);
         state.running.set(true);
         state.deadline.set(Some(now + budget));
-        state.last_ran.set(now);
         // However it ends (a panic unwinds through here too), the isolate is left not running.
         let _ran = Ran(state);
         self.context.with(f)
@@ -757,13 +755,13 @@ impl Isolate {
     ) -> Fetch {
         let mut started = match self.begin_fetch(entrypoint, request, depth) {
             Ok(started) => started,
-            Err(error) => return Fetch::Ready(Some(Err(error))),
+            Err(error) => return Fetch::ready(Err(error)),
         };
         match started.now() {
-            Some(reply) => Fetch::Ready(Some(reply.and_then(http_reply))),
-            None => Fetch::Waiting(Box::pin(async move {
+            Some(reply) => Fetch::ready(reply.and_then(http_reply)),
+            None => Fetch(Fetching::Waiting(Box::pin(async move {
                 http_reply(started.finish(timeout).await?)
-            })),
+            }))),
         }
     }
 
@@ -1688,6 +1686,7 @@ impl Drop for Ran<'_> {
         let state = self.0;
         state.deadline.set(None);
         state.running.set(false);
+        state.last_ran.set(Instant::now());
     }
 }
 
@@ -1784,20 +1783,29 @@ fn http_reply(reply: Reply) -> Result<HttpResponse, WorkerError> {
 /// while it started, as most do, else the wait for it. Only the wait is a future of its own: one
 /// made for every request was ~570 bytes, moved into each caller's state on the way up to
 /// hyper's (2 KB, copied again there), 3% of a hello request.
-pub enum Fetch {
+#[must_use = "the handler has started; dropping this forgets its response"]
+pub struct Fetch(Fetching);
+
+enum Fetching {
     Ready(Option<Result<HttpResponse, WorkerError>>),
     Waiting(Pin<Box<dyn Future<Output = Result<HttpResponse, WorkerError>>>>),
+}
+
+impl Fetch {
+    pub(crate) fn ready(result: Result<HttpResponse, WorkerError>) -> Self {
+        Fetch(Fetching::Ready(Some(result)))
+    }
 }
 
 impl Future for Fetch {
     type Output = Result<HttpResponse, WorkerError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
-        match self.get_mut() {
-            Fetch::Ready(result) => {
+        match &mut self.get_mut().0 {
+            Fetching::Ready(result) => {
                 Poll::Ready(result.take().expect("Fetch polled after it completed"))
             }
-            Fetch::Waiting(wait) => wait.as_mut().poll(cx),
+            Fetching::Waiting(wait) => wait.as_mut().poll(cx),
         }
     }
 }

@@ -212,7 +212,7 @@ impl LocalWorkers {
                 depth,
                 self.fleet.options.request_timeout,
             ),
-            Err(error) => Fetch::Ready(Some(Err(error))),
+            Err(error) => Fetch::ready(Err(error)),
         }
     }
 

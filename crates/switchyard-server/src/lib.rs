@@ -327,8 +327,8 @@ async fn respond(
     };
     let mut headers = parts.headers;
     if let Some(ip) = peer {
-        // A name made at compile time: from a `&str`, `insert` checks and lowercases it
-        // on every request (~0.15 µs, 1.5% of a hello request).
+        // A name made at compile time: from a `&str`, `insert` checks it and copies it into a
+        // new allocation on every request (~0.15 µs, 1.5% of a hello request).
         headers.insert(
             const { http::HeaderName::from_static("cf-connecting-ip") },
             ip,

@@ -86,11 +86,11 @@ function sourceText(source) {
   return native.bodyText(source);
 }
 
-// Parsed from the bytes, with no string made of them (json/parse.rs); undefined when the text
-// must go to JSON.parse, to be parsed or rejected there.
+// Parsed from the bytes, with no string made of them (json/parse.rs); undefined when the
+// decoded text must go to the builtin JSON.parse, to be parsed or rejected there.
 function bodyJson(source) {
   const value = native.bodyJson(source);
-  return value !== undefined ? value : JSONParse(native.bodyText(source));
+  return value !== undefined ? value : BuiltinJSONParse(native.bodyText(source));
 }
 
 function sourceArrayBuffer(source) {

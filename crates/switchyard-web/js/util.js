@@ -29,6 +29,8 @@ const StringPrototypeToWellFormed = String.prototype.toWellFormed;
 // QuickJS's own; globals.js makes them the global JSON.stringify and JSON.parse too.
 const JSONStringify = native.jsonStringify;
 const JSONParse = native.jsonParse;
+// For text the Rust parser already gave up on.
+const BuiltinJSONParse = JSON.parse;
 // QuickJS-ng's own, captured before worker code can replace the globals.
 const Atob = globalThis.atob;
 const Btoa = globalThis.btoa;

@@ -44,21 +44,24 @@ enum Stop {
 
 type Walk<T = ()> = std::result::Result<T, Stop>;
 
-/// The global `JSON.stringify`: a C function of QuickJS's (name, length and attributes as the
-/// builtin's) that keeps the builtin as its data, so it needs nothing else to fall back on.
-pub(crate) fn stringify_function<'js>(ctx: &Ctx<'js>) -> Result<Value<'js>> {
-    let builtin: Value = ctx
-        .globals()
-        .get::<_, rquickjs::Object>("JSON")?
-        .get("stringify")?;
+/// `JSON[name]` made a C function of QuickJS's (with the builtin's name and length) that keeps
+/// the builtin as its data, so it needs nothing else to fall back on.
+fn over_builtin<'js>(
+    ctx: &Ctx<'js>,
+    name: &'static std::ffi::CStr,
+    length: std::ffi::c_int,
+    function: qjs::JSCFunctionData,
+) -> Result<Value<'js>> {
+    let key = name.to_str().expect("an ASCII method name");
+    let builtin: Value = ctx.globals().get::<_, rquickjs::Object>("JSON")?.get(key)?;
     let mut data = [builtin.as_raw()];
     // SAFETY: a live context; QuickJS takes its own reference to `data`'s value.
     let function = unsafe {
         qjs::JS_NewCFunctionData2(
             ctx.as_raw().as_ptr(),
-            Some(stringify),
-            c"stringify".as_ptr(),
-            3,
+            function,
+            name.as_ptr(),
+            length,
             0,
             1,
             data.as_mut_ptr(),
@@ -72,6 +75,51 @@ pub(crate) fn stringify_function<'js>(ctx: &Ctx<'js>) -> Result<Value<'js>> {
     Ok(unsafe { Value::from_raw(ctx.clone(), function) })
 }
 
+/// The arguments QuickJS passed.
+///
+/// # Safety
+/// `argc` values are live at `argv`, for as long as the slice is used.
+unsafe fn arguments<'a>(argc: std::ffi::c_int, argv: *mut qjs::JSValue) -> &'a [qjs::JSValue] {
+    match usize::try_from(argc) {
+        // SAFETY: per the contract.
+        Ok(n) if n > 0 => unsafe { std::slice::from_raw_parts(argv, n) },
+        _ => &[],
+    }
+}
+
+/// What `walk` gives for a call it takes (`Some`); for any other call, or when it gives up, the
+/// builtin's answer, the arguments passed on as they came. `failed` is thrown if it panics.
+///
+/// # Safety
+/// The arguments are those of a function made by [`over_builtin`], as QuickJS passed them.
+unsafe fn or_builtin(
+    ctx: *mut qjs::JSContext,
+    this: qjs::JSValue,
+    argc: std::ffi::c_int,
+    argv: *mut qjs::JSValue,
+    data: *mut qjs::JSValue,
+    failed: &std::ffi::CStr,
+    walk: Option<impl FnOnce() -> Walk<qjs::JSValue>>,
+) -> qjs::JSValue {
+    if let Some(walk) = walk {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(walk)) {
+            Ok(Ok(value)) => return value,
+            Ok(Err(Stop::GiveUp)) => {}
+            Ok(Err(Stop::Threw)) => return qjs::JS_MKVAL(qjs::JS_TAG_EXCEPTION, 0),
+            // SAFETY: throwing in a live context; the message has no format directives.
+            Err(_) => return unsafe { qjs::JS_ThrowInternalError(ctx, failed.as_ptr()) },
+        }
+    }
+    // SAFETY: `data[0]` is the builtin, kept alive by the function; the arguments are
+    // passed on as received.
+    unsafe { qjs::JS_Call(ctx, *data, this, argc, argv) }
+}
+
+/// The global `JSON.stringify` (see [`over_builtin`]).
+pub(crate) fn stringify_function<'js>(ctx: &Ctx<'js>) -> Result<Value<'js>> {
+    over_builtin(ctx, c"stringify", 3, Some(stringify))
+}
+
 /// `JSON.stringify(value, replacer, space)`; `data[0]` is QuickJS's builtin.
 unsafe extern "C" fn stringify(
     ctx: *mut qjs::JSContext,
@@ -81,11 +129,8 @@ unsafe extern "C" fn stringify(
     _magic: std::ffi::c_int,
     data: *mut qjs::JSValue,
 ) -> qjs::JSValue {
-    let args: &[qjs::JSValue] = match usize::try_from(argc) {
-        // SAFETY: QuickJS passes `argc` arguments at `argv`.
-        Ok(n) if n > 0 => unsafe { std::slice::from_raw_parts(argv, n) },
-        _ => &[],
-    };
+    // SAFETY: QuickJS passes `argc` arguments at `argv`.
+    let args = unsafe { arguments(argc, argv) };
     // SAFETY: reading tags of live arguments.
     let absent = |v: &qjs::JSValue| unsafe { qjs::JS_IsUndefined(*v) || qjs::JS_IsNull(*v) };
     let plain_call = match args {
@@ -95,26 +140,11 @@ unsafe extern "C" fn stringify(
         // SAFETY: as above.
         [_, replacer, space, ..] => absent(replacer) && unsafe { qjs::JS_IsUndefined(*space) },
     };
-    if plain_call {
-        let walked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            // SAFETY: `ctx` is the live context QuickJS called us in, `args[0]` a live value.
-            unsafe { fast(ctx, args[0]) }
-        }));
-        match walked {
-            Ok(Ok(text)) => return text,
-            Ok(Err(Stop::GiveUp)) => {}
-            Ok(Err(Stop::Threw)) => return qjs::JS_MKVAL(qjs::JS_TAG_EXCEPTION, 0),
-            Err(_) => {
-                // SAFETY: throwing in a live context; the format string has no directives.
-                return unsafe {
-                    qjs::JS_ThrowInternalError(ctx, c"JSON.stringify failed internally".as_ptr())
-                };
-            }
-        }
-    }
-    // SAFETY: `data[0]` is the builtin, kept alive by this function; the arguments are
-    // passed on as received.
-    unsafe { qjs::JS_Call(ctx, *data, this, argc, argv) }
+    // SAFETY: `ctx` is the live context QuickJS called us in, `args[0]` a live value.
+    let walk = plain_call.then_some(|| unsafe { fast(ctx, args[0]) });
+    let failed = c"JSON.stringify failed internally";
+    // SAFETY: as QuickJS called us.
+    unsafe { or_builtin(ctx, this, argc, argv, data, failed, walk) }
 }
 
 /// The JSON text of `value` as a new JS string; `GiveUp` if the builtin must do it.
@@ -907,6 +937,8 @@ mod tests {
         "[" + Array.from({ length: 600 }, (_, i) => i * 1.25).join(",") + "]",
         "[" + Array.from({ length: 520 }, (_, i) => `{"id":${i},"name":"n${i}"}`).join(",") + "]",
         "[".repeat(200) + "]".repeat(200), "[".repeat(300) + "]".repeat(300),
+        "[" + Array.from({ length: 520 }, (_, i) => `{"id":${i}}`).join(",") + ",]",
+        "[" + Array.from({ length: 520 }, (_, i) => `{"id":${i}}`).join(",") + ',"\\ud800"]',
         '{"a":'.repeat(300) + "1" + "}".repeat(300),
         "", " ", "01", "-01", "1.", ".5", "-", "+1", "1e", "1e+", "--1", "0x10", "NaN",
         "Infinity", "tru", "nul", "truex", "[1,]", "[,1]", "[1 2]", '{"a":1,}', "{a:1}",
@@ -958,11 +990,11 @@ mod tests {
                 .eval(
                     "JSON.stringify([JSON.parse(12), JSON.parse({ toString: () => '[1]' }), \
                      JSON.parse('{\"a\":1,\"b\":2}', (k, v) => (k === 'a' ? undefined : v)), \
-                     JSON.parse('[1]', null), JSON.parse.name, JSON.parse.length, \
+                     JSON.parse('[1]', null), JSON.parse('[2]', {}), JSON.parse.name, JSON.parse.length, \
                      Object.getOwnPropertyDescriptor(JSON, 'parse').enumerable])",
                 )
                 .unwrap();
-            assert_eq!(others, r#"[12,[1],{"b":2},[1],"parse",2,false]"#);
+            assert_eq!(others, r#"[12,[1],{"b":2},[1],[2],"parse",2,false]"#);
         });
     }
 
@@ -997,6 +1029,26 @@ mod tests {
             }
             // Bytes that are not UTF-8 are the builtin's (after decoding, which replaces them).
             assert!(parse::parse_bytes(&ctx, b"\"\xff\"").unwrap().is_none());
+            // A body's bytes are parsed here, after a byte order mark; what is not taken is
+            // undefined, for fetch.js to give the decoded text to the builtin.
+            let body = |bytes: &'static [u8]| {
+                let handle =
+                    crate::body::BodyBytes::into_js(&ctx, bytes::Bytes::from_static(bytes));
+                let value = crate::natives::body_json(ctx.clone(), handle.unwrap()).unwrap();
+                (!value.is_undefined()).then(|| {
+                    ctx.json_stringify(value)
+                        .unwrap()
+                        .unwrap()
+                        .to_string()
+                        .unwrap()
+                })
+            };
+            assert_eq!(
+                body(b"\xEF\xBB\xBF{\"a\":[1,\"\xC3\xA9\"]}").as_deref(),
+                Some(r#"{"a":[1,"é"]}"#)
+            );
+            assert_eq!(body(b"\"\xff\""), None);
+            assert_eq!(body(b""), None);
         });
     }
 }

@@ -47,7 +47,7 @@ fn body_text<'js>(ctx: Ctx<'js>, handle: Value<'js>) -> Result<Value<'js>> {
 /// A body's JSON value, parsed from its bytes (after a byte order mark, as `text()` skips);
 /// `undefined`, which no JSON text gives, when `JSON.parse` must parse the decoded text (it
 /// then gives the value, or the error, JavaScript would see).
-fn body_json<'js>(ctx: Ctx<'js>, handle: Value<'js>) -> Result<Value<'js>> {
+pub(crate) fn body_json<'js>(ctx: Ctx<'js>, handle: Value<'js>) -> Result<Value<'js>> {
     let bytes = BodyBytes::from_js(&handle).unwrap_or_default();
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let value = crate::json::parse::parse_bytes(&ctx, text)?;

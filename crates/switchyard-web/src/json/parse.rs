@@ -9,47 +9,30 @@
 //!
 //! It only takes what it can finish without a doubt: a text that is valid UTF-8 (a string with
 //! a lone surrogate is not) and valid JSON, with no reviver, nested at most [`MAX_DEPTH`] deep,
-//! and no escaped lone surrogate. On anything else it gives up having run no JavaScript, and
-//! QuickJS's builtin parses the text instead, so every error, and every value it alone can
-//! make, is the builtin's. Values are made in QuickJS's heap, counted against the isolate's
-//! memory limit; the Rust side holds at most [`ARRAY_CHUNK`] elements per open array.
+//! and no escaped lone surrogate. On anything else it gives up, having run no JavaScript (what
+//! it made so far is freed), and QuickJS's builtin parses the text instead, so every error, and
+//! every value it alone can make, is the builtin's.
+//!
+//! Memory: values, and the objects that keep shapes alive ([`Shapes`], at most [`MAX_PREFIXES`]
+//! objects of at most [`MAX_PREFIX_KEYS`] keys), are made in QuickJS's heap and count against
+//! the isolate's memory limit. Outside it are the open arrays' pending elements (at most
+//! [`ARRAY_CHUNK`] per array, so 1 MiB at the deepest), the trie, and one decoded string with
+//! escapes at a time, no larger than the text.
 
 use rquickjs::qjs;
 use rquickjs::{Ctx, Error, Result, Value};
 
-use super::{Stop, Walk, with_utf8};
+use super::{Stop, Walk, arguments, or_builtin, over_builtin, with_utf8};
 
-/// Deeper than this, the builtin does it (and reports a stack overflow where it would).
+/// Deeper than this, the builtin does it. (The builtin also checks QuickJS's stack limit as it
+/// goes; 256 levels of this parser are a few tens of KiB of a thread's 8 MiB.)
 const MAX_DEPTH: usize = 256;
 /// Elements of an array kept in Rust before they are moved into the JavaScript array.
 const ARRAY_CHUNK: usize = 256;
 
-/// The global `JSON.parse`: a C function of QuickJS's (name, length and attributes as the
-/// builtin's) that keeps the builtin as its data, to fall back on.
+/// The global `JSON.parse` (see [`over_builtin`]).
 pub(crate) fn parse_function<'js>(ctx: &Ctx<'js>) -> Result<Value<'js>> {
-    let builtin: Value = ctx
-        .globals()
-        .get::<_, rquickjs::Object>("JSON")?
-        .get("parse")?;
-    let mut data = [builtin.as_raw()];
-    // SAFETY: a live context; QuickJS takes its own reference to `data`'s value.
-    let function = unsafe {
-        qjs::JS_NewCFunctionData2(
-            ctx.as_raw().as_ptr(),
-            Some(parse),
-            c"parse".as_ptr(),
-            2,
-            0,
-            1,
-            data.as_mut_ptr(),
-        )
-    };
-    // SAFETY: a new value we own, or the exception marker.
-    if unsafe { qjs::JS_IsException(function) } {
-        return Err(Error::Exception);
-    }
-    // SAFETY: ownership of the new function passes to the Value.
-    Ok(unsafe { Value::from_raw(ctx.clone(), function) })
+    over_builtin(ctx, c"parse", 2, Some(parse))
 }
 
 /// `JSON.parse(text, reviver)`; `data[0]` is QuickJS's builtin.
@@ -61,37 +44,22 @@ unsafe extern "C" fn parse(
     _magic: std::ffi::c_int,
     data: *mut qjs::JSValue,
 ) -> qjs::JSValue {
-    let args: &[qjs::JSValue] = match usize::try_from(argc) {
-        // SAFETY: QuickJS passes `argc` arguments at `argv`.
-        Ok(n) if n > 0 => unsafe { std::slice::from_raw_parts(argv, n) },
-        _ => &[],
-    };
+    // SAFETY: QuickJS passes `argc` arguments at `argv`.
+    let args = unsafe { arguments(argc, argv) };
     // SAFETY: reading tags of live arguments.
     let plain_call = match args {
         [text] => unsafe { qjs::JS_IsString(*text) },
-        [text, reviver, ..] => unsafe { qjs::JS_IsString(*text) && qjs::JS_IsUndefined(*reviver) },
+        // A reviver that is not a function is ignored, as the builtin ignores it.
+        [text, reviver, ..] => unsafe {
+            qjs::JS_IsString(*text) && !qjs::JS_IsFunction(ctx, *reviver)
+        },
         [] => false,
     };
-    if plain_call {
-        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            // `args[0]` is a live string: converting it runs no JavaScript.
-            with_utf8(ctx, args[0], |text| from_bytes(ctx, text))
-        }));
-        match parsed {
-            Ok(Ok(value)) => return value,
-            Ok(Err(Stop::GiveUp)) => {}
-            Ok(Err(Stop::Threw)) => return qjs::JS_MKVAL(qjs::JS_TAG_EXCEPTION, 0),
-            Err(_) => {
-                // SAFETY: throwing in a live context; the format string has no directives.
-                return unsafe {
-                    qjs::JS_ThrowInternalError(ctx, c"JSON.parse failed internally".as_ptr())
-                };
-            }
-        }
-    }
-    // SAFETY: `data[0]` is the builtin, kept alive by this function; the arguments are
-    // passed on as received.
-    unsafe { qjs::JS_Call(ctx, *data, this, argc, argv) }
+    // `args[0]` is a live string: converting it runs no JavaScript.
+    let walk = plain_call.then_some(|| with_utf8(ctx, args[0], |text| from_bytes(ctx, text)));
+    let failed = c"JSON.parse failed internally";
+    // SAFETY: as QuickJS called us.
+    unsafe { or_builtin(ctx, this, argc, argv, data, failed, walk) }
 }
 
 /// The value of the JSON text `bytes` (UTF-8; a byte order mark is not skipped), or `None`
@@ -178,6 +146,9 @@ const ROOT: usize = 0;
 /// object of many keys would cost more to shadow than it saves.
 const MAX_PREFIX_KEYS: u32 = 16;
 const MAX_PREFIXES: usize = 4096;
+/// Past this many different next keys, a prefix is not followed further: the children are
+/// searched one by one, and a list of records needs one or two.
+const MAX_CHILDREN: usize = 8;
 
 struct Prefix {
     parent: usize,
@@ -217,7 +188,10 @@ impl Shapes {
             Some(&(_, next)) => next,
             None => {
                 let keys = self.nodes[node].keys + 1;
-                if keys > MAX_PREFIX_KEYS || self.nodes.len() == MAX_PREFIXES {
+                if keys > MAX_PREFIX_KEYS
+                    || self.nodes.len() == MAX_PREFIXES
+                    || self.nodes[node].children.len() == MAX_CHILDREN
+                {
                     return Ok(None);
                 }
                 let next = self.nodes.len();
@@ -623,7 +597,8 @@ impl Parser<'_> {
                 .and_then(|text| text.parse::<f64>().ok())
                 .ok_or(Stop::GiveUp)?
         };
-        // An integral value in int32 range is an int, as QuickJS's own numbers are.
+        // An integral value in int32 range is made an int (the builtin makes every number a
+        // double; JavaScript cannot tell the two apart).
         Ok(qjs::JS_NewFloat64(number))
     }
 }
@@ -695,5 +670,59 @@ mod tests {
             let kept = holders(&format!("[{{{wide}}},{{{wide}}}]"));
             assert_eq!(kept, (1..=MAX_PREFIX_KEYS).collect::<Vec<_>>());
         });
+    }
+
+    /// Out of memory at every point of a parse (each allocation in turn fails, as the limit
+    /// grows by a little each time): the parse throws, and every value, atom and holder made
+    /// until then is freed, which QuickJS checks when the runtime is freed.
+    #[test]
+    fn running_out_of_memory_anywhere_throws_and_leaks_nothing() {
+        let records = (0..300)
+            .map(|i| {
+                format!(
+                    r#"{{"id":{i},"name":"n\u00e9{i}","tags":["a","b"],"é{}":1}}"#,
+                    i % 3
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        let texts = [
+            format!("[{records}]"),
+            format!(
+                "[{}]",
+                (0..700)
+                    .map(|i| format!("{i}.5"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        ];
+        for text in &texts {
+            let mut outcomes = (0, 0);
+            let mut extra = 0;
+            loop {
+                let runtime = Runtime::new().unwrap();
+                let context = Context::full(&runtime).unwrap();
+                let used = runtime.memory_usage().malloc_size as usize;
+                runtime.set_memory_limit(used + extra);
+                let done = context.with(|ctx| match parse_bytes(&ctx, text.as_bytes()) {
+                    Ok(Some(_)) => true,
+                    Ok(None) => panic!("valid JSON was left to the builtin"),
+                    Err(_) => {
+                        let _ = ctx.catch();
+                        false
+                    }
+                });
+                drop(context);
+                drop(runtime);
+                if done {
+                    outcomes.0 += 1;
+                    break;
+                }
+                outcomes.1 += 1;
+                extra += 256;
+            }
+            // It ran out many times before it had enough.
+            assert!(outcomes.1 > 20, "{outcomes:?}");
+        }
     }
 }

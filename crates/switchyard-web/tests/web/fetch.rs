@@ -141,12 +141,17 @@ fn json_of_byte_bodies_is_the_decoded_text_parsed() {
           } catch (e) { got = e.name + ": " + e.message; }
           out.push(got === expected ? got : `${got} !== ${expected}`);
         }
+        // A streamed body, read chunk by chunk, is parsed from the bytes too.
+        const stream = new ReadableStream({
+          start(c) { c.enqueue(enc.encode('{"s":[1,')); c.enqueue(enc.encode('"é"]}')); c.close(); },
+        });
+        out.push(JSON.stringify(await new Response(stream).json()));
         return out;
         "#,
     );
     assert_eq!(
         out,
-        r#"["{\"name\":\"é日本😀\",\"n\":[1,0,2500],\"__proto__\":{\"x\":1}}truename,n,__proto__","[1]","\"�a\"","\"\\ud800\"","SyntaxError: Expected property name or '}' in JSON at position 7 (line 1 column 8)","SyntaxError: Unexpected end of JSON input"]"#
+        r#"["{\"name\":\"é日本😀\",\"n\":[1,0,2500],\"__proto__\":{\"x\":1}}truename,n,__proto__","[1]","\"�a\"","\"\\ud800\"","SyntaxError: Expected property name or '}' in JSON at position 7 (line 1 column 8)","SyntaxError: Unexpected end of JSON input","{\"s\":[1,\"é\"]}"]"#
     );
 }
 
