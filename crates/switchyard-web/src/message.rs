@@ -392,6 +392,94 @@ pub(crate) fn text_response<'js>(
     new_message(Kind::Response, state, prototype).map(Some)
 }
 
+/// Text up to this many UTF-16 units is checked for lone surrogates on QuickJS's UTF-8 form,
+/// which is a copy unless the string is ASCII; longer text takes the class's general steps.
+const ONE_CALL_TEXT_LENGTH: usize = 16384;
+
+/// The global `Response`: a function that makes `new Response(text)` with nothing else, what
+/// most handlers return, itself, and leaves everything else to fetch.js's class. The class's
+/// constructor frame and the `this` QuickJS makes and drops for it were ~0.4 µs of the ~1.7 µs
+/// of a hello request's JavaScript (bench/NOTES.md). Called without `new`, it calls the class,
+/// which throws; with other arguments or a subclass's `new.target`, it constructs the class with
+/// `Reflect.construct`. globals.js gives it the class's prototype, statics and `constructor`.
+pub(crate) struct ResponseConstructor<'js> {
+    /// fetch.js's `Response`, its prototype, and `Reflect.construct`.
+    pub(crate) class: rquickjs::Function<'js>,
+    pub(crate) prototype: Object<'js>,
+    pub(crate) construct: rquickjs::Function<'js>,
+}
+
+unsafe impl<'js> JsLifetime<'js> for ResponseConstructor<'js> {
+    type Changed<'to> = ResponseConstructor<'to>;
+}
+
+impl<'js> Trace<'js> for ResponseConstructor<'js> {
+    fn trace<'a>(&self, tracer: Tracer<'a, 'js>) {
+        self.class.trace(tracer);
+        self.prototype.trace(tracer);
+        self.construct.trace(tracer);
+    }
+}
+
+impl<'js> rquickjs::class::JsClass<'js> for ResponseConstructor<'js> {
+    const NAME: &'static str = "Response";
+    type Mutable = rquickjs::class::Readable;
+    const KIND: rquickjs::class::ClassKind = rquickjs::class::ClassKind::Callable;
+
+    fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
+        Ok(Some(rquickjs::Function::prototype(ctx.clone())))
+    }
+
+    fn constructor(_ctx: &Ctx<'js>) -> Result<Option<rquickjs::function::Constructor<'js>>> {
+        Ok(None)
+    }
+
+    fn call<'a>(
+        this: &rquickjs::class::JsCell<'js, Self>,
+        params: rquickjs::function::Params<'a, 'js>,
+    ) -> Result<Value<'js>> {
+        let me = this.borrow();
+        let ctx = params.ctx().clone();
+        let args: Vec<Value<'js>> = (0..params.len()).filter_map(|i| params.arg(i)).collect();
+        if !params.is_constructor() {
+            let this = rquickjs::function::This(params.this());
+            return me.class.call((this, rquickjs::function::Rest(args)));
+        }
+        let new_target = params.this();
+        // SAFETY: reading the payload of two live values.
+        let plain = unsafe {
+            rquickjs::qjs::JS_VALUE_GET_PTR(new_target.as_raw())
+                == rquickjs::qjs::JS_VALUE_GET_PTR(params.function().as_raw())
+        } && args.len() <= 2
+            && args.get(1).is_none_or(Value::is_undefined);
+        if plain
+            && let Some(text) = args.first().and_then(|body| body.as_string())
+            && text_length(&ctx, text) <= ONE_CALL_TEXT_LENGTH
+            && let Some(response) = text_response(me.prototype.clone(), text.clone(), false)?
+        {
+            return Ok(response);
+        }
+        let list = Array::new(ctx)?;
+        for (i, arg) in args.into_iter().enumerate() {
+            list.set(i, arg)?;
+        }
+        me.construct.call((me.class.clone(), list, new_target))
+    }
+}
+
+/// A string's length in UTF-16 code units, as JavaScript counts it.
+fn text_length(ctx: &Ctx<'_>, text: &JsString<'_>) -> usize {
+    let mut length = 0i64;
+    // SAFETY: a live string of this context; its length is read without running JavaScript.
+    let read =
+        unsafe { rquickjs::qjs::JS_GetLength(ctx.as_raw().as_ptr(), text.as_raw(), &mut length) };
+    if read < 0 {
+        usize::MAX
+    } else {
+        length as usize
+    }
+}
+
 /// The state array of a `Response` with `prototype` whose headers are still `header_list` (a
 /// list or a Rust `HeaderList`) under `guard`, and the rest of the state every response has
 /// that is neither `Response.error()` nor `Response.redirect()`'s: type "default", no URL, not

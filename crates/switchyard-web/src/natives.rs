@@ -799,6 +799,25 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
             Message::into_js(kind, state, prototype)
         },
     )?;
+    // The global `Response` (see ResponseConstructor), made by globals.js from fetch.js's class.
+    set_fn(
+        &n,
+        "responseConstructor",
+        |ctx: Ctx<'js>, class: Function<'js>, prototype: Object<'js>, construct: Function<'js>| {
+            let made = crate::message::ResponseConstructor {
+                class,
+                prototype,
+                construct,
+            };
+            let function = rquickjs::Class::instance(ctx, made)?
+                .into_inner()
+                .into_value()
+                .into_function()
+                .expect("a callable class instance is a function");
+            function.set_constructor(true);
+            function.with_name("Response")?.with_length(0)
+        },
+    )?;
     set_fn(
         &n,
         "textResponse",

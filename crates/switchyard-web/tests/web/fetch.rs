@@ -109,6 +109,54 @@ fn body_readers_and_used() {
     );
 }
 
+/// The global `Response` makes `new Response(text)` in Rust and leaves the rest to fetch.js's
+/// class; to JavaScript it must be that class in every way a worker can look.
+#[test]
+fn the_global_response_is_the_class_in_every_way_javascript_sees() {
+    let h = harness();
+    let out = h.run(
+        r#"
+        const text = async (r) => `${r.status} ${r.headers.get("content-type")} ${await r.text()}`;
+        class Sub extends Response {
+          constructor(body) { super(body, undefined); this.extra = 1; }
+        }
+        class Other {}
+        const viaReflect = Reflect.construct(Response, ["r"], Other);
+        let called, expected;
+        try { Response("x"); } catch (e) { called = `${e.name}: ${e.message}`; }
+        try { (class {})(); } catch (e) { expected = `${e.name}: ${e.message}`; }
+        const desc = Object.getOwnPropertyDescriptor(Response, "prototype");
+        const ctorDesc = Object.getOwnPropertyDescriptor(Response.prototype, "constructor");
+        const sub = new Sub("sub");
+        const long = "é".repeat(20000);
+        return [
+          typeof Response, Response.name, Response.length, Response.prototype.constructor === Response,
+          desc.writable || desc.enumerable || desc.configurable, ctorDesc.writable && !ctorDesc.enumerable && ctorDesc.configurable,
+          Object.getOwnPropertyDescriptor(globalThis, "Response").enumerable,
+          // Static operations, as WebIDL defines them: writable, enumerable, configurable.
+          ["json", "redirect", "error"].every((k) => {
+            const d = Object.getOwnPropertyDescriptor(Response, k);
+            return typeof d.value === "function" && d.writable && d.enumerable && d.configurable;
+          }),
+          called === expected, called.startsWith("TypeError"),
+          await text(new Response("plain")), await text(new Response("u", undefined)),
+          await text(new Response("init", { status: 201, headers: { "content-type": "x/y" } })),
+          await text(new Response()), await text(new Response(null, { status: 204 })),
+          await text(new Response("a\ud800b")), (await new Response(long).text()) === long,
+          sub instanceof Sub, sub instanceof Response, sub.extra, await sub.text(),
+          Object.getPrototypeOf(viaReflect) === Other.prototype,
+          await text(Response.json({ a: 1 })), Response.redirect("https://a.test/", 301).status,
+          Response.error().type, new Response("x") instanceof Response,
+          Object.getPrototypeOf(new Response("x")) === Response.prototype,
+        ];
+        "#,
+    );
+    assert_eq!(
+        out,
+        r#"["function","Response",0,true,false,true,false,true,true,true,"200 text/plain;charset=UTF-8 plain","200 text/plain;charset=UTF-8 u","201 x/y init","200 null ","204 null ","200 text/plain;charset=UTF-8 a�b",true,true,true,1,"sub",true,"200 application/json {\"a\":1}",301,"error",true,true]"#
+    );
+}
+
 /// `json()` on a body of bytes parses the bytes (json/parse.rs), or, for what only
 /// `JSON.parse` can do, the decoded text: the same values and errors either way.
 #[test]
