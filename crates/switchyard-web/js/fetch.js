@@ -656,24 +656,14 @@ function toUnsignedShort(value) {
 let isResponse;
 let responseInternals;
 
-// Longer text takes the general steps: Rust checks it is well-formed on a UTF-8 copy (none for
-// ASCII), where isWellFormed copies nothing, and 1 µs no longer matters next to such a body.
-const ONE_CALL_TEXT_LENGTH = 16384;
+// Text up to this length makes a Response in one call into Rust (message.rs says why).
+const ONE_CALL_TEXT_LENGTH = native.oneCallTextLength;
 
 class Response {
   constructor(body = null, init = undefined) {
-    // `new Response(text)`, what most handlers return: made by Rust in one call, with the state
-    // the steps below give it (bench/NOTES.md). Undefined for text that is not well-formed
-    // UTF-16, which those steps convert.
-    if (
-      new.target === Response &&
-      init === undefined &&
-      typeof body === "string" &&
-      body.length <= ONE_CALL_TEXT_LENGTH
-    ) {
-      const response = textResponse(Response.prototype, body, false);
-      if (response !== undefined) return response;
-    }
+    // `new Response(text)` with nothing else, what most handlers return, does not reach here:
+    // the global Response makes it in Rust (ResponseConstructor in message.rs), with the state
+    // the steps below would give it.
     const prototype = prototypeFrom(new.target, Response);
     init = dictionary(init, "Failed to construct 'Response'");
     let extracted = null;
@@ -712,7 +702,8 @@ class Response {
     if (text === undefined) {
       throw new TypeError("Failed to execute 'json' on 'Response': The data is not JSON serializable");
     }
-    // As for `new Response(text)`.
+    // Made in one call into Rust, as `new Response(text)` is (ResponseConstructor); undefined
+    // for text that is not well-formed UTF-16, which the steps below convert.
     if (init === undefined && text.length <= ONE_CALL_TEXT_LENGTH) {
       const response = textResponse(Response.prototype, text, true);
       if (response !== undefined) return response;

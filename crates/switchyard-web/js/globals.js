@@ -116,16 +116,12 @@ function defineGlobal(name, value, enumerable) {
 
 // `new Response(text)` is made in Rust by the global `Response` (ResponseConstructor in
 // message.rs), which leaves everything else to the class; to JavaScript it is the class: the
-// same prototype, statics and `constructor`, as a class defines them.
-const ResponseGlobal = native.responseConstructor(Response, Response.prototype, Reflect.construct);
-ObjectDefineProperty(ResponseGlobal, "prototype", {
-  value: Response.prototype,
-  writable: false,
-  enumerable: false,
-  configurable: false,
-});
-for (const key of ["json", "redirect", "error"]) {
-  ObjectDefineProperty(ResponseGlobal, key, ObjectGetOwnPropertyDescriptor(Response, key));
+// same own properties (prototype, statics) and `Response.prototype.constructor`.
+const ResponseGlobal = native.responseConstructor(Response, Response.prototype);
+for (const key of ReflectOwnKeys(Response)) {
+  if (key !== "length" && key !== "name") {
+    ObjectDefineProperty(ResponseGlobal, key, ObjectGetOwnPropertyDescriptor(Response, key));
+  }
 }
 ObjectDefineProperty(Response.prototype, "constructor", {
   value: ResponseGlobal,

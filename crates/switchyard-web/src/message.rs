@@ -392,21 +392,22 @@ pub(crate) fn text_response<'js>(
     new_message(Kind::Response, state, prototype).map(Some)
 }
 
-/// Text up to this many UTF-16 units is checked for lone surrogates on QuickJS's UTF-8 form,
-/// which is a copy unless the string is ASCII; longer text takes the class's general steps.
-const ONE_CALL_TEXT_LENGTH: usize = 16384;
+/// Text up to this many UTF-16 units makes a response in one call (fetch.js's `Response.json`
+/// reads it as `native.oneCallTextLength`): Rust checks it is well-formed on QuickJS's UTF-8
+/// form, a copy unless the string is ASCII, and 1 µs no longer matters next to a longer body.
+pub(crate) const ONE_CALL_TEXT_LENGTH: usize = 16384;
 
 /// The global `Response`: a function that makes `new Response(text)` with nothing else, what
 /// most handlers return, itself, and leaves everything else to fetch.js's class. The class's
-/// constructor frame and the `this` QuickJS makes and drops for it were ~0.4 µs of the ~1.7 µs
+/// constructor frame and the `this` QuickJS makes and drops for it were ~0.35 µs of the ~1.7 µs
 /// of a hello request's JavaScript (bench/NOTES.md). Called without `new`, it calls the class,
-/// which throws; with other arguments or a subclass's `new.target`, it constructs the class with
-/// `Reflect.construct`. globals.js gives it the class's prototype, statics and `constructor`.
+/// which throws; with other arguments or a subclass's `new.target`, it constructs the class
+/// with that `new.target`. globals.js gives it the class's own properties (`prototype`, the
+/// statics) and makes it `Response.prototype.constructor`.
 pub(crate) struct ResponseConstructor<'js> {
-    /// fetch.js's `Response`, its prototype, and `Reflect.construct`.
+    /// fetch.js's `Response` and its prototype.
     pub(crate) class: rquickjs::Function<'js>,
     pub(crate) prototype: Object<'js>,
-    pub(crate) construct: rquickjs::Function<'js>,
 }
 
 unsafe impl<'js> JsLifetime<'js> for ResponseConstructor<'js> {
@@ -417,7 +418,6 @@ impl<'js> Trace<'js> for ResponseConstructor<'js> {
     fn trace<'a>(&self, tracer: Tracer<'a, 'js>) {
         self.class.trace(tracer);
         self.prototype.trace(tracer);
-        self.construct.trace(tracer);
     }
 }
 
@@ -426,8 +426,10 @@ impl<'js> rquickjs::class::JsClass<'js> for ResponseConstructor<'js> {
     type Mutable = rquickjs::class::Readable;
     const KIND: rquickjs::class::ClassKind = rquickjs::class::ClassKind::Callable;
 
-    fn prototype(ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
-        Ok(Some(rquickjs::Function::prototype(ctx.clone())))
+    /// None: rquickjs keeps a class's prototype per runtime, and each context has its own
+    /// `Function.prototype`; the instance is made with its context's (natives.rs).
+    fn prototype(_ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
+        Ok(None)
     }
 
     fn constructor(_ctx: &Ctx<'js>) -> Result<Option<rquickjs::function::Constructor<'js>>> {
@@ -440,30 +442,43 @@ impl<'js> rquickjs::class::JsClass<'js> for ResponseConstructor<'js> {
     ) -> Result<Value<'js>> {
         let me = this.borrow();
         let ctx = params.ctx().clone();
+        if params.is_constructor() {
+            // `this` is `new.target` in a construct call.
+            let new_target = params.this();
+            if new_target == params.function()
+                && params.arg(1).is_none_or(|init| init.is_undefined())
+                && let Some(text) = params.arg(0).and_then(Value::into_string)
+                && text_length(&ctx, &text) <= ONE_CALL_TEXT_LENGTH
+                && let Some(response) = text_response(me.prototype.clone(), text, false)?
+            {
+                return Ok(response);
+            }
+            let mut args: Vec<_> = (0..params.len())
+                .filter_map(|i| params.arg(i))
+                .map(|arg| arg.as_raw())
+                .collect();
+            // SAFETY: live values of this context (`params` holds them for the call); QuickJS
+            // takes its own references.
+            let made = unsafe {
+                rquickjs::qjs::JS_CallConstructor2(
+                    ctx.as_raw().as_ptr(),
+                    me.class.as_raw(),
+                    new_target.as_raw(),
+                    args.len() as _,
+                    args.as_mut_ptr(),
+                )
+            };
+            // SAFETY: reading the tag of the result.
+            if unsafe { rquickjs::qjs::JS_IsException(made) } {
+                return Err(rquickjs::Error::Exception);
+            }
+            // SAFETY: a new value of this context, ours to own.
+            return Ok(unsafe { Value::from_raw(ctx, made) });
+        }
+        // Without `new`: the class throws what a class throws.
         let args: Vec<Value<'js>> = (0..params.len()).filter_map(|i| params.arg(i)).collect();
-        if !params.is_constructor() {
-            let this = rquickjs::function::This(params.this());
-            return me.class.call((this, rquickjs::function::Rest(args)));
-        }
-        let new_target = params.this();
-        // SAFETY: reading the payload of two live values.
-        let plain = unsafe {
-            rquickjs::qjs::JS_VALUE_GET_PTR(new_target.as_raw())
-                == rquickjs::qjs::JS_VALUE_GET_PTR(params.function().as_raw())
-        } && args.len() <= 2
-            && args.get(1).is_none_or(Value::is_undefined);
-        if plain
-            && let Some(text) = args.first().and_then(|body| body.as_string())
-            && text_length(&ctx, text) <= ONE_CALL_TEXT_LENGTH
-            && let Some(response) = text_response(me.prototype.clone(), text.clone(), false)?
-        {
-            return Ok(response);
-        }
-        let list = Array::new(ctx)?;
-        for (i, arg) in args.into_iter().enumerate() {
-            list.set(i, arg)?;
-        }
-        me.construct.call((me.class.clone(), list, new_target))
+        let this = rquickjs::function::This(params.this());
+        me.class.call((this, rquickjs::function::Rest(args)))
     }
 }
 

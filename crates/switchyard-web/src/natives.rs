@@ -803,20 +803,22 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
     set_fn(
         &n,
         "responseConstructor",
-        |ctx: Ctx<'js>, class: Function<'js>, prototype: Object<'js>, construct: Function<'js>| {
-            let made = crate::message::ResponseConstructor {
-                class,
-                prototype,
-                construct,
-            };
-            let function = rquickjs::Class::instance(ctx, made)?
+        |ctx: Ctx<'js>, class: Function<'js>, prototype: Object<'js>| {
+            let made = crate::message::ResponseConstructor { class, prototype };
+            let function_prototype = Function::prototype(ctx.clone());
+            let function = rquickjs::Class::instance_proto(made, function_prototype)?
                 .into_inner()
                 .into_value()
                 .into_function()
                 .expect("a callable class instance is a function");
             function.set_constructor(true);
-            function.with_name("Response")?.with_length(0)
+            // In the order a class has its own properties.
+            function.with_length(0)?.with_name("Response")
         },
+    )?;
+    n.set(
+        "oneCallTextLength",
+        crate::message::ONE_CALL_TEXT_LENGTH as u32,
     )?;
     set_fn(
         &n,

@@ -129,6 +129,11 @@ fn the_global_response_is_the_class_in_every_way_javascript_sees() {
         const ctorDesc = Object.getOwnPropertyDescriptor(Response.prototype, "constructor");
         const sub = new Sub("sub");
         const long = "é".repeat(20000);
+        const limit = "a".repeat(16384), over = "b".repeat(16385);
+        const rope = `${"x".repeat(300)}${"y".repeat(300)}`;
+        let plainCall;
+        try { Response.call({}, "x"); } catch (e) { plainCall = e.name; }
+        const bound = Response.bind(null, "bound");
         return [
           typeof Response, Response.name, Response.length, Response.prototype.constructor === Response,
           desc.writable || desc.enumerable || desc.configurable, ctorDesc.writable && !ctorDesc.enumerable && ctorDesc.configurable,
@@ -148,12 +153,28 @@ fn the_global_response_is_the_class_in_every_way_javascript_sees() {
           await text(Response.json({ a: 1 })), Response.redirect("https://a.test/", 301).status,
           Response.error().type, new Response("x") instanceof Response,
           Object.getPrototypeOf(new Response("x")) === Response.prototype,
+          Object.getPrototypeOf(Response) === Function.prototype, Response instanceof Function,
+          Object.getOwnPropertyNames(Response).join(),
+          JSON.stringify([Object.getOwnPropertyDescriptor(Response, "name"), Object.getOwnPropertyDescriptor(Response, "length")]),
+          plainCall, await text(new Response("three", undefined, 1)), await text(new Response(new String("boxed"))),
+          (await new Response(limit).text()) === limit, (await new Response(over).text()) === over,
+          (await new Response(rope).text()) === rope, await text(new bound()),
+          (() => { try { return new Proxy(Response, {})("p"); } catch (e) { return e.name; } })(),
+          await text(new (new Proxy(Response, {}))("proxy")),
+          await text(Reflect.construct(Response, ["target"], new Proxy(Response, {}))),
         ];
         "#,
     );
     assert_eq!(
         out,
-        r#"["function","Response",0,true,false,true,false,true,true,true,"200 text/plain;charset=UTF-8 plain","200 text/plain;charset=UTF-8 u","201 x/y init","200 null ","204 null ","200 text/plain;charset=UTF-8 a�b",true,true,true,1,"sub",true,"200 application/json {\"a\":1}",301,"error",true,true]"#
+        r#"["function","Response",0,true,false,true,false,true,true,true,"200 text/plain;charset=UTF-8 plain","200 text/plain;charset=UTF-8 u","201 x/y init","200 null ","204 null ","200 text/plain;charset=UTF-8 a�b",true,true,true,1,"sub",true,"200 application/json {\"a\":1}",301,"error",true,true,true,true,"length,name,prototype,error,redirect,json","[{\"value\":\"Response\",\"writable\":false,\"enumerable\":false,\"configurable\":true},{\"value\":0,\"writable\":false,\"enumerable\":false,\"configurable\":true}]","TypeError","200 text/plain;charset=UTF-8 three","200 text/plain;charset=UTF-8 boxed",true,true,true,"200 text/plain;charset=UTF-8 bound","TypeError","200 text/plain;charset=UTF-8 proxy","200 text/plain;charset=UTF-8 target"]"#
+    );
+    // The class and the function hold each other through Rust: after a collection both still
+    // work (and the runtime's teardown, which asserts nothing leaked, frees both).
+    h.rt.run_gc();
+    assert_eq!(
+        h.run(r#"return [await new Response("after").text(), Response.prototype.constructor === Response];"#),
+        r#"["after",true]"#
     );
 }
 

@@ -323,6 +323,11 @@ fn two_contexts_in_one_runtime() {
         let js = request_to_js(&ctx, sample_request(b"two")).unwrap();
         let out = request_from_js(&ctx, js).unwrap();
         assert_eq!(&out.body.as_bytes().unwrap()[..], b"two");
+        // Globals made from Rust classes are this context's functions, not the first one's.
+        let own: bool = ctx
+            .eval("Object.getPrototypeOf(Response) === Function.prototype && Response instanceof Function")
+            .unwrap();
+        assert!(own);
     });
     h.ctx.with(|ctx| {
         let js = request_to_js(&ctx, sample_request(b"one")).unwrap();
