@@ -661,9 +661,9 @@ const ONE_CALL_TEXT_LENGTH = native.oneCallTextLength;
 
 class Response {
   constructor(body = null, init = undefined) {
-    // `new Response(text)` with nothing else, what most handlers return, does not reach here:
-    // the global Response makes it in Rust (ResponseConstructor in message.rs), with the state
-    // the steps below would give it.
+    // A worker's `new Response(text)` with nothing else, what most handlers return, does not
+    // reach here: the global Response makes it in Rust (ResponseConstructor in message.rs),
+    // with the state the steps below would give it.
     const prototype = prototypeFrom(new.target, Response);
     init = dictionary(init, "Failed to construct 'Response'");
     let extracted = null;
