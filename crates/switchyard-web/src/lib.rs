@@ -405,8 +405,33 @@ pub fn prepared_request_from_js_streaming<'js>(
     {
         return Ok(taken);
     }
+    // `fetch(url)`: the GET `new Request(url)` would make, without making it.
+    if init.is_undefined()
+        && let Some(url) = input.as_string()
+        && let Some(url) = plain_request_url(url)?
+    {
+        let request = HttpRequest {
+            method: Method::GET,
+            url,
+            headers: http::HeaderMap::new(),
+            body: Body::empty(),
+        };
+        return Ok((request, None));
+    }
     let f = get_fn(ctx, &internals(ctx)?.prepared_request_parts)?;
     request_from_part_list(ctx, f.call((input, init))?)
+}
+
+/// The URL of `new Request(url)` when `url` makes one without an error: an absolute URL,
+/// parsed as `native.urlParse` parses it, with no credentials. `None` for anything else (a lone
+/// surrogate, which the constructor converts first, included): the constructor gives the
+/// error, or the URL.
+fn plain_request_url(url: &rquickjs::String<'_>) -> Result<Option<String>> {
+    body::with_string_utf8(url, |bytes| {
+        let parsed = url::Url::parse(std::str::from_utf8(bytes).ok()?).ok()?;
+        let plain = parsed.username().is_empty() && parsed.password().is_none();
+        plain.then(|| String::from(parsed))
+    })
 }
 
 /// A request from what `requestParts` returns: [method, url, header list, body source].

@@ -213,6 +213,33 @@ fn service_bindings_accept_url_strings_and_url_objects() {
     let json = server.get("/url-input").json();
     assert_eq!(json["method"], "GET");
     assert_eq!(json["url"], "https://b.internal/echo?via=url");
+
+    // A URL string alone takes a shortcut past the Request constructor: what the callee gets,
+    // and the errors, must be what `new Request(url)` gives.
+    let json = server.get("/plain-strings").json();
+    let pairs = json.as_array().unwrap();
+    assert_eq!(pairs.len(), 5);
+    for pair in pairs {
+        assert_eq!(pair[0], pair[1], "string vs new Request: {pair}");
+    }
+    assert_eq!(pairs[0][0]["method"], "GET");
+    assert_eq!(pairs[0][0]["url"], "https://b.internal/echo?q=1#frag");
+    assert_eq!(pairs[0][0]["from"], serde_json::Value::Null);
+    assert_eq!(pairs[0][0]["body"], "");
+    assert_eq!(pairs[1][0]["url"], "https://b.internal/echo?x=%zz&y=%C3%A9");
+    assert_eq!(
+        pairs[2][0],
+        "TypeError: Failed to construct 'Request': Invalid URL: /relative"
+    );
+    assert!(
+        pairs[3][0]
+            .as_str()
+            .unwrap()
+            .contains("includes credentials"),
+        "{}",
+        pairs[3][0]
+    );
+    assert_eq!(pairs[4][0]["url"], "https://b.internal/echo?%EF%BF%BD");
 }
 
 fn checksum(bytes: &[u8]) -> u32 {

@@ -9,6 +9,28 @@ export default {
     if (url.pathname === "/string-input") {
       return env.B.fetch("https://b.internal/echo?via=string", { method: "PUT", body: "from a string", headers: { "x-from": "a" } });
     }
+    if (url.pathname === "/plain-strings") {
+      // A URL string alone is sent as the request `new Request(url)` makes (or refused as it is).
+      const settle = async (send) => {
+        try {
+          return await (await send()).json();
+        } catch (error) {
+          return `${error.name}: ${error.message}`;
+        }
+      };
+      const inputs = [
+        "HTTPS://B.internal:443/a/../echo?q=1#frag",
+        "https://b.internal/echo?x=%zz&y=é",
+        "/relative",
+        "https://user:pw@b.internal/echo",
+        "https://b.internal/echo?\ud800",
+      ];
+      const out = [];
+      for (const input of inputs) {
+        out.push([await settle(() => env.B.fetch(input)), await settle(() => env.B.fetch(new Request(input)))]);
+      }
+      return Response.json(out);
+    }
     if (url.pathname === "/url-input") {
       return env.B.fetch(new URL("https://b.internal/echo?via=url"));
     }
