@@ -453,21 +453,20 @@ impl<'js> rquickjs::class::JsClass<'js> for ResponseConstructor<'js> {
             {
                 return Ok(response);
             }
-            let mut args: Vec<_> = (0..params.len())
-                .filter_map(|i| params.arg(i))
-                .map(|arg| arg.as_raw())
-                .collect();
-            // SAFETY: live values of this context (`params` holds them for the call); QuickJS
-            // takes its own references.
+            let args: Vec<Value<'js>> = (0..params.len()).filter_map(|i| params.arg(i)).collect();
+            let mut raw: Vec<_> = args.iter().map(Value::as_raw).collect();
+            // SAFETY: live values of this context, held by `args` for the call; QuickJS takes
+            // its own references (and copies the list before the constructor can write to it).
             let made = unsafe {
                 rquickjs::qjs::JS_CallConstructor2(
                     ctx.as_raw().as_ptr(),
                     me.class.as_raw(),
                     new_target.as_raw(),
-                    args.len() as _,
-                    args.as_mut_ptr(),
+                    raw.len() as _,
+                    raw.as_mut_ptr(),
                 )
             };
+            drop(args);
             // SAFETY: reading the tag of the result.
             if unsafe { rquickjs::qjs::JS_IsException(made) } {
                 return Err(rquickjs::Error::Exception);

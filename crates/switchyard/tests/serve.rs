@@ -218,7 +218,7 @@ fn service_bindings_accept_url_strings_and_url_objects() {
     // and the errors, must be what `new Request(url)` gives.
     let json = server.get("/plain-strings").json();
     let pairs = json.as_array().unwrap();
-    assert_eq!(pairs.len(), 5);
+    assert_eq!(pairs.len(), 7);
     for pair in pairs {
         assert_eq!(pair[0], pair[1], "string vs new Request: {pair}");
     }
@@ -240,6 +240,9 @@ fn service_bindings_accept_url_strings_and_url_objects() {
         pairs[3][0]
     );
     assert_eq!(pairs[4][0]["url"], "https://b.internal/echo?%EF%BF%BD");
+    // The parser strips the outer whitespace and the tab and newline inside.
+    assert_eq!(pairs[5][0]["url"], "https://b.internal/echo");
+    assert_eq!(pairs[6][0]["url"], "http://b.internal/echo");
 }
 
 fn checksum(bytes: &[u8]) -> u32 {

@@ -110,7 +110,8 @@ fn body_readers_and_used() {
 }
 
 /// The global `Response` makes `new Response(text)` in Rust and leaves the rest to fetch.js's
-/// class; to JavaScript it must be that class in every way a worker can look.
+/// class; to JavaScript it must be that class in every way a worker can look (but one:
+/// `Function.prototype.toString` shows native code, as a browser's `Response` does).
 #[test]
 fn the_global_response_is_the_class_in_every_way_javascript_sees() {
     let h = harness();

@@ -24,6 +24,8 @@ export default {
         "/relative",
         "https://user:pw@b.internal/echo",
         "https://b.internal/echo?\ud800",
+        " https://b.internal/e\tcho\n ",
+        "http://:@b.internal/echo",
       ];
       const out = [];
       for (const input of inputs) {
