@@ -656,9 +656,6 @@ function toUnsignedShort(value) {
 let isResponse;
 let responseInternals;
 
-// Text up to this length makes a Response in one call into Rust (message.rs says why).
-const ONE_CALL_TEXT_LENGTH = native.oneCallTextLength;
-
 class Response {
   constructor(body = null, init = undefined) {
     // A worker's `new Response(text)` with nothing else, what most handlers return, does not
@@ -703,8 +700,8 @@ class Response {
       throw new TypeError("Failed to execute 'json' on 'Response': The data is not JSON serializable");
     }
     // Made in one call into Rust, as `new Response(text)` is (ResponseConstructor); undefined
-    // for text that is not well-formed UTF-16, which the steps below convert.
-    if (init === undefined && text.length <= ONE_CALL_TEXT_LENGTH) {
+    // for long text or text that is not well-formed UTF-16, which the steps below take.
+    if (init === undefined) {
       const response = textResponse(Response.prototype, text, true);
       if (response !== undefined) return response;
     }

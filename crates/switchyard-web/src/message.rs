@@ -375,14 +375,15 @@ fn content_type(json: bool) -> &'static str {
 /// `new Response(text)` or (`json`) `Response.json(data)` with no `init`, the responses most
 /// handlers return, in one call: a `Response` with `Response.prototype` that, when JavaScript
 /// looks at it, has the state fetch.js's general steps would give it. Those steps cost ~1.4 µs
-/// in the interpreter (bench/NOTES.md). `None` when `text` is not well-formed UTF-16: the
-/// general steps convert it.
+/// in the interpreter (bench/NOTES.md). `None` when `text` is longer than
+/// [`ONE_CALL_TEXT_LENGTH`] or not well-formed UTF-16: the general steps take it (and convert
+/// it).
 pub(crate) fn text_response<'js>(
     prototype: Object<'js>,
     text: JsString<'js>,
     json: bool,
 ) -> Result<Option<Value<'js>>> {
-    if !is_well_formed(&text)? {
+    if text_length(&text) > ONE_CALL_TEXT_LENGTH || !is_well_formed(&text)? {
         return Ok(None);
     }
     let state = State::Text {
@@ -392,10 +393,10 @@ pub(crate) fn text_response<'js>(
     new_message(Kind::Response, state, prototype).map(Some)
 }
 
-/// Text up to this many UTF-16 units makes a response in one call (fetch.js's `Response.json`
-/// reads it as `native.oneCallTextLength`): Rust checks it is well-formed on QuickJS's UTF-8
-/// form, a copy unless the string is ASCII, and 1 µs no longer matters next to a longer body.
-pub(crate) const ONE_CALL_TEXT_LENGTH: usize = 16384;
+/// Text up to this many UTF-16 units makes a response in one call ([`text_response`]): Rust
+/// checks it is well-formed on QuickJS's UTF-8 form, a copy unless the string is ASCII, and
+/// 1 µs no longer matters next to a longer body.
+const ONE_CALL_TEXT_LENGTH: usize = 16384;
 
 /// The global `Response`: a function that makes `new Response(text)` with nothing else, what
 /// most handlers return, itself, and leaves everything else to fetch.js's class. The class's
@@ -448,7 +449,6 @@ impl<'js> rquickjs::class::JsClass<'js> for ResponseConstructor<'js> {
             if new_target == params.function()
                 && params.arg(1).is_none_or(|init| init.is_undefined())
                 && let Some(text) = params.arg(0).and_then(Value::into_string)
-                && text_length(&ctx, &text) <= ONE_CALL_TEXT_LENGTH
                 && let Some(response) = text_response(me.prototype.clone(), text, false)?
             {
                 return Ok(response);
@@ -482,11 +482,11 @@ impl<'js> rquickjs::class::JsClass<'js> for ResponseConstructor<'js> {
 }
 
 /// A string's length in UTF-16 code units, as JavaScript counts it.
-fn text_length(ctx: &Ctx<'_>, text: &JsString<'_>) -> usize {
+fn text_length(text: &JsString<'_>) -> usize {
+    let ctx = text.ctx().as_raw().as_ptr();
     let mut length = 0i64;
-    // SAFETY: a live string of this context; its length is read without running JavaScript.
-    let read =
-        unsafe { rquickjs::qjs::JS_GetLength(ctx.as_raw().as_ptr(), text.as_raw(), &mut length) };
+    // SAFETY: a live string of `ctx`; its length is read without running JavaScript.
+    let read = unsafe { rquickjs::qjs::JS_GetLength(ctx, text.as_raw(), &mut length) };
     if read < 0 {
         usize::MAX
     } else {

@@ -816,10 +816,6 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
             function.with_length(0)?.with_name("Response")
         },
     )?;
-    n.set(
-        "oneCallTextLength",
-        crate::message::ONE_CALL_TEXT_LENGTH as u32,
-    )?;
     set_fn(
         &n,
         "textResponse",
