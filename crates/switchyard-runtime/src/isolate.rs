@@ -50,8 +50,18 @@ const GLOBAL_SCOPE_IO: &str = "Disallowed operation called within global scope. 
     (ex: fetch() or connect()), setting a timeout, and generating random values are not allowed \
     within global scope. To fix this error, perform this operation within a handler.";
 
-/// Where a request's (or incoming call's) result goes, and how deep in a binding chain it is.
-type Waiter = (oneshot::Sender<Result<Reply, WorkerError>>, u32);
+/// A request (or incoming call) being handled.
+struct Waiter {
+    /// How deep in a binding chain it is.
+    depth: u32,
+    /// Where its result goes once its [`Started`] waits for it. Before that (most handlers answer
+    /// while they start) the result is kept in `IsolateState::answered`, with no channel made.
+    tx: Option<oneshot::Sender<Result<Reply, WorkerError>>>,
+}
+
+/// Requests in flight or calls made, by id: ids are sequential and ours, so a hash that is
+/// cheap beats one that resists chosen keys (SipHash was ~1% of a hello request).
+type ById<T> = rustc_hash::FxHashMap<u64, T>;
 
 /// Something that happened outside the isolate, to be delivered on its next turn.
 enum Completion {
@@ -81,7 +91,7 @@ pub(crate) struct IsolateState {
     /// Pokes the isolate's loop task: a completion arrived or a timer changed.
     wake: Notify,
     /// Binding calls made by this isolate that have not come back yet: the caller's promise.
-    calls: RefCell<HashMap<u64, PendingCall>>,
+    calls: RefCell<ById<PendingCall>>,
     next_call: Cell<u64>,
     /// `ctx.waitUntil` promises not settled yet.
     wait_until: Cell<usize>,
@@ -89,7 +99,9 @@ pub(crate) struct IsolateState {
     /// but do not hold the subrequest count (a long stream is not one long request).
     pumps: Cell<usize>,
     /// Requests being handled, by id.
-    waiting: RefCell<HashMap<u64, Waiter>>,
+    waiting: RefCell<ById<Waiter>>,
+    /// Results of requests no longer `waiting` whose [`Started`] has not taken them yet.
+    answered: RefCell<Vec<(u64, Result<Reply, WorkerError>)>>,
     next_request: Cell<u64>,
     /// Depth of the request that arrived last; binding calls made after every request has
     /// responded (from `waitUntil` work) count from it, so a cycle there still hits the cap.
@@ -258,11 +270,12 @@ impl Isolate {
             timers: RefCell::new(Timers::default()),
             completions: RefCell::new(VecDeque::new()),
             wake: Notify::new(),
-            calls: RefCell::new(HashMap::new()),
+            calls: RefCell::new(ById::default()),
             next_call: Cell::new(1),
             wait_until: Cell::new(0),
             pumps: Cell::new(0),
-            waiting: RefCell::new(HashMap::new()),
+            waiting: RefCell::new(ById::default()),
+            answered: RefCell::new(Vec::new()),
             next_request: Cell::new(1),
             last_depth: Cell::new(0),
             last_ran: Cell::new(Instant::now()),
@@ -413,11 +426,12 @@ impl Isolate {
             workers.forget(&state.worker, self);
         }
         let waiters: Vec<_> = state.waiting.borrow_mut().drain().collect();
-        for (_, (tx, _)) in waiters {
-            let _ = tx.send(Err(WorkerError::LimitExceeded {
+        for (id, waiter) in waiters {
+            let error = WorkerError::LimitExceeded {
                 worker: state.worker.clone(),
                 limit,
-            }));
+            };
+            state.send(id, waiter, Err(error));
         }
         true
     }
@@ -807,13 +821,14 @@ impl Isolate {
         let id = state.next_request.get();
         state.next_request.set(id + 1);
         state.last_depth.set(depth);
-        let (tx, rx) = oneshot::channel();
-        state.waiting.borrow_mut().insert(id, (tx, depth));
+        state
+            .waiting
+            .borrow_mut()
+            .insert(id, Waiter { depth, tx: None });
         // From here on, however this ends (the client going away drops it), the waiter goes.
         let started = Started {
             isolate: self.clone(),
             id,
-            rx,
             upload,
         };
         let result = self.run(state.limits.cpu, |ctx| {
@@ -1096,16 +1111,16 @@ impl Isolate {
                 return;
             };
             let state = &isolate.state;
-            let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) else {
+            if !state.waiting.borrow().contains_key(&id) {
                 return;
-            };
+            }
             let result = match answer {
                 Answer::Http => {
                     Err(state.uncaught(&ctx, JsException::from_value(reason, &isolate.spec.graph)))
                 }
                 Answer::Rpc => isolate.rpc_rejection(&ctx, reason),
             };
-            let _ = tx.send(result);
+            state.answer(id, result);
         })?;
         let then: Function = promise.get("then")?;
         then.call::<_, Value>((This(promise), on_ok, on_err))?;
@@ -1129,9 +1144,7 @@ impl Isolate {
                     // The result cannot be cloned: the caller gets the DataCloneError.
                     Err(error) => self.rpc_rejection(ctx, caught(ctx, error)),
                 };
-                if let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) {
-                    let _ = tx.send(result);
-                }
+                state.answer(id, result);
             }
         }
     }
@@ -1156,9 +1169,7 @@ impl Isolate {
             .map_err(|error| {
                 state.uncaught(ctx, JsException::from_error(ctx, error, &self.spec.graph))
             });
-        if let Some((tx, _)) = state.waiting.borrow_mut().remove(&id) {
-            let _ = tx.send(result);
-        }
+        state.answer(id, result);
     }
 
     /// What an RPC caller gets when the call threw `reason`: the reason itself, cloned (as on
@@ -1378,16 +1389,17 @@ impl Isolate {
         // timers, no binding calls, no queued work) will never get a response: fail it now, as
         // Cloudflare does, instead of holding the connection until the timeout.
         let stalled: Vec<_> = state.waiting.borrow_mut().drain().collect();
-        for (_, (tx, _)) in stalled {
+        for (id, waiter) in stalled {
             log_line(
                 &state.worker,
                 LogLevel::Error,
                 "The script will never generate a response: the handler's promise (fetch or an RPC \
                  method) is pending and nothing is left that could settle it",
             );
-            let _ = tx.send(Err(WorkerError::NeverResponded {
+            let error = WorkerError::NeverResponded {
                 worker: state.worker.clone(),
-            }));
+            };
+            state.send(id, waiter, Err(error));
         }
     }
 
@@ -1462,6 +1474,24 @@ impl Drop for Isolate {
 }
 
 impl IsolateState {
+    /// Give request `id` its result, if it is still waiting for one.
+    fn answer(&self, id: u64, result: Result<Reply, WorkerError>) {
+        let waiter = self.waiting.borrow_mut().remove(&id);
+        if let Some(waiter) = waiter {
+            self.send(id, waiter, result);
+        }
+    }
+
+    /// Give `waiter` (request `id`, already out of `waiting`) its result.
+    fn send(&self, id: u64, waiter: Waiter, result: Result<Reply, WorkerError>) {
+        match waiter.tx {
+            Some(tx) => {
+                let _ = tx.send(result);
+            }
+            None => self.answered.borrow_mut().push((id, result)),
+        }
+    }
+
     /// Cloudflare's "Disallowed operation called within global scope" while the modules
     /// evaluate: I/O and timers belong to handlers.
     fn refuse_in_global_scope(&self, ctx: &Ctx<'_>) -> rquickjs::Result<()> {
@@ -1695,30 +1725,40 @@ impl Drop for Ran<'_> {
 pub(crate) struct Started {
     isolate: Rc<Isolate>,
     id: u64,
-    rx: oneshot::Receiver<Result<Reply, WorkerError>>,
     upload: Option<Arc<switchyard_web::Activity>>,
 }
 
 impl Started {
-    /// The reply, if the handler gave it while it started (it ran no I/O that had to wait).
+    /// The reply, if it is there: the handler gave it while it started (it ran no I/O that had
+    /// to wait), or it came before anything waited for it.
     pub(crate) fn now(&mut self) -> Option<Result<Reply, WorkerError>> {
-        match self.rx.try_recv() {
-            Ok(reply) => Some(reply),
-            Err(oneshot::error::TryRecvError::Empty) => None,
-            Err(oneshot::error::TryRecvError::Closed) => Some(Err(shut_down())),
+        let state = &self.isolate.state;
+        let mut answered = state.answered.borrow_mut();
+        if let Some(at) = answered.iter().position(|(id, _)| *id == self.id) {
+            return Some(answered.swap_remove(at).1);
         }
+        if !state.waiting.borrow().contains_key(&self.id) {
+            // Every way out of `waiting` answers; this is a safety net.
+            return Some(Err(shut_down()));
+        }
+        None
     }
 
     /// Wait for the reply: at most `timeout`, counted from the later of now and the last chunk
     /// of the streamed request body that was read, so reading a long upload is not cut off.
     pub(crate) async fn finish(mut self, timeout: Duration) -> Result<Reply, WorkerError> {
-        // Most handlers answer while they start: then there is no timer to set.
+        // Most handlers answer while they start: then there is no channel to make or timer to
+        // set.
         if let Some(reply) = self.now() {
             return reply;
         }
+        let (tx, mut rx) = oneshot::channel();
+        if let Some(waiter) = self.isolate.state.waiting.borrow_mut().get_mut(&self.id) {
+            waiter.tx = Some(tx);
+        }
         let mut deadline = tokio::time::Instant::now() + timeout;
         let replied = loop {
-            match tokio::time::timeout_at(deadline, &mut self.rx).await {
+            match tokio::time::timeout_at(deadline, &mut rx).await {
                 Ok(replied) => break Some(replied),
                 Err(_) => {
                     let extended = self
@@ -1759,6 +1799,8 @@ impl Drop for Started {
     fn drop(&mut self) {
         let state = &self.isolate.state;
         state.waiting.borrow_mut().remove(&self.id);
+        // A reply no one took (the request was dropped right after it came) goes with it.
+        state.answered.borrow_mut().retain(|(id, _)| *id != self.id);
         // Stubs passed as this call's arguments are released when it returns, as on Cloudflare.
         let id = self.id;
         state.release_imports(|scope| scope == ImportScope::Call(id));

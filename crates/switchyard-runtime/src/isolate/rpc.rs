@@ -340,7 +340,7 @@ impl Isolate {
             .waiting
             .borrow()
             .values()
-            .map(|(_, d)| *d)
+            .map(|waiter| waiter.depth)
             .max()
             .unwrap_or(0);
         let depth = deepest.max(state.last_depth.get()) + 1;
