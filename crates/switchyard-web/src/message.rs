@@ -78,12 +78,11 @@ enum State<'js> {
         body: Parked,
     },
     /// `new Response(text)` or `Response.json(data)` (see [`text_response`]) that JavaScript
-    /// has not looked at: `text` is `None` once taken. `utf8` is the body: checking that the
-    /// text is well-formed makes its UTF-8 form anyway, so it is kept rather than made again
-    /// when Rust takes the response.
+    /// has not looked at: `text` is `None` once taken. Its UTF-8 form is made only then: kept
+    /// here, it would be memory outside the isolate's limit, held by each such `Response` of
+    /// one shared string.
     Text {
         text: Option<JsString<'js>>,
-        utf8: Bytes,
         json: bool,
     },
     /// Being made into an array.
@@ -262,7 +261,7 @@ impl<'js> State<'js> {
                 status.as_u16(),
                 status.canonical_reason().unwrap_or(""),
             ),
-            State::Text { text, json, .. } => {
+            State::Text { text, json } => {
                 let name = JsString::from_str(ctx.clone(), "content-type")?.into_value();
                 let value = JsString::from_str(ctx.clone(), content_type(json))?.into_value();
                 let header_list = array_of(ctx, [name, value])?.into_value();
@@ -386,21 +385,11 @@ pub(crate) fn text_response<'js>(
     text: JsString<'js>,
     json: bool,
 ) -> Result<Option<Value<'js>>> {
-    if text_length(&text) > ONE_CALL_TEXT_LENGTH {
+    if text_length(&text) > ONE_CALL_TEXT_LENGTH || !is_well_formed(&text)? {
         return Ok(None);
     }
-    // A lone surrogate has no UTF-8 form: QuickJS's is then not valid UTF-8.
-    let utf8 = with_string_utf8(&text, |bytes| {
-        std::str::from_utf8(bytes)
-            .is_ok()
-            .then(|| Bytes::copy_from_slice(bytes))
-    })?;
-    let Some(utf8) = utf8 else {
-        return Ok(None);
-    };
     let state = State::Text {
         text: Some(text),
-        utf8,
         json,
     };
     new_message(Kind::Response, state, prototype).map(Some)
@@ -535,6 +524,12 @@ fn response_array<'js>(
     )
 }
 
+/// Whether `text` has no lone surrogate (`String.prototype.isWellFormed`): only then is its
+/// UTF-8 form valid.
+fn is_well_formed(text: &JsString<'_>) -> Result<bool> {
+    with_string_utf8(text, |bytes| std::str::from_utf8(bytes).is_ok())
+}
+
 /// A request or response taken apart for Rust, and a JavaScript `ReadableStream` for the
 /// embedder to pump into its body when the body is one (the body is then empty).
 pub(crate) type Taken<'js, T> = (T, Option<Value<'js>>);
@@ -635,15 +630,11 @@ fn take<'js>(ctx: &Ctx<'js>, value: &Value<'js>, kind: Kind) -> Result<Option<Fo
                 body,
             })
         }
-        State::Text {
-            text: slot,
-            utf8,
-            json,
-        } => {
-            if slot.is_none() {
+        State::Text { text: slot, json } => {
+            let Some(text) = slot else {
                 return Ok(None);
-            }
-            let body = std::mem::take(utf8);
+            };
+            let body = with_string_utf8(text, Bytes::copy_from_slice)?;
             // Room for more than the one header: hyper keeps a response's map, emptied, for the
             // next request on the connection, and the server adds `cf-connecting-ip` to a
             // request's headers. A map sized for one grew there on every request (~1% of a
