@@ -12,7 +12,7 @@
 //! while the runtime is alive: tasks and completions carry plain ids, never JS values.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use rquickjs::function::{Opt, This};
 use rquickjs::{Context, Ctx, Function, Object, Persistent, Promise, Runtime, Value};
+use rustc_hash::FxHashMap;
 use switchyard_web::{Body, HttpRequest, HttpResponse, LogLevel, WebOptions};
 use tokio::sync::{Notify, oneshot};
 
@@ -59,9 +60,9 @@ struct Waiter {
     tx: Option<oneshot::Sender<Result<Reply, WorkerError>>>,
 }
 
-/// Requests in flight or calls made, by id: ids are sequential and ours, so a hash that is
-/// cheap beats one that resists chosen keys (SipHash was ~1% of a hello request).
-type ById<T> = rustc_hash::FxHashMap<u64, T>;
+/// Requests in flight, calls made and the like, by id: ids are sequential and ours, so a hash
+/// that is cheap beats one that resists chosen keys (SipHash was ~1% of a hello request).
+type ById<T> = FxHashMap<u64, T>;
 
 /// Something that happened outside the isolate, to be delivered on its next turn.
 enum Completion {
@@ -110,7 +111,7 @@ pub(crate) struct IsolateState {
     /// `outbound_fetch` for how the limit applies.
     subrequests: Cell<u64>,
     /// Calls that can be cancelled (`fetch()` with an AbortSignal): their tasks.
-    cancellable: RefCell<HashMap<u64, tokio::task::AbortHandle>>,
+    cancellable: RefCell<ById<tokio::task::AbortHandle>>,
     /// Promises rejected with no handler yet. Reported only if still unhandled once microtasks
     /// have run: `try { await f() } catch {}` briefly has an unhandled rejection too.
     rejections: RefCell<Vec<(Persistent<Value<'static>>, Persistent<Value<'static>>)>>,
@@ -282,7 +283,7 @@ impl Isolate {
             running: Cell::new(false),
             rejections: RefCell::new(Vec::new()),
             subrequests: Cell::new(0),
-            cancellable: RefCell::new(HashMap::new()),
+            cancellable: RefCell::new(ById::default()),
             closed: Cell::new(false),
             booting: Cell::new(true),
             deadline: Cell::new(None),
@@ -1798,9 +1799,15 @@ impl Started {
 impl Drop for Started {
     fn drop(&mut self) {
         let state = &self.isolate.state;
-        state.waiting.borrow_mut().remove(&self.id);
+        let waiter = state.waiting.borrow_mut().remove(&self.id);
         // A reply no one took (the request was dropped right after it came) goes with it.
-        state.answered.borrow_mut().retain(|(id, _)| *id != self.id);
+        let unread = {
+            let mut answered = state.answered.borrow_mut();
+            let at = answered.iter().position(|(id, _)| *id == self.id);
+            at.map(|at| answered.swap_remove(at))
+        };
+        // Dropped with no borrow held: a response body's drop may run other code.
+        drop((waiter, unread));
         // Stubs passed as this call's arguments are released when it returns, as on Cloudflare.
         let id = self.id;
         state.release_imports(|scope| scope == ImportScope::Call(id));
@@ -2046,7 +2053,7 @@ struct Timers {
     /// Incremented at each turn; a timer fires only in a turn later than the one that set it.
     generation: u64,
     by_due: BTreeSet<(Instant, u32)>,
-    entries: HashMap<u32, Timer>,
+    entries: FxHashMap<u32, Timer>,
 }
 
 struct Timer {
