@@ -1493,6 +1493,13 @@ impl IsolateState {
         }
     }
 
+    /// Request `id`'s result, if it came before anything waited for it (see [`Started`]).
+    fn take_answer(&self, id: u64) -> Option<Result<Reply, WorkerError>> {
+        let mut answered = self.answered.borrow_mut();
+        let at = answered.iter().position(|(of, _)| *of == id)?;
+        Some(answered.swap_remove(at).1)
+    }
+
     /// Cloudflare's "Disallowed operation called within global scope" while the modules
     /// evaluate: I/O and timers belong to handlers.
     fn refuse_in_global_scope(&self, ctx: &Ctx<'_>) -> rquickjs::Result<()> {
@@ -1734,9 +1741,8 @@ impl Started {
     /// to wait), or it came before anything waited for it.
     pub(crate) fn now(&mut self) -> Option<Result<Reply, WorkerError>> {
         let state = &self.isolate.state;
-        let mut answered = state.answered.borrow_mut();
-        if let Some(at) = answered.iter().position(|(id, _)| *id == self.id) {
-            return Some(answered.swap_remove(at).1);
+        if let Some(reply) = state.take_answer(self.id) {
+            return Some(reply);
         }
         if !state.waiting.borrow().contains_key(&self.id) {
             // Every way out of `waiting` answers; this is a safety net.
@@ -1800,13 +1806,9 @@ impl Drop for Started {
     fn drop(&mut self) {
         let state = &self.isolate.state;
         let waiter = state.waiting.borrow_mut().remove(&self.id);
-        // A reply no one took (the request was dropped right after it came) goes with it.
-        let unread = {
-            let mut answered = state.answered.borrow_mut();
-            let at = answered.iter().position(|(id, _)| *id == self.id);
-            at.map(|at| answered.swap_remove(at))
-        };
-        // Dropped with no borrow held: a response body's drop may run other code.
+        // A reply no one took (the request was dropped right after it came) goes with it,
+        // dropped with no borrow held: a response body's drop may run other code.
+        let unread = state.take_answer(self.id);
         drop((waiter, unread));
         // Stubs passed as this call's arguments are released when it returns, as on Cloudflare.
         let id = self.id;

@@ -291,17 +291,14 @@ fn handle(
         return Handling::Collecting(Box::pin(async move {
             let collected =
                 upload::collect(body, context.max_body_size, context.body_timeout).await;
-            let refused = match collected {
+            let response = match collected {
                 Ok(bytes) => return start(&context, parts, Body::Bytes(bytes), None, peer).await,
-                Err(refused) => refused,
-            };
-            let response = match refused {
-                Refused::TooLarge => too_large(context.max_body_size),
-                Refused::TimedOut => body_timed_out(&format!(
+                Err(Refused::TooLarge) => too_large(context.max_body_size),
+                Err(Refused::TimedOut) => body_timed_out(&format!(
                     "the request body was not received within {} s",
                     context.body_timeout.as_secs_f64()
                 )),
-                Refused::Broken => plain(
+                Err(Refused::Broken) => plain(
                     StatusCode::BAD_REQUEST,
                     "Bad Request: the request body could not be read\n",
                 ),
