@@ -108,10 +108,17 @@ fn hono_jwt_sign_then_verify_and_a_service_binding_behind_it() {
         json!({"id": "ada", "name": "Ada Lovelace", "role": "admin"})
     );
 
-    // A token whose signature does not match is refused by hono/jwt's HMAC verify.
+    // A token whose signature does not match is refused by hono/jwt's HMAC verify. The
+    // signature's first character is changed: all six of its bits are signature bits (the last
+    // one's low two are padding, so 'B', 'C' or 'D' made 'A' decoded to the same signature).
     let mut forged = token.clone();
-    let last = forged.pop().unwrap();
-    forged.push(if last == 'A' { 'B' } else { 'A' });
+    let at = forged.rfind('.').unwrap() + 1;
+    let first = if forged[at..].starts_with('A') {
+        "B"
+    } else {
+        "A"
+    };
+    forged.replace_range(at..at + 1, first);
     let response = server.request(
         "GET",
         "/api/me",
