@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use rquickjs::atom::PredefinedAtom;
 use rquickjs::function::{Opt, This};
 use rquickjs::{Context, Ctx, Function, Object, Persistent, Promise, Runtime, Value};
 use rustc_hash::FxHashMap;
@@ -121,7 +122,9 @@ pub(crate) struct IsolateState {
     booting: Cell<bool>,
     /// When the JavaScript running now must stop (its CPU budget); read by the interrupt handler.
     deadline: Cell<Option<Instant>>,
-    /// When JavaScript last ran here: how long the isolate has been idle.
+    /// When JavaScript last ran here: how long the isolate has been idle. Set when a run starts
+    /// and each time the interrupt handler looks at the clock, so a run's end costs no clock
+    /// read: a run that never reaches the handler is a few thousand instructions long.
     last_ran: Cell<Instant>,
     /// Whether JavaScript runs in it now (a call made at once may be nested in it).
     running: Cell<bool>,
@@ -135,10 +138,15 @@ pub(crate) struct IsolateState {
     env: RefCell<Option<Persistent<Object<'static>>>>,
     exports: RefCell<Option<Persistent<Object<'static>>>>,
     glue: RefCell<Option<Persistent<Object<'static>>>>,
-    /// `ExecutionContext.prototype` (runtime.js): each request's `ctx` is made from Rust.
-    context_prototype: RefCell<Option<Persistent<Object<'static>>>>,
+    /// `ExecutionContext.prototype` (runtime.js): each request's `ctx` is made from Rust. With
+    /// an empty object of it kept, so that each `ctx` finds its shape instead of making it (see
+    /// switchyard-web's `Internals`).
+    context_prototype: RefCell<Option<(Persistent<Object<'static>>, Persistent<Object<'static>>)>>,
     /// Whether the default export has a fetch handler, set at boot.
     serves_http: Cell<bool>,
+    /// When the default export is an object (not a class): it and its `fetch`, read once at
+    /// boot as workerd reads an `ExportedHandler`, so a request looks neither up.
+    default_fetch: RefCell<Option<(Persistent<Object<'static>>, Persistent<Function<'static>>)>>,
     /// The isolate itself, for stubs exported from it.
     me: RefCell<Weak<Isolate>>,
     /// RPC stubs exported from and imported into this isolate.
@@ -295,6 +303,7 @@ impl Isolate {
             glue: RefCell::new(None),
             context_prototype: RefCell::new(None),
             serves_http: Cell::new(false),
+            default_fetch: RefCell::new(None),
             me: RefCell::new(Weak::new()),
             stubs: RefCell::new(StubTable::default()),
         });
@@ -305,18 +314,22 @@ impl Isolate {
                 return false;
             };
             clamp_gc_threshold(state.raw_runtime.get(), state.limits.memory);
-            match state.deadline.get() {
-                Some(deadline) if Instant::now() >= deadline => {
-                    let budget = if state.booting.get() {
-                        state.limits.startup_cpu
-                    } else {
-                        state.limits.cpu
-                    };
-                    state.exceeded.set(Some(LimitKind::Cpu(budget)));
-                    true
-                }
-                _ => false,
+            let Some(deadline) = state.deadline.get() else {
+                return false;
+            };
+            let now = Instant::now();
+            // A run that lasts long enough to be interrupted was running until now.
+            state.last_ran.set(now);
+            if now < deadline {
+                return false;
             }
+            let budget = if state.booting.get() {
+                state.limits.startup_cpu
+            } else {
+                state.limits.cpu
+            };
+            state.exceeded.set(Some(LimitKind::Cpu(budget)));
+            true
         })));
         let tracker_state = Rc::downgrade(&state);
         runtime.set_host_promise_rejection_tracker(Some(Box::new(
@@ -392,9 +405,10 @@ impl Isolate {
             !state.running.get(),
             "JavaScript started in a running isolate"
         );
-        // One clock read for both: each is ~25 ns, and this runs for every request.
+        // One clock read for all three: each is ~25 ns, and this runs for every request.
         let now = Instant::now();
         nesting::enter_run(now);
+        state.last_ran.set(now);
         state.running.set(true);
         state.deadline.set(Some(now + budget));
         // However it ends (a panic unwinds through here too), the isolate is left not running.
@@ -480,10 +494,27 @@ impl Isolate {
                 }
             })?;
         self.state.serves_http.set(handler == Handler::Fetch);
+        if handler == Handler::Fetch {
+            let object: Value = exports
+                .get(PredefinedAtom::Default)
+                .map_err(|e| threw(ctx, e))?;
+            if let Some(object) = object.as_object().filter(|_| !object.is_function()) {
+                let fetch: Function = object.get("fetch").map_err(|e| threw(ctx, e))?;
+                *self.state.default_fetch.borrow_mut() = Some((
+                    Persistent::save(ctx, object.clone()),
+                    Persistent::save(ctx, fetch),
+                ));
+            }
+        }
         *self.state.env.borrow_mut() = Some(Persistent::save(ctx, env));
         *self.state.exports.borrow_mut() = Some(Persistent::save(ctx, exports));
         let context_prototype: Object = glue.get("contextPrototype").map_err(|e| threw(ctx, e))?;
-        *self.state.context_prototype.borrow_mut() = Some(Persistent::save(ctx, context_prototype));
+        let shape_keeper =
+            Object::new_proto(ctx.clone(), Some(&context_prototype)).map_err(|e| threw(ctx, e))?;
+        *self.state.context_prototype.borrow_mut() = Some((
+            Persistent::save(ctx, context_prototype),
+            Persistent::save(ctx, shape_keeper),
+        ));
         *self.state.glue.borrow_mut() = Some(Persistent::save(ctx, glue));
         Ok(())
     }
@@ -752,8 +783,14 @@ impl Isolate {
     /// A new `ExecutionContext` (a handler's `ctx`): an object with runtime.js's prototype,
     /// which holds its methods, made without calling into JavaScript.
     fn make_context<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
-        let prototype = restore(ctx, &self.state.context_prototype)?;
-        Object::new_proto(ctx.clone(), Some(&prototype))
+        let prototype = self
+            .state
+            .context_prototype
+            .borrow()
+            .as_ref()
+            .map(|(prototype, _)| prototype.clone())
+            .ok_or(rquickjs::Error::Unknown)?;
+        Object::new_proto(ctx.clone(), Some(&prototype.restore(ctx)?))
     }
 
     // === requests ===
@@ -863,10 +900,23 @@ impl Isolate {
             let request = switchyard_web::request_to_js(ctx, request)?;
             let env = restore(ctx, &self.state.env)?;
             let exec_ctx = self.make_context(ctx)?;
+            let cached = match entrypoint {
+                None => self.state.default_fetch.borrow().clone(),
+                Some(_) => None,
+            };
+            if let Some((object, fetch)) = cached {
+                let result = fetch.restore(ctx)?.call((
+                    This(object.restore(ctx)?),
+                    request,
+                    env,
+                    exec_ctx,
+                ))?;
+                return self.handled(ctx, result);
+            }
             let exports = self.exports(ctx)?;
             let handler: Value = match entrypoint {
                 Some(name) => exports.get(name)?,
-                None => exports.get(rquickjs::atom::PredefinedAtom::Default)?,
+                None => exports.get(PredefinedAtom::Default)?,
             };
             let no_fetch = || {
                 rquickjs::Exception::throw_type(
@@ -901,19 +951,7 @@ impl Isolate {
                     .ok_or_else(no_fetch)?;
                 fetch.call((This(object), request, env, exec_ctx))?
             };
-            // What the handler returned is read once the microtasks it queued have run, as a
-            // promise's value would be.
-            while ctx.execute_pending_job() {}
-            if let Some(promise) = result.as_promise() {
-                // Checked when it settles, or at once if it has (see settle_into).
-                return Ok(Handled::Pending(promise.clone()));
-            }
-            match switchyard_web::try_response_from_js_streaming(ctx, result.clone()) {
-                Ok(Some(parts)) => Ok(Handled::Answered(Ok(parts))),
-                Ok(None) => switchyard_web::finalize_response(ctx, result).map(Handled::Pending),
-                // Not a usable Response: the request fails as if a promise of it had.
-                Err(error) => Ok(Handled::Answered(Err(error))),
-            }
+            self.handled(ctx, result)
         })();
         match started {
             Ok(Handled::Answered(parts)) => {
@@ -924,6 +962,22 @@ impl Isolate {
                 self.settle_started(ctx, Ok(promise), id, Answer::Http)
             }
             Err(error) => self.settle_started(ctx, Err(error), id, Answer::Http),
+        }
+    }
+
+    /// What a fetch handler returned, read once the microtasks it queued have run, as a
+    /// promise's value would be.
+    fn handled<'js>(&self, ctx: &Ctx<'js>, result: Value<'js>) -> rquickjs::Result<Handled<'js>> {
+        while ctx.execute_pending_job() {}
+        if let Some(promise) = result.as_promise() {
+            // Checked when it settles, or at once if it has (see settle_into).
+            return Ok(Handled::Pending(promise.clone()));
+        }
+        match switchyard_web::try_response_from_js_streaming(ctx, result.clone()) {
+            Ok(Some(parts)) => Ok(Handled::Answered(Ok(parts))),
+            Ok(None) => switchyard_web::finalize_response(ctx, result).map(Handled::Pending),
+            // Not a usable Response: the request fails as if a promise of it had.
+            Err(error) => Ok(Handled::Answered(Err(error))),
         }
     }
 
@@ -1466,6 +1520,7 @@ impl Drop for Isolate {
         state.rejections.borrow_mut().clear();
         state.env.borrow_mut().take();
         state.exports.borrow_mut().take();
+        state.default_fetch.borrow_mut().take();
         state.glue.borrow_mut().take();
         state.context_prototype.borrow_mut().take();
         let stubs = std::mem::take(&mut *state.stubs.borrow_mut());
@@ -1724,7 +1779,6 @@ impl Drop for Ran<'_> {
         let state = self.0;
         state.deadline.set(None);
         state.running.set(false);
-        state.last_ran.set(Instant::now());
     }
 }
 
