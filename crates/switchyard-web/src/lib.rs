@@ -184,6 +184,12 @@ pub(crate) fn load_extra<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Function<'js
 
 /// The bootstrap's functions that the Rust API calls, kept per context.
 struct Internals {
+    /// An empty object of each of the `Request` and `Response` prototypes, kept so that the
+    /// messages made for each request find their shape (QuickJS's record of an object's
+    /// prototype and property layout) instead of making it: a shape is freed with the last
+    /// object that has it, and in a hello request making and freeing its messages' shapes
+    /// was ~4% of the request.
+    _shape_keepers: Vec<Persistent<Object<'static>>>,
     request_prototype: Persistent<Object<'static>>,
     response_prototype: Persistent<Object<'static>>,
     set_response_url: Persistent<Function<'static>>,
@@ -212,8 +218,27 @@ fn context_key(ctx: &Ctx<'_>) -> usize {
     ctx.as_raw().as_ptr() as usize
 }
 
+thread_local! {
+    /// The context [`internals`] last found, and what it found: a thread runs one worker's
+    /// request at a time, so most lookups are the one before. Runtime userdata is a map by type
+    /// behind a `RefCell` (~20 ns a lookup). While the internals live, their persistent handles
+    /// keep the context, so its address cannot be another context's.
+    static LAST_INTERNALS: RefCell<(usize, std::rc::Weak<Internals>)> =
+        const { RefCell::new((0, std::rc::Weak::new())) };
+}
+
 fn internals(ctx: &Ctx<'_>) -> Result<Rc<Internals>> {
     let key = context_key(ctx);
+    let cached = LAST_INTERNALS
+        .try_with(|last| {
+            let last = last.borrow();
+            (last.0 == key).then(|| last.1.upgrade()).flatten()
+        })
+        .ok()
+        .flatten();
+    if let Some(internals) = cached {
+        return Ok(internals);
+    }
     let found = ctx.userdata::<Registry>().and_then(|registry| {
         let entries = registry.entries.borrow();
         entries
@@ -221,6 +246,10 @@ fn internals(ctx: &Ctx<'_>) -> Result<Rc<Internals>> {
             .find(|(k, _)| *k == key)
             .map(|(_, i)| Rc::clone(i))
     });
+    if let Some(internals) = &found {
+        let _ =
+            LAST_INTERNALS.try_with(|last| *last.borrow_mut() = (key, Rc::downgrade(internals)));
+    }
     found.ok_or_else(|| {
         Exception::throw_internal(
             ctx,
@@ -246,9 +275,17 @@ pub fn install(ctx: &Ctx<'_>, options: WebOptions) -> Result<()> {
         let f: Function = exports.get(name)?;
         Ok(Persistent::save(ctx, f))
     };
+    let request_prototype: Object = exports.get("requestPrototype")?;
+    let response_prototype: Object = exports.get("responsePrototype")?;
+    let shape_keepers = [&request_prototype, &response_prototype]
+        .map(|prototype| Object::new_proto(ctx.clone(), Some(prototype)));
     let internals = Internals {
-        request_prototype: Persistent::save(ctx, exports.get::<_, Object>("requestPrototype")?),
-        response_prototype: Persistent::save(ctx, exports.get::<_, Object>("responsePrototype")?),
+        _shape_keepers: shape_keepers
+            .into_iter()
+            .map(|keeper| keeper.map(|keeper| Persistent::save(ctx, keeper)))
+            .collect::<Result<_>>()?,
+        request_prototype: Persistent::save(ctx, request_prototype),
+        response_prototype: Persistent::save(ctx, response_prototype),
         set_response_url: get("setResponseUrl")?,
         abort_response_body: get("abortResponseBody")?,
         request_parts: get("requestParts")?,

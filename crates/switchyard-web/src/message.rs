@@ -6,6 +6,7 @@
 //! directly for the ones that leave as they came; anything out of the ordinary (a `Headers`
 //! object made, a body that became a stream) is left to fetch.js's own functions.
 
+use std::cell::RefCell;
 use std::mem;
 
 use bytes::Bytes;
@@ -87,6 +88,49 @@ enum State<'js> {
     },
     /// Being made into an array.
     Making,
+}
+
+impl Drop for Message<'_> {
+    fn drop(&mut self) {
+        if let State::Request { headers, .. } = &mut self.state {
+            keep_map(mem::take(headers));
+        }
+    }
+}
+
+thread_local! {
+    /// Header maps of requests that were freed, emptied, for responses made here.
+    static SPARE_MAPS: RefCell<Vec<HeaderMap>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A header map for a response made here: a freed request's if there is one. hyper keeps a
+/// response's map, emptied, for the next request on the connection, so in the usual request
+/// (one in, one `new Response(text)` out) the same map goes round and none is allocated.
+fn spare_map() -> HeaderMap {
+    SPARE_MAPS
+        .try_with(|maps| maps.borrow_mut().pop())
+        .ok()
+        .flatten()
+        // Room for more than the one header: the server adds `cf-connecting-ip` to the next
+        // request's headers in it. A map sized for one grew there on every request (~1% of a
+        // hello request); six fits what curl and most API clients send, plus that header.
+        .unwrap_or_else(|| HeaderMap::with_capacity(6))
+}
+
+/// Keep `map` for [`spare_map`]: a few per thread, of ordinary size.
+fn keep_map(mut map: HeaderMap) {
+    const KEPT: usize = 4;
+    const LARGEST: usize = 64;
+    if map.capacity() == 0 || map.capacity() > LARGEST {
+        return;
+    }
+    map.clear();
+    let _ = SPARE_MAPS.try_with(|maps| {
+        let mut maps = maps.borrow_mut();
+        if maps.len() < KEPT {
+            maps.push(map);
+        }
+    });
 }
 
 /// The body of a request or response from Rust that JavaScript has not looked at.
@@ -635,11 +679,7 @@ fn take<'js>(ctx: &Ctx<'js>, value: &Value<'js>, kind: Kind) -> Result<Option<Fo
                 return Ok(None);
             };
             let body = with_string_utf8(text, Bytes::copy_from_slice)?;
-            // Room for more than the one header: hyper keeps a response's map, emptied, for the
-            // next request on the connection, and the server adds `cf-connecting-ip` to a
-            // request's headers. A map sized for one grew there on every request (~1% of a
-            // hello request); six fits what curl and most API clients send, plus that header.
-            let mut headers = HeaderMap::with_capacity(6);
+            let mut headers = spare_map();
             // Made at compile time: `from_static` checks the bytes when it runs.
             let value = if *json {
                 const { HeaderValue::from_static(CONTENT_TYPE_JSON) }
