@@ -33,7 +33,7 @@ use http::{HeaderValue, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use switchyard_runtime::{Fetch, Fleet, HttpRequest, HttpResponse, LocalWorkers, WorkerError};
 use switchyard_web::{Body, BodyStream};
@@ -41,6 +41,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use upload::{GuardedBody, Refused, Served, Tripped, Upload};
 
+mod timer;
 mod upload;
 
 /// The most bytes a request line plus headers may take (Cloudflare: 128 KB of headers in total).
@@ -213,7 +214,7 @@ async fn accept_loop(
     });
     let mut builder = http1::Builder::new();
     builder
-        .timer(TokioTimer::new())
+        .timer(timer::CoarseTimer::for_timeout(options.header_timeout))
         .header_read_timeout(options.header_timeout)
         // A longer request line plus headers gets 431, as Cloudflare limits headers to 128 KB.
         .max_header_size(MAX_HEAD_BYTES);
@@ -485,8 +486,9 @@ fn request_url(uri: &http::Uri, headers: &http::HeaderMap, local: SocketAddr) ->
 /// a path and query with no character the parser would percent-encode or reinterpret
 /// (`\`, dot segments). Anything else, however valid, takes the parser.
 fn verbatim_url(authority: &str, path: &str) -> Option<String> {
-    let (host, port) = match authority.split_once(':') {
-        Some((host, port)) => (host, Some(port)),
+    // Byte scans rather than `split_once`: these strings are short, and this runs per request.
+    let (host, port) = match authority.bytes().position(|b| b == b':') {
+        Some(colon) => (&authority[..colon], Some(&authority[colon + 1..])),
         None => (authority, None),
     };
     if !verbatim_host(host) {
@@ -499,20 +501,7 @@ fn verbatim_url(authority: &str, path: &str) -> Option<String> {
             return None;
         }
     }
-    let (path_only, query) = match path.split_once('?') {
-        Some((path_only, query)) => (path_only, query),
-        None => (path, ""),
-    };
-    let plain = path_only.bytes().all(verbatim_byte)
-        && query.bytes().all(|b| b == b'?' || verbatim_byte(b))
-        && !path_only
-            .split('/')
-            .any(|segment| segment == "." || segment == "..")
-        && !path_only
-            .as_bytes()
-            .windows(3)
-            .any(|w| w.eq_ignore_ascii_case(b"%2e"));
-    if !plain {
+    if !verbatim_target(path.as_bytes()) {
         return None;
     }
     let mut url = String::with_capacity("http://".len() + authority.len() + path.len());
@@ -520,6 +509,37 @@ fn verbatim_url(authority: &str, path: &str) -> Option<String> {
     url.push_str(authority);
     url.push_str(path);
     Some(url)
+}
+
+/// A path and query the parser leaves as they are: verbatim bytes only, and in the path no dot
+/// segment (`.`, `..`) and no `%2e`, which it would read as one.
+fn verbatim_target(target: &[u8]) -> bool {
+    let is_dots = |segment: &[u8]| segment == b"." || segment == b"..";
+    let mut segment = 0;
+    for (i, &byte) in target.iter().enumerate() {
+        match byte {
+            b'/' | b'?' => {
+                if is_dots(&target[segment..i]) {
+                    return false;
+                }
+                if byte == b'?' {
+                    return target[i + 1..]
+                        .iter()
+                        .all(|&b| b == b'?' || verbatim_byte(b));
+                }
+                segment = i + 1;
+            }
+            b'%' if target
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.eq_ignore_ascii_case(b"2e")) =>
+            {
+                return false;
+            }
+            _ if !verbatim_byte(byte) => return false,
+            _ => {}
+        }
+    }
+    !is_dots(&target[segment..])
 }
 
 /// A host the WHATWG host parser returns unchanged: lowercase ASCII labels (no punycode, which
@@ -743,6 +763,12 @@ mod tests {
             "/?",
             "//host/x",
             "/\\host/x",
+            "/a/..?q",
+            "/.?q",
+            "/a/.",
+            "/a?./../%2e",
+            "/a%2",
+            "/a%",
         ];
         let mut shortcuts = 0;
         for authority in authorities {

@@ -1,0 +1,259 @@
+//! hyper's header-read timeout on a coarse clock kept per server thread.
+//!
+//! hyper starts that timeout whenever a connection waits for a request's head (the next request
+//! on a kept-alive connection included) and drops it as soon as the head is in, so a connection
+//! makes and drops one per request. With tokio's timer each is a clock read, an entry put into
+//! the runtime's timer wheel under its lock and taken out again: 2.5–3.5% of a hello request's
+//! user time (bench/NOTES.md). Here a timeout is a deadline and, once it is waited on, a waker
+//! in this thread's list, which one task sweeps every `grain` while the list is not empty.
+//!
+//! A timeout ends between its deadline and two grains after it, never before: `now` is the time
+//! of the last sweep (up to a grain old) while the sweeper runs, and a timeout is due a grain
+//! after its deadline.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use hyper::rt::{Sleep, Timer};
+
+/// The timer for hyper's connections on a server thread. Its sleeps must be waited on inside a
+/// tokio `LocalSet` (the server thread's): the sweeper is a local task.
+#[derive(Clone, Debug)]
+pub(crate) struct CoarseTimer {
+    grain: Duration,
+}
+
+impl CoarseTimer {
+    /// A timer for timeouts of `timeout`: its grain is a sixteenth of that, from 10 ms to 1 s.
+    pub(crate) fn for_timeout(timeout: Duration) -> Self {
+        CoarseTimer {
+            grain: (timeout / 16).clamp(Duration::from_millis(10), Duration::from_secs(1)),
+        }
+    }
+}
+
+impl Timer for CoarseTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Sleep>> {
+        self.sleep_until(self.now() + duration)
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn Sleep>> {
+        Box::pin(CoarseSleep {
+            due: deadline + self.grain,
+            grain: self.grain,
+            key: None,
+        })
+    }
+
+    fn now(&self) -> Instant {
+        SLEEPERS
+            .try_with(|sleepers| sleepers.borrow().now)
+            .ok()
+            .flatten()
+            .unwrap_or_else(Instant::now)
+    }
+}
+
+struct CoarseSleep {
+    /// A grain after the deadline: the deadline may have been set from a `now` a grain old.
+    due: Instant,
+    grain: Duration,
+    /// Its entry in the list of the thread it was last waited on from.
+    key: Option<Key>,
+}
+
+impl Sleep for CoarseSleep {}
+
+impl Future for CoarseSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let Ok((ready, start_sweeper, replaced)) = SLEEPERS.try_with(|sleepers| {
+            let mut sleepers = sleepers.borrow_mut();
+            let now = sleepers.now.unwrap_or_else(Instant::now);
+            if now >= this.due {
+                let removed = this.key.take().and_then(|key| sleepers.remove(key));
+                return (true, false, removed);
+            }
+            let replaced = match this.key {
+                Some(key) if sleepers.holds(key) => sleepers.update(key, cx.waker()),
+                _ => {
+                    this.key = Some(sleepers.insert(this.due, cx.waker().clone(), this.grain));
+                    None
+                }
+            };
+            let start_sweeper = !sleepers.sweeping;
+            if start_sweeper {
+                sleepers.sweeping = true;
+                sleepers.now = Some(now);
+            }
+            (false, start_sweeper, replaced)
+        }) else {
+            // The thread is exiting: nothing would wake this again.
+            return Poll::Ready(());
+        };
+        // Dropped with no borrow held: dropping a waker may drop a task, and with it a sleep.
+        drop(replaced);
+        if start_sweeper {
+            tokio::task::spawn_local(sweep());
+        }
+        if ready {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for CoarseSleep {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            let removed = SLEEPERS
+                .try_with(|sleepers| sleepers.borrow_mut().remove(key))
+                .ok()
+                .flatten();
+            drop(removed);
+        }
+    }
+}
+
+/// Wake the sleeps that are due every grain, until none is left.
+async fn sweep() {
+    loop {
+        let grain = SLEEPERS.with(|sleepers| sleepers.borrow().grain);
+        tokio::time::sleep(grain).await;
+        let (due, more) = SLEEPERS.with(|sleepers| sleepers.borrow_mut().sweep(Instant::now()));
+        for waker in due {
+            waker.wake();
+        }
+        if !more {
+            return;
+        }
+    }
+}
+
+/// Where a sleep's waker is: its thread's list, the slot, and the slot's use of it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Key {
+    home: u64,
+    index: u32,
+    generation: u32,
+}
+
+#[derive(Default)]
+struct Slot {
+    generation: u32,
+    entry: Option<(Instant, Waker)>,
+}
+
+/// One thread's sleeps that are waited on.
+struct Sleepers {
+    /// Unique to the thread: a sleep waited on from another thread leaves this list alone.
+    home: u64,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    live: usize,
+    /// Whether the sweeper runs; `now` is then the time of its last sweep.
+    sweeping: bool,
+    now: Option<Instant>,
+    /// The smallest grain of the sleeps in the list: how often the sweeper looks.
+    grain: Duration,
+}
+
+thread_local! {
+    static SLEEPERS: RefCell<Sleepers> = RefCell::new(Sleepers::new());
+}
+
+impl Sleepers {
+    fn new() -> Self {
+        static HOMES: AtomicU64 = AtomicU64::new(0);
+        Sleepers {
+            home: HOMES.fetch_add(1, Ordering::Relaxed),
+            slots: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            sweeping: false,
+            now: None,
+            grain: Duration::MAX,
+        }
+    }
+
+    fn insert(&mut self, due: Instant, waker: Waker, grain: Duration) -> Key {
+        self.grain = self.grain.min(grain);
+        self.live += 1;
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                self.slots.push(Slot::default());
+                u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 connections")
+            }
+        };
+        let slot = &mut self.slots[index as usize];
+        slot.entry = Some((due, waker));
+        Key {
+            home: self.home,
+            index,
+            generation: slot.generation,
+        }
+    }
+
+    fn slot(&mut self, key: Key) -> Option<&mut Slot> {
+        if key.home != self.home {
+            return None;
+        }
+        self.slots
+            .get_mut(key.index as usize)
+            .filter(|slot| slot.generation == key.generation && slot.entry.is_some())
+    }
+
+    fn holds(&mut self, key: Key) -> bool {
+        self.slot(key).is_some()
+    }
+
+    /// Point the entry at `waker`; returns the waker it replaces, if it does.
+    fn update(&mut self, key: Key, waker: &Waker) -> Option<Waker> {
+        let (_, held) = self.slot(key)?.entry.as_mut()?;
+        if held.will_wake(waker) {
+            return None;
+        }
+        Some(std::mem::replace(held, waker.clone()))
+    }
+
+    fn remove(&mut self, key: Key) -> Option<Waker> {
+        let slot = self.slot(key)?;
+        let (_, waker) = slot.entry.take()?;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(key.index);
+        self.live -= 1;
+        Some(waker)
+    }
+
+    /// Take out the entries due at `now`; returns their wakers and whether any entry is left.
+    /// With none left the sweeper stops, and `now` reads the clock again.
+    fn sweep(&mut self, now: Instant) -> (Vec<Waker>, bool) {
+        self.now = Some(now);
+        let mut due = Vec::new();
+        for (index, slot) in self.slots.iter_mut().enumerate() {
+            if slot.entry.as_ref().is_some_and(|(at, _)| *at <= now)
+                && let Some((_, waker)) = slot.entry.take()
+            {
+                slot.generation = slot.generation.wrapping_add(1);
+                self.free.push(index as u32);
+                self.live -= 1;
+                due.push(waker);
+            }
+        }
+        let more = self.live > 0;
+        if !more {
+            self.sweeping = false;
+            self.now = None;
+            self.grain = Duration::MAX;
+        }
+        (due, more)
+    }
+}
