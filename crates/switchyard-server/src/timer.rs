@@ -257,3 +257,92 @@ impl Sleepers {
         (due, more)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live_and_sweeping() -> (usize, bool) {
+        SLEEPERS.with(|sleepers| {
+            let sleepers = sleepers.borrow();
+            (sleepers.live, sleepers.sweeping)
+        })
+    }
+
+    fn on_a_local_set(test: impl Future<Output = ()>) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        tokio::task::LocalSet::new().block_on(&runtime, test);
+    }
+
+    #[test]
+    fn a_sleep_ends_after_its_deadline_and_the_sweeper_then_stops() {
+        on_a_local_set(async {
+            let timer = CoarseTimer::for_timeout(Duration::from_millis(100));
+            let deadline = Instant::now() + Duration::from_millis(60);
+            timer.sleep_until(deadline).await;
+            assert!(Instant::now() >= deadline, "ended before its deadline");
+            assert_eq!(live_and_sweeping().0, 0);
+            // With nothing left to wake, the sweeper stops at its next look.
+            for _ in 0..500 {
+                if !live_and_sweeping().1 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            assert_eq!(live_and_sweeping(), (0, false));
+        });
+    }
+
+    #[test]
+    fn a_dropped_sleep_leaves_the_list_and_its_slot_is_reused() {
+        on_a_local_set(async {
+            let timer = CoarseTimer::for_timeout(Duration::from_secs(30));
+            let mut first = timer.sleep(Duration::from_secs(30));
+            let waker = std::task::Waker::noop();
+            let mut cx = Context::from_waker(waker);
+            assert!(first.as_mut().poll(&mut cx).is_pending());
+            let mut second = timer.sleep(Duration::from_secs(30));
+            assert!(second.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(live_and_sweeping(), (2, true));
+            drop(first);
+            assert_eq!(live_and_sweeping().0, 1);
+            // The freed slot goes to the next sleep; the one still waiting keeps its own.
+            let mut third = timer.sleep(Duration::from_secs(30));
+            assert!(third.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(SLEEPERS.with(|s| s.borrow().slots.len()), 2);
+            drop(second);
+            drop(third);
+            assert_eq!(live_and_sweeping().0, 0);
+        });
+    }
+
+    #[test]
+    fn a_stale_key_removes_nothing() {
+        let mut sleepers = Sleepers::new();
+        let due = Instant::now();
+        let key = sleepers.insert(
+            due,
+            std::task::Waker::noop().clone(),
+            Duration::from_secs(1),
+        );
+        assert!(sleepers.remove(key).is_some());
+        let reused = sleepers.insert(
+            due,
+            std::task::Waker::noop().clone(),
+            Duration::from_secs(1),
+        );
+        assert_eq!(reused.index, key.index);
+        // The first sleep's key names the slot's earlier use: it must not free the new one.
+        assert!(sleepers.remove(key).is_none());
+        assert!(sleepers.holds(reused));
+        let foreign = Key {
+            home: sleepers.home + 1,
+            ..reused
+        };
+        assert!(sleepers.remove(foreign).is_none());
+        assert_eq!(sleepers.live, 1);
+    }
+}

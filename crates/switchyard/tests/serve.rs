@@ -739,6 +739,90 @@ fn a_client_too_slow_to_send_its_headers_is_disconnected() {
 }
 
 #[test]
+fn a_client_that_sends_its_headers_within_the_timeout_is_served() {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let server = TestServer::start(&["basic/wrangler.toml"], &["--header-timeout", "1"]);
+    let mut client = std::net::TcpStream::connect(server.addr).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let read_response = |client: &mut std::net::TcpStream| {
+        // /wait-until-result answers "none" here: no waitUntil ran.
+        let mut seen = Vec::new();
+        let mut buf = [0; 4096];
+        while !seen.ends_with(b"none") {
+            let n = client
+                .read(&mut buf)
+                .expect("a response before the connection closes");
+            assert!(n > 0, "closed early: {:?}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    };
+    // The head in two parts, the second well within the timeout.
+    client
+        .write_all(b"GET /wait-until-result HTTP/1.1\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    client.write_all(b"Host: a\r\n\r\n").unwrap();
+    assert!(read_response(&mut client).starts_with("HTTP/1.1 200 OK"));
+    // Idle for less than the timeout, then the next request on the same connection.
+    std::thread::sleep(Duration::from_millis(400));
+    client
+        .write_all(b"GET /wait-until-result HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    assert!(read_response(&mut client).starts_with("HTTP/1.1 200 OK"));
+}
+
+#[test]
+fn responses_made_from_text_carry_none_of_the_requests_headers() {
+    // A freed request's header map, emptied, is the next `new Response(text)`'s: nothing of
+    // the request may show in the response, on the same connection or another.
+    let server = TestServer::start(&["basic/wrangler.toml"], &[]);
+    let mut raw = Vec::new();
+    for i in 0..3 {
+        raw.extend_from_slice(
+            format!(
+                "GET /wait-until-result HTTP/1.1\r\nHost: a\r\nX-Probe-{i}: secret\r\n\
+                 Authorization: Bearer t{i}\r\nCookie: c={i}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    raw.extend_from_slice(
+        b"GET /wait-until-result HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    );
+    let text = String::from_utf8_lossy(&exchange_raw(server.addr, &raw)).to_lowercase();
+    assert_eq!(text.matches("http/1.1 200 ok").count(), 4, "{text}");
+    for leaked in [
+        "x-probe",
+        "authorization",
+        "cookie",
+        "secret",
+        "cf-connecting-ip",
+    ] {
+        assert!(!text.contains(leaked), "{leaked} in {text}");
+    }
+    let response = server.request("GET", "/wait-until-result", &[("x-probe", "again")], b"");
+    assert_eq!(response.header("x-probe"), None);
+    assert_eq!(
+        response.header("content-type"),
+        Some("text/plain;charset=UTF-8")
+    );
+}
+
+#[test]
+fn the_default_exports_fetch_is_the_one_it_had_at_start() {
+    let server = TestServer::start(&["basic/wrangler.toml"], &[]);
+    assert_eq!(server.get("/replace-fetch").text(), "original");
+    // The handler set `this.fetch` to one that answers "replaced"; as on workerd, requests
+    // still go to the fetch the worker started with.
+    assert_eq!(server.get("/replace-fetch").text(), "original");
+    assert_eq!(server.get("/env").status, 200);
+}
+
+#[test]
 fn a_client_too_slow_to_send_its_body_gets_408_and_is_disconnected() {
     use std::io::{Read, Write};
     let server = TestServer::start(&["basic/wrangler.toml"], &["--body-timeout", "0.3"]);

@@ -101,6 +101,11 @@ export default {
         console.log("plain log", { nested: { a: [1, 2] } });
         console.error("an error line");
         return new Response("logged");
+      case "/replace-fetch":
+        // workerd reads the default export's fetch once, at start: this replacement is never
+        // called.
+        this.fetch = () => new Response("replaced");
+        return new Response("original");
       case "/size":
         return Response.json({ length: (await request.arrayBuffer()).byteLength });
       default:
