@@ -969,6 +969,13 @@ impl Isolate {
     /// promise's value would be.
     fn handled<'js>(&self, ctx: &Ctx<'js>, result: Value<'js>) -> rquickjs::Result<Handled<'js>> {
         while ctx.execute_pending_job() {}
+        // A Response Rust can read at once is the usual answer; asking whether a value is a
+        // promise costs more than this look.
+        match switchyard_web::take_plain_response(ctx, &result) {
+            Ok(Some(parts)) => return Ok(Handled::Answered(Ok(parts))),
+            Ok(None) => {}
+            Err(error) => return Ok(Handled::Answered(Err(error))),
+        }
         if let Some(promise) = result.as_promise() {
             // Checked when it settles, or at once if it has (see settle_into).
             return Ok(Handled::Pending(promise.clone()));

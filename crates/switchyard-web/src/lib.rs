@@ -554,6 +554,17 @@ pub fn response_from_js_streaming<'js>(
     })
 }
 
+/// The parts of `res` if it is a `Response` Rust can take as it is, with no JavaScript run (one
+/// JavaScript made with `new Response(text)` or got from Rust and left alone); `None` for
+/// anything else, which [`try_response_from_js_streaming`] handles. A cheap first look at a
+/// handler's return value, before asking whether it is a promise.
+pub fn take_plain_response<'js>(
+    ctx: &Ctx<'js>,
+    res: &Value<'js>,
+) -> Result<Option<(HttpResponse, Option<Value<'js>>)>> {
+    message::take_response(ctx, res)
+}
+
 /// [`response_from_js_streaming`] for a value that may not be a `Response` at all: `None`
 /// then (a handler's return value that is a promise or another thenable, say, for
 /// [`finalize_response`]). A handler that returns a `Response` directly needs no promise.
