@@ -28,6 +28,9 @@ pub struct LocalWorkers {
     spare: Spare,
     /// Whether the task that frees idle isolates is running (it stops when none is left).
     sweeping: Cell<bool>,
+    /// The entry worker's isolate as last found, so a request from a client needs no lookup by
+    /// name. Weak: it must not keep an idle isolate from being freed (see `Isolate::evictable`).
+    entry: RefCell<Weak<Isolate>>,
 }
 
 impl LocalWorkers {
@@ -39,6 +42,7 @@ impl LocalWorkers {
             outbound: std::cell::OnceCell::new(),
             spare: Spare::new(),
             sweeping: Cell::new(false),
+            entry: RefCell::new(Weak::new()),
         })
     }
 
@@ -221,7 +225,19 @@ impl LocalWorkers {
     /// Handle `request` with the entry worker (`request.url` WHATWG-serialized, as for
     /// [`LocalWorkers::fetch`]).
     pub fn fetch_entry(&self, request: HttpRequest) -> Fetch {
-        self.fetch(&self.fleet.entry, None, request, 1)
+        // An isolate that was freed or replaced is closed first, so an open one is the current.
+        let cached = self.entry.borrow().upgrade().filter(|i| !i.is_closed());
+        let isolate = match cached {
+            Some(isolate) => isolate,
+            None => match self.isolate(&self.fleet.entry) {
+                Ok(isolate) => {
+                    *self.entry.borrow_mut() = Rc::downgrade(&isolate);
+                    isolate
+                }
+                Err(error) => return Fetch::ready(Err(error)),
+            },
+        };
+        isolate.fetch(None, request, 1, self.fleet.options.request_timeout)
     }
 
     /// Let `ctx.waitUntil` work finish (until `deadline`), then stop every isolate's event loop.
