@@ -88,12 +88,13 @@ pub(crate) enum CallTarget {
 
 /// An isolate's answer to a request or call.
 pub(crate) enum Reply {
-    Http(switchyard_web::HttpResponse),
+    /// Boxed: see `Fetching`.
+    Http(Box<switchyard_web::HttpResponse>),
     Value(RpcWire),
     /// The call threw or its promise rejected: the reason, for the caller to reject with.
     Threw(RpcWire),
     /// A response from the network, for `fetch()`.
-    Fetched(crate::outbound::Fetched),
+    Fetched(Box<crate::outbound::Fetched>),
     /// The next chunk of a streamed body (`None` at its end), for a JS read.
     Chunk(Option<bytes::Bytes>),
     /// Whether a chunk a JS pump wrote was accepted (false: the reader is gone).
