@@ -124,7 +124,9 @@ pub(crate) struct IsolateState {
     deadline: Cell<Option<Instant>>,
     /// When JavaScript last ran here: how long the isolate has been idle. Set when a run starts
     /// and each time the interrupt handler looks at the clock, so a run's end costs no clock
-    /// read: a run that never reaches the handler is a few thousand instructions long.
+    /// read. The idle time can then count from up to the stretch a run spends after its last
+    /// interrupt check (QuickJS checks about every 10 000 calls and loop iterations, never
+    /// inside a native function): nothing next to idle timeouts of seconds.
     last_ran: Cell<Instant>,
     /// Whether JavaScript runs in it now (a call made at once may be nested in it).
     running: Cell<bool>,
@@ -499,11 +501,15 @@ impl Isolate {
                 .get(PredefinedAtom::Default)
                 .map_err(|e| threw(ctx, e))?;
             if let Some(object) = object.as_object().filter(|_| !object.is_function()) {
-                let fetch: Function = object.get("fetch").map_err(|e| threw(ctx, e))?;
-                *self.state.default_fetch.borrow_mut() = Some((
-                    Persistent::save(ctx, object.clone()),
-                    Persistent::save(ctx, fetch),
-                ));
+                // Read again after check_handler (a getter runs twice); should it give something
+                // else this time, requests take the uncached path and its error.
+                let fetch: Value = object.get("fetch").map_err(|e| threw(ctx, e))?;
+                if let Some(fetch) = fetch.into_function() {
+                    *self.state.default_fetch.borrow_mut() = Some((
+                        Persistent::save(ctx, object.clone()),
+                        Persistent::save(ctx, fetch),
+                    ));
+                }
             }
         }
         *self.state.env.borrow_mut() = Some(Persistent::save(ctx, env));
@@ -1898,9 +1904,9 @@ fn http_reply(reply: Reply) -> Result<Box<HttpResponse>, WorkerError> {
 #[must_use = "the handler has started; dropping this forgets its response"]
 pub struct Fetch(Fetching);
 
-/// The response is boxed from the handler's answer on: on its way to hyper it is moved a dozen
-/// times (through the reply, the isolate's list of early answers, `Fetch` and its callers), and
-/// at 160 bytes each move was a `memcpy` call (~5% of a hello request in-process).
+/// The response is boxed from the handler's answer until `Fetch` yields it: on the way it is
+/// moved a dozen times (through the reply, the isolate's list of early answers, `Fetch` and its
+/// callers), and at 160 bytes each move was a `memcpy` call (~5% of a hello request in-process).
 enum Fetching {
     Ready(Option<Result<Box<HttpResponse>, WorkerError>>),
     Waiting(Pin<Box<dyn Future<Output = Result<Box<HttpResponse>, WorkerError>>>>),

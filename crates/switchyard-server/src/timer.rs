@@ -1,4 +1,4 @@
-//! hyper's header-read timeout on a coarse clock kept per server thread.
+//! hyper's header-read timeout on a coarse timer kept per server thread.
 //!
 //! hyper starts that timeout whenever a connection waits for a request's head (the next request
 //! on a kept-alive connection included) and drops it as soon as the head is in, so a connection
@@ -7,9 +7,10 @@
 //! user time (bench/NOTES.md). Here a timeout is a deadline and, once it is waited on, a waker
 //! in this thread's list, which one task sweeps every `grain` while the list is not empty.
 //!
-//! A timeout ends between its deadline and two grains after it, never before: `now` is the time
-//! of the last sweep (up to a grain old) while the sweeper runs, and a timeout is due a grain
-//! after its deadline.
+//! A timeout ends a grain or less after its deadline (later if JavaScript keeps the thread busy),
+//! never before: deadlines come from the clock, and a sweep wakes only the sleeps whose deadline
+//! the clock has passed. (An earlier version handed hyper the last sweep's time as `now`, to save
+//! the clock read; a sweep delayed by a long-running handler then made deadlines early by as much.)
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -21,7 +22,8 @@ use std::time::{Duration, Instant};
 use hyper::rt::{Sleep, Timer};
 
 /// The timer for hyper's connections on a server thread. Its sleeps must be waited on inside a
-/// tokio `LocalSet` (the server thread's): the sweeper is a local task.
+/// tokio `LocalSet` (the server thread's), as the sweeper is a local task, and on one thread: a
+/// sleep waited on from a second thread leaves its entry in the first until it is due.
 #[derive(Clone, Debug)]
 pub(crate) struct CoarseTimer {
     grain: Duration,
@@ -43,23 +45,14 @@ impl Timer for CoarseTimer {
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn Sleep>> {
         Box::pin(CoarseSleep {
-            due: deadline + self.grain,
+            due: deadline,
             grain: self.grain,
             key: None,
         })
     }
-
-    fn now(&self) -> Instant {
-        SLEEPERS
-            .try_with(|sleepers| sleepers.borrow().now)
-            .ok()
-            .flatten()
-            .unwrap_or_else(Instant::now)
-    }
 }
 
 struct CoarseSleep {
-    /// A grain after the deadline: the deadline may have been set from a `now` a grain old.
     due: Instant,
     grain: Duration,
     /// Its entry in the list of the thread it was last waited on from.
@@ -75,6 +68,8 @@ impl Future for CoarseSleep {
         let this = self.get_mut();
         let Ok((ready, start_sweeper, replaced)) = SLEEPERS.try_with(|sleepers| {
             let mut sleepers = sleepers.borrow_mut();
+            // The last sweep's time while the sweeper runs: never ahead of the clock, so at worst
+            // this says "not yet" to a sleep the next sweep wakes.
             let now = sleepers.now.unwrap_or_else(Instant::now);
             if now >= this.due {
                 let removed = this.key.take().and_then(|key| sleepers.remove(key));
@@ -100,7 +95,11 @@ impl Future for CoarseSleep {
         // Dropped with no borrow held: dropping a waker may drop a task, and with it a sleep.
         drop(replaced);
         if start_sweeper {
-            tokio::task::spawn_local(sweep());
+            let running = SweeperRunning;
+            tokio::task::spawn_local(async move {
+                sweep().await;
+                drop(running);
+            });
         }
         if ready {
             Poll::Ready(())
@@ -119,6 +118,21 @@ impl Drop for CoarseSleep {
                 .flatten();
             drop(removed);
         }
+    }
+}
+
+/// Held by the sweeper task: however it ends (its list empty, or dropped at shutdown, or never
+/// spawned), the next sleep waited on starts another.
+struct SweeperRunning;
+
+impl Drop for SweeperRunning {
+    fn drop(&mut self) {
+        let _ = SLEEPERS.try_with(|sleepers| {
+            if let Ok(mut sleepers) = sleepers.try_borrow_mut() {
+                sleepers.sweeping = false;
+                sleepers.now = None;
+            }
+        });
     }
 }
 
@@ -158,7 +172,7 @@ struct Sleepers {
     slots: Vec<Slot>,
     free: Vec<u32>,
     live: usize,
-    /// Whether the sweeper runs; `now` is then the time of its last sweep.
+    /// Whether the sweeper runs; `now` is then the time of its last sweep (or of its start).
     sweeping: bool,
     now: Option<Instant>,
     /// The smallest grain of the sleeps in the list: how often the sweeper looks.
@@ -293,6 +307,53 @@ mod tests {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             assert_eq!(live_and_sweeping(), (0, false));
+        });
+    }
+
+    #[test]
+    fn a_sleep_set_while_the_sweeper_is_late_is_not_early() {
+        on_a_local_set(async {
+            let timer = CoarseTimer::for_timeout(Duration::from_millis(100));
+            // A sleep waited on, so the sweeper runs; then the thread is busy (a long handler)
+            // past several of its sweeps.
+            let mut long = timer.sleep(Duration::from_secs(30));
+            let waker = std::task::Waker::noop();
+            assert!(
+                long.as_mut()
+                    .poll(&mut Context::from_waker(waker))
+                    .is_pending()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+            let set = Instant::now();
+            timer.sleep(Duration::from_millis(100)).await;
+            assert!(set.elapsed() >= Duration::from_millis(100), "ended early");
+        });
+    }
+
+    #[test]
+    fn the_next_sleep_starts_a_sweeper_if_the_last_was_dropped() {
+        on_a_local_set(async {
+            let timer = CoarseTimer::for_timeout(Duration::from_millis(100));
+            let waker = std::task::Waker::noop();
+            let mut first = timer.sleep(Duration::from_secs(30));
+            assert!(
+                first
+                    .as_mut()
+                    .poll(&mut Context::from_waker(waker))
+                    .is_pending()
+            );
+            assert!(live_and_sweeping().1);
+        });
+        // The LocalSet is gone, and its sweeper with it.
+        assert!(!live_and_sweeping().1);
+        on_a_local_set(async {
+            let timer = CoarseTimer::for_timeout(Duration::from_millis(100));
+            let woken = tokio::time::timeout(
+                Duration::from_secs(20),
+                timer.sleep(Duration::from_millis(30)),
+            )
+            .await;
+            assert!(woken.is_ok(), "no sweeper woke the sleep");
         });
     }
 

@@ -227,6 +227,11 @@ thread_local! {
         const { RefCell::new((0, std::rc::Weak::new())) };
 }
 
+/// Empties [`LAST_INTERNALS`]: internals registered or forgotten must be looked up again.
+fn forget_last_internals() {
+    let _ = LAST_INTERNALS.try_with(|last| *last.borrow_mut() = (0, std::rc::Weak::new()));
+}
+
 fn internals(ctx: &Ctx<'_>) -> Result<Rc<Internals>> {
     let key = context_key(ctx);
     let cached = LAST_INTERNALS
@@ -308,6 +313,7 @@ pub fn install(ctx: &Ctx<'_>, options: WebOptions) -> Result<()> {
         .userdata::<Registry>()
         .ok_or_else(|| Exception::throw_internal(ctx, "switchyard-web: userdata missing"))?;
     let key = context_key(ctx);
+    forget_last_internals();
     let mut entries = registry.entries.borrow_mut();
     entries.retain(|(k, _)| *k != key);
     entries.push((key, Rc::new(internals)));
@@ -320,6 +326,7 @@ pub fn install(ctx: &Ctx<'_>, options: WebOptions) -> Result<()> {
 /// stay usable from JS, but the Rust conversion functions fail for this context afterwards.
 pub fn uninstall(ctx: &Ctx<'_>) {
     let key = context_key(ctx);
+    forget_last_internals();
     if let Some(registry) = ctx.userdata::<Registry>() {
         let removed: Vec<_> = {
             let mut entries = registry.entries.borrow_mut();

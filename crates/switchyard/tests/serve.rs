@@ -742,7 +742,8 @@ fn a_client_too_slow_to_send_its_headers_is_disconnected() {
 fn a_client_that_sends_its_headers_within_the_timeout_is_served() {
     use std::io::{Read, Write};
     use std::time::Duration;
-    let server = TestServer::start(&["basic/wrangler.toml"], &["--header-timeout", "1"]);
+    // Sleeps well inside the timeout: this checks the timeout is not early, not how long it is.
+    let server = TestServer::start(&["basic/wrangler.toml"], &["--header-timeout", "3"]);
     let mut client = std::net::TcpStream::connect(server.addr).unwrap();
     client
         .set_read_timeout(Some(Duration::from_secs(20)))
@@ -814,7 +815,8 @@ fn responses_made_from_text_carry_none_of_the_requests_headers() {
 
 #[test]
 fn the_default_exports_fetch_is_the_one_it_had_at_start() {
-    let server = TestServer::start(&["basic/wrangler.toml"], &[]);
+    // One thread, so both requests reach the isolate whose handler made the change.
+    let server = TestServer::start(&["basic/wrangler.toml"], &["--threads", "1"]);
     assert_eq!(server.get("/replace-fetch").text(), "original");
     // The handler set `this.fetch` to one that answers "replaced"; as on workerd, requests
     // still go to the fetch the worker started with.
