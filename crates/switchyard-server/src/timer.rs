@@ -129,14 +129,17 @@ impl Drop for SweeperRunning {
     fn drop(&mut self) {
         let _ = SLEEPERS.try_with(|sleepers| {
             if let Ok(mut sleepers) = sleepers.try_borrow_mut() {
+                // Until the next sweeper starts, `now` reads the clock.
                 sleepers.sweeping = false;
                 sleepers.now = None;
+                sleepers.grain = Duration::MAX;
             }
         });
     }
 }
 
-/// Wake the sleeps that are due every grain, until none is left.
+/// Wake the sleeps that are due every grain, until none is left (its task's `SweeperRunning`
+/// then marks it stopped).
 async fn sweep() {
     loop {
         let grain = SLEEPERS.with(|sleepers| sleepers.borrow().grain);
@@ -239,36 +242,35 @@ impl Sleepers {
     }
 
     fn remove(&mut self, key: Key) -> Option<Waker> {
-        let slot = self.slot(key)?;
+        self.slot(key)?;
+        self.vacate(key.index)
+    }
+
+    /// Empty slot `index` for reuse, under a new generation (so keys to its old entry remove
+    /// nothing); returns the waker it held.
+    fn vacate(&mut self, index: u32) -> Option<Waker> {
+        let slot = &mut self.slots[index as usize];
         let (_, waker) = slot.entry.take()?;
         slot.generation = slot.generation.wrapping_add(1);
-        self.free.push(key.index);
+        self.free.push(index);
         self.live -= 1;
         Some(waker)
     }
 
     /// Take out the entries due at `now`; returns their wakers and whether any entry is left.
-    /// With none left the sweeper stops, and `now` reads the clock again.
     fn sweep(&mut self, now: Instant) -> (Vec<Waker>, bool) {
         self.now = Some(now);
         let mut due = Vec::new();
-        for (index, slot) in self.slots.iter_mut().enumerate() {
-            if slot.entry.as_ref().is_some_and(|(at, _)| *at <= now)
-                && let Some((_, waker)) = slot.entry.take()
-            {
-                slot.generation = slot.generation.wrapping_add(1);
-                self.free.push(index as u32);
-                self.live -= 1;
+        for index in 0..u32::try_from(self.slots.len()).expect("slots are indexed by u32") {
+            let is_due = self.slots[index as usize]
+                .entry
+                .as_ref()
+                .is_some_and(|(at, _)| *at <= now);
+            if is_due && let Some(waker) = self.vacate(index) {
                 due.push(waker);
             }
         }
-        let more = self.live > 0;
-        if !more {
-            self.sweeping = false;
-            self.now = None;
-            self.grain = Duration::MAX;
-        }
-        (due, more)
+        (due, self.live > 0)
     }
 }
 
@@ -281,6 +283,14 @@ mod tests {
             let sleepers = sleepers.borrow();
             (sleepers.live, sleepers.sweeping)
         })
+    }
+
+    /// A sleep of `duration` that has been waited on once (so it is in the list).
+    fn waited_on(timer: &CoarseTimer, duration: Duration) -> Pin<Box<dyn Sleep>> {
+        let mut sleep = timer.sleep(duration);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(sleep.as_mut().poll(&mut cx).is_pending());
+        sleep
     }
 
     fn on_a_local_set(test: impl Future<Output = ()>) {
@@ -316,13 +326,7 @@ mod tests {
             let timer = CoarseTimer::for_timeout(Duration::from_millis(100));
             // A sleep waited on, so the sweeper runs; then the thread is busy (a long handler)
             // past several of its sweeps.
-            let mut long = timer.sleep(Duration::from_secs(30));
-            let waker = std::task::Waker::noop();
-            assert!(
-                long.as_mut()
-                    .poll(&mut Context::from_waker(waker))
-                    .is_pending()
-            );
+            let _long = waited_on(&timer, Duration::from_secs(30));
             std::thread::sleep(Duration::from_millis(200));
             let set = Instant::now();
             timer.sleep(Duration::from_millis(100)).await;
@@ -334,14 +338,7 @@ mod tests {
     fn the_next_sleep_starts_a_sweeper_if_the_last_was_dropped() {
         on_a_local_set(async {
             let timer = CoarseTimer::for_timeout(Duration::from_millis(100));
-            let waker = std::task::Waker::noop();
-            let mut first = timer.sleep(Duration::from_secs(30));
-            assert!(
-                first
-                    .as_mut()
-                    .poll(&mut Context::from_waker(waker))
-                    .is_pending()
-            );
+            let _first = waited_on(&timer, Duration::from_secs(30));
             assert!(live_and_sweeping().1);
         });
         // The LocalSet is gone, and its sweeper with it.
@@ -361,18 +358,13 @@ mod tests {
     fn a_dropped_sleep_leaves_the_list_and_its_slot_is_reused() {
         on_a_local_set(async {
             let timer = CoarseTimer::for_timeout(Duration::from_secs(30));
-            let mut first = timer.sleep(Duration::from_secs(30));
-            let waker = std::task::Waker::noop();
-            let mut cx = Context::from_waker(waker);
-            assert!(first.as_mut().poll(&mut cx).is_pending());
-            let mut second = timer.sleep(Duration::from_secs(30));
-            assert!(second.as_mut().poll(&mut cx).is_pending());
+            let first = waited_on(&timer, Duration::from_secs(30));
+            let second = waited_on(&timer, Duration::from_secs(30));
             assert_eq!(live_and_sweeping(), (2, true));
             drop(first);
             assert_eq!(live_and_sweeping().0, 1);
             // The freed slot goes to the next sleep; the one still waiting keeps its own.
-            let mut third = timer.sleep(Duration::from_secs(30));
-            assert!(third.as_mut().poll(&mut cx).is_pending());
+            let third = waited_on(&timer, Duration::from_secs(30));
             assert_eq!(SLEEPERS.with(|s| s.borrow().slots.len()), 2);
             drop(second);
             drop(third);
