@@ -986,7 +986,7 @@ impl Isolate {
             // Checked when it settles, or at once if it has (see settle_into).
             return Ok(Handled::Pending(promise.clone()));
         }
-        match switchyard_web::try_response_from_js_streaming(ctx, result.clone()) {
+        match switchyard_web::response_parts_from_js(ctx, result.clone()) {
             Ok(Some(parts)) => Ok(Handled::Answered(Ok(parts))),
             Ok(None) => switchyard_web::finalize_response(ctx, result).map(Handled::Pending),
             // Not a usable Response: the request fails as if a promise of it had.

@@ -582,6 +582,15 @@ pub fn try_response_from_js_streaming<'js>(
     if let Some(taken) = message::take_response(ctx, &res)? {
         return Ok(Some(taken));
     }
+    response_parts_from_js(ctx, res)
+}
+
+/// [`try_response_from_js_streaming`] without its first look, for a value
+/// [`take_plain_response`] already said `None` to: fetch.js's `responseParts` takes it apart.
+pub fn response_parts_from_js<'js>(
+    ctx: &Ctx<'js>,
+    res: Value<'js>,
+) -> Result<Option<(HttpResponse, Option<Value<'js>>)>> {
     let f = get_fn(ctx, &internals(ctx)?.response_parts)?;
     let Some(parts) = f.call::<_, Option<Array>>((res,))? else {
         return Ok(None);
