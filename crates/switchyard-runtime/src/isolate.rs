@@ -495,22 +495,12 @@ impl Isolate {
                     problem,
                 }
             })?;
-        self.state.serves_http.set(handler == Handler::Fetch);
-        if handler == Handler::Fetch {
-            let object: Value = exports
-                .get(PredefinedAtom::Default)
-                .map_err(|e| threw(ctx, e))?;
-            if let Some(object) = object.as_object().filter(|_| !object.is_function()) {
-                // Read again after check_handler (a getter runs twice); should it give something
-                // else this time, requests take the uncached path and its error.
-                let fetch: Value = object.get("fetch").map_err(|e| threw(ctx, e))?;
-                if let Some(fetch) = fetch.into_function() {
-                    *self.state.default_fetch.borrow_mut() = Some((
-                        Persistent::save(ctx, object.clone()),
-                        Persistent::save(ctx, fetch),
-                    ));
-                }
-            }
+        self.state
+            .serves_http
+            .set(matches!(handler, Handler::Fetch(_)));
+        if let Handler::Fetch(Some((object, fetch))) = handler {
+            *self.state.default_fetch.borrow_mut() =
+                Some((Persistent::save(ctx, object), Persistent::save(ctx, fetch)));
         }
         *self.state.env.borrow_mut() = Some(Persistent::save(ctx, env));
         *self.state.exports.borrow_mut() = Some(Persistent::save(ctx, exports));
@@ -1972,10 +1962,10 @@ fn restore<'js>(
 }
 
 /// What an entrypoint can answer.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Handler {
-    /// HTTP requests (and RPC, if it is a WorkerEntrypoint class).
-    Fetch,
+enum Handler<'js> {
+    /// HTTP requests (and RPC, if it is a WorkerEntrypoint class). For a plain object, the
+    /// object and the `fetch` found on it, so that boot keeps the very function it checked.
+    Fetch(Option<(Object<'js>, Function<'js>)>),
     /// RPC calls only: a WorkerEntrypoint class without a fetch() method.
     RpcOnly,
 }
@@ -1987,7 +1977,7 @@ fn check_handler<'js>(
     exports: &Object<'js>,
     name: &str,
     is_entrypoint_class: &Function<'js>,
-) -> Result<Handler, String> {
+) -> Result<Handler<'js>, String> {
     let what = if name == "default" {
         "its default export".to_owned()
     } else {
@@ -2001,15 +1991,16 @@ fn check_handler<'js>(
             format!("the module has no export named \"{name}\"")
         });
     }
-    let has_fetch = |object: &Object<'_>| {
+    let fetch_of = |object: &Object<'js>| {
         object
             .get::<_, Value>("fetch")
-            .is_ok_and(|f| f.is_function())
+            .ok()
+            .and_then(Value::into_function)
     };
     if handler.is_function() {
         let prototype: Option<Object> = handler.as_object().and_then(|o| o.get("prototype").ok());
-        if prototype.as_ref().is_some_and(has_fetch) {
-            return Ok(Handler::Fetch);
+        if prototype.as_ref().and_then(fetch_of).is_some() {
+            return Ok(Handler::Fetch(None));
         }
         if is_entrypoint_class
             .call::<_, bool>((handler,))
@@ -2023,8 +2014,10 @@ fn check_handler<'js>(
         ));
     }
     match handler.as_object() {
-        Some(object) if has_fetch(object) => Ok(Handler::Fetch),
-        Some(_) => Err(format!("{what} has no fetch() method")),
+        Some(object) => match fetch_of(object) {
+            Some(fetch) => Ok(Handler::Fetch(Some((object.clone(), fetch)))),
+            None => Err(format!("{what} has no fetch() method")),
+        },
         None => Err(format!(
             "{what} is a {}, not an object",
             handler.type_name()
