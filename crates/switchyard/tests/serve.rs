@@ -143,7 +143,7 @@ fn timers_fire_in_order_and_can_be_cleared() {
     let server = TestServer::start(&["timers/wrangler.toml"], &[]);
     assert_eq!(
         server.get("/order").json(),
-        serde_json::json!(["t0", "tick1", "tick2", "tick3", "t20"])
+        serde_json::json!(["t0", "tick1", "tick2", "tick3", "t100"])
     );
     assert_eq!(server.get("/args").text(), "xy");
 }

@@ -7,7 +7,9 @@ export default {
       case "/order": {
         const events = [];
         await new Promise((resolve) => {
-          setTimeout(() => events.push("t20"), 20);
+          // Far after the interval's third tick (at 15 ms if on time): a busy machine delays
+          // each tick, and the next is set from when the last one ran.
+          setTimeout(() => events.push("t100"), 100);
           setTimeout(() => events.push("t0"), 0);
           const cancelled = setTimeout(() => events.push("cancelled"), 10);
           clearTimeout(cancelled);
@@ -16,7 +18,7 @@ export default {
             events.push("tick" + ++ticks);
             if (ticks === 3) clearInterval(interval);
           }, 5);
-          setTimeout(resolve, 60);
+          setTimeout(resolve, 150);
         });
         return Response.json(events);
       }
