@@ -553,7 +553,7 @@ fn verbatim_host(host: &str) -> bool {
         .rposition(|&b| b == b'.')
         .map_or(0, |dot| dot + 1);
     if bytes.get(last).is_some_and(u8::is_ascii_digit) {
-        return host.parse::<std::net::Ipv4Addr>().is_ok();
+        return is_dotted_quad(bytes);
     }
     let mut label_start = true;
     for (i, &byte) in bytes.iter().enumerate() {
@@ -567,6 +567,26 @@ fn verbatim_host(host: &str) -> bool {
     }
     // An empty host, or an empty last label.
     !label_start
+}
+
+/// Four decimal octets (0–255) without leading zeros: what `Ipv4Addr`'s parser takes, in one
+/// pass (its parser was 1.5% of a hello request's user time with a `127.0.0.1` Host).
+fn is_dotted_quad(bytes: &[u8]) -> bool {
+    let mut octets = 0;
+    for octet in bytes.split(|&b| b == b'.') {
+        octets += 1;
+        let value = match octet {
+            [d] if d.is_ascii_digit() => u32::from(d - b'0'),
+            [b'1'..=b'9', rest @ ..] if rest.len() <= 2 && rest.iter().all(u8::is_ascii_digit) => {
+                octet.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'))
+            }
+            _ => return false,
+        };
+        if value > 255 || octets > 4 {
+            return false;
+        }
+    }
+    octets == 4
 }
 
 /// A byte the URL parser copies as it is into a path or query: printable ASCII apart from those
@@ -741,6 +761,14 @@ mod tests {
             "ab--c.test",
             "127.0.0.1.example",
             "example.123",
+            "1.2.3",
+            "1..2.3",
+            "01.2.3.4",
+            "256.0.0.1",
+            "1.2.3.1000",
+            "10.0.0.00",
+            "192.168.199.255",
+            "1.2.3.4.",
         ];
         let paths = [
             "/",
