@@ -561,6 +561,37 @@ pub fn response_from_js_streaming<'js>(
     })
 }
 
+/// What a raw QuickJS call (`JS_Call`, `JS_CallConstructor2`) returned, as rquickjs's own calls
+/// give it: an owned value, or [`rquickjs::Error::Exception`] with the exception pending in
+/// `ctx`. A Rust panic in a callback that the call ran is resumed here, as rquickjs's calls
+/// resume it: rquickjs keeps such a panic and throws a bare exception tag in its place, and only
+/// its own calls look for it.
+///
+/// # Safety
+/// `value` belongs to `ctx`'s runtime and is the caller's to own (a call's result is).
+pub unsafe fn from_raw_call<'js>(
+    ctx: &Ctx<'js>,
+    value: rquickjs::qjs::JSValue,
+) -> Result<Value<'js>> {
+    use rquickjs::qjs;
+    // SAFETY: reading the tag of a value.
+    if !unsafe { qjs::JS_IsException(value) } {
+        // SAFETY: the caller's owned value of this runtime.
+        return Ok(unsafe { Value::from_raw(ctx.clone(), value) });
+    }
+    let raw = ctx.as_raw().as_ptr();
+    // SAFETY: taking and putting back the pending exception of a live context.
+    unsafe {
+        let pending = qjs::JS_GetException(raw);
+        if qjs::JS_VALUE_GET_TAG(pending) == qjs::JS_TAG_EXCEPTION {
+            // A failing call made through rquickjs finds the panic it keeps, and resumes it.
+            let _ = ctx.eval::<(), _>("throw 0");
+        }
+        qjs::JS_Throw(raw, pending);
+    }
+    Err(rquickjs::Error::Exception)
+}
+
 /// The parts of `res` if it is a `Response` Rust can take as it is, with no JavaScript run (one
 /// JavaScript made with `new Response(text)` or got from Rust and left alone); `None` for
 /// anything else, which [`try_response_from_js_streaming`] handles. A cheap first look at a

@@ -513,12 +513,8 @@ impl<'js> rquickjs::class::JsClass<'js> for ResponseConstructor<'js> {
                 )
             };
             drop(args);
-            // SAFETY: reading the tag of the result.
-            if unsafe { rquickjs::qjs::JS_IsException(made) } {
-                return Err(rquickjs::Error::Exception);
-            }
-            // SAFETY: a new value of this context, ours to own.
-            return Ok(unsafe { Value::from_raw(ctx, made) });
+            // SAFETY: the call's result, of this context and ours to own.
+            return unsafe { crate::from_raw_call(&ctx, made) };
         }
         // Without `new`: the class throws what a class throws.
         let args: Vec<Value<'js>> = (0..params.len()).filter_map(|i| params.arg(i)).collect();

@@ -633,3 +633,48 @@ fn headers_from_rust_answer_from_rust_then_as_copied() {
         assert_eq!(out.headers.get("content-type").unwrap(), "text/csv");
     });
 }
+
+/// Calls `f` (with no arguments) the raw way, its result through `from_raw_call`.
+fn raw_call<'js>(ctx: &Ctx<'js>, f: &rquickjs::Function<'js>) -> rquickjs::Result<Value<'js>> {
+    let raw = ctx.as_raw().as_ptr();
+    let undefined = Value::new_undefined(ctx.clone());
+    // SAFETY: live values of this context; the call's result is ours.
+    unsafe {
+        let result =
+            rquickjs::qjs::JS_Call(raw, f.as_raw(), undefined.as_raw(), 0, std::ptr::null_mut());
+        switchyard_web::from_raw_call(ctx, result)
+    }
+}
+
+#[test]
+fn a_raw_call_gives_its_value_or_leaves_its_exception_pending() {
+    let h = harness();
+    h.ctx.with(|ctx| {
+        let answer: rquickjs::Function = ctx.eval("() => 42").unwrap();
+        assert_eq!(raw_call(&ctx, &answer).unwrap().as_int(), Some(42));
+        let thrower: rquickjs::Function = ctx.eval("() => { throw new TypeError('no') }").unwrap();
+        let error = raw_call(&ctx, &thrower).unwrap_err();
+        assert!(matches!(error, rquickjs::Error::Exception), "{error:?}");
+        assert_eq!(describe_exception(&ctx, ctx.catch()), "TypeError: no");
+    });
+}
+
+#[test]
+fn a_rust_panic_inside_a_raw_call_resumes_in_the_caller() {
+    let h = harness();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        h.ctx.with(|ctx| {
+            let panics =
+                rquickjs::Function::new(ctx.clone(), || -> i32 { panic!("a bug in a native") })
+                    .unwrap();
+            let _ = raw_call(&ctx, &panics);
+        })
+    }));
+    let payload = outcome.expect_err("the panic was swallowed");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"a bug in a native"));
+    // Nothing is left for a later call to trip over.
+    h.ctx.with(|ctx| {
+        let thrower: rquickjs::Function = ctx.eval("() => { throw 1 }").unwrap();
+        assert!(thrower.call::<_, ()>(()).is_err());
+    });
+}
