@@ -150,6 +150,7 @@ pub(crate) struct IsolateState {
     /// boot as workerd reads an `ExportedHandler`, so a request looks neither up, and the call
     /// made with them (see [`DefaultFetch`]).
     default_fetch: Cell<Option<DefaultFetch>>,
+    /// The `Persistent`s that keep `default_fetch`'s export and function alive.
     default_fetch_kept:
         RefCell<Option<(Persistent<Object<'static>>, Persistent<Function<'static>>)>>,
     /// The isolate itself, for stubs exported from it.

@@ -19,6 +19,7 @@
 //! # }
 //! ```
 
+mod clock;
 mod error;
 mod fleet;
 mod isolate;
@@ -30,6 +31,7 @@ mod spares;
 pub mod transpile;
 mod trim;
 
+pub use clock::coarse_now;
 pub use error::{JsException, LimitKind, StartupError, WorkerError};
 pub use fleet::{Fleet, IsolateCost, Limits, RuntimeOptions, WorkerReport, WorkerSpec};
 pub use isolate::{Fetch, Isolate, MAX_CHAIN_DEPTH};

@@ -7,11 +7,12 @@
 //! user time (bench/NOTES.md). Here a timeout is a deadline and, once it is waited on, a waker
 //! in this thread's list, which one task sweeps every `grain` while the list is not empty.
 //!
-//! A timeout ends a grain and two ticks of the kernel's coarse clock or less after its deadline
-//! (later if JavaScript keeps the thread busy), never before: deadlines are counted from a time
-//! that is never behind the clock ([`coarse_now`]), and a sweep wakes only the sleeps whose
-//! deadline the clock has passed. (An earlier version handed hyper the last sweep's time as `now`, to save
-//! the clock read; a sweep delayed by a long-running handler then made deadlines early by as much.)
+//! A timeout ends a grain and four ticks of the kernel's coarse clock or less after its deadline
+//! (later if JavaScript keeps the thread busy), not before: deadlines are counted from a time
+//! that is not behind the clock ([`coarse_now`]), and a sweep wakes only the sleeps whose
+//! deadline the clock has passed. (An earlier version handed hyper the last sweep's time as
+//! `now`, to save the clock read; a sweep delayed by a long-running handler then made deadlines
+//! early by as much.)
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -21,6 +22,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use hyper::rt::{Sleep, Timer};
+use switchyard_runtime::coarse_now;
 
 /// The timer for hyper's connections on a server thread. Its sleeps must be waited on inside a
 /// tokio `LocalSet` (the server thread's), as the sweeper is a local task, and on one thread: a
@@ -40,7 +42,7 @@ impl CoarseTimer {
 }
 
 impl Timer for CoarseTimer {
-    /// What hyper adds the timeout to: [`coarse_now`].
+    /// What hyper adds the timeout to: see [`coarse_now`].
     fn now(&self) -> Instant {
         coarse_now()
     }
@@ -56,58 +58,6 @@ impl Timer for CoarseTimer {
             key: None,
         })
     }
-}
-
-/// The time from the kernel's coarse clock, which is never behind the precise one: a deadline
-/// counted from it is never early, and at most two of the coarse clock's ticks late (4 ms each
-/// on a 250 Hz kernel). Reading the coarse clock costs ~5 ns where `Instant::now()` costs ~23 ns,
-/// and hyper asks for the time once per request.
-pub(crate) fn coarse_now() -> Instant {
-    #[cfg(target_os = "linux")]
-    {
-        /// A precise time, the coarse clock then, and the coarse clock's tick.
-        struct Base {
-            precise: Instant,
-            coarse: Duration,
-            tick: Duration,
-        }
-        fn read(clock: libc::clockid_t) -> Option<Duration> {
-            let mut time = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            };
-            // SAFETY: `time` is a valid timespec to write to.
-            let ok = unsafe { libc::clock_gettime(clock, &mut time) } == 0;
-            ok.then(|| Duration::new(time.tv_sec as u64, time.tv_nsec as u32))
-        }
-        thread_local! {
-            static BASE: Option<Base> = {
-                let mut tick = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-                // SAFETY: `tick` is a valid timespec to write to.
-                let ok = unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC_COARSE, &mut tick) } == 0;
-                let precise = Instant::now();
-                read(libc::CLOCK_MONOTONIC_COARSE)
-                    .filter(|_| ok)
-                    .map(|coarse| Base {
-                        precise,
-                        coarse,
-                        tick: Duration::new(tick.tv_sec as u64, tick.tv_nsec as u32),
-                    })
-            };
-        }
-        // Each coarse reading is up to a tick behind the time it is read at, the base's one
-        // too: `precise + (now - base)` is within a tick of the time, and a tick more is never
-        // behind it.
-        let now = BASE.with(|base| {
-            let base = base.as_ref()?;
-            let coarse = read(libc::CLOCK_MONOTONIC_COARSE)?;
-            Some(base.precise + coarse.saturating_sub(base.coarse) + base.tick)
-        });
-        if let Some(now) = now {
-            return now;
-        }
-    }
-    Instant::now()
 }
 
 struct CoarseSleep {
@@ -428,23 +378,6 @@ mod tests {
             drop(third);
             assert_eq!(live_and_sweeping().0, 0);
         });
-    }
-
-    #[test]
-    fn the_coarse_time_is_never_behind_the_clock_and_at_most_two_ticks_ahead() {
-        for _ in 0..2000 {
-            let before = Instant::now();
-            let coarse = coarse_now();
-            let after = Instant::now();
-            assert!(coarse >= before, "{:?} behind", before - coarse);
-            // 4 ms ticks on most kernels (1 ms at 1000 Hz, 10 ms at 100 Hz).
-            assert!(
-                coarse.duration_since(after) <= Duration::from_millis(20),
-                "{:?} ahead",
-                coarse - after
-            );
-            std::thread::sleep(Duration::from_micros(50));
-        }
     }
 
     #[test]

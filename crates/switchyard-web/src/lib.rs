@@ -563,9 +563,10 @@ pub fn response_from_js_streaming<'js>(
 
 /// What a raw QuickJS call (`JS_Call`, `JS_CallConstructor2`) returned, as rquickjs's own calls
 /// give it: an owned value, or [`rquickjs::Error::Exception`] with the exception pending in
-/// `ctx`. A Rust panic in a callback that the call ran is resumed here, as rquickjs's calls
-/// resume it: rquickjs keeps such a panic and throws a bare exception tag in its place, and only
-/// its own calls look for it.
+/// `ctx`. rquickjs keeps a Rust panic in a callback the call ran and throws in its place a bare
+/// exception tag (or, from the interrupt handler, an uncatchable error); only its own calls look
+/// for the panic. For such an exception this resumes the panic, as rquickjs's call would have.
+/// (rquickjs looks on every exception: one that JavaScript caught and replaced is missed here.)
 ///
 /// # Safety
 /// `value` belongs to `ctx`'s runtime and is the caller's to own (a call's result is).
@@ -583,7 +584,9 @@ pub unsafe fn from_raw_call<'js>(
     // SAFETY: taking and putting back the pending exception of a live context.
     unsafe {
         let pending = qjs::JS_GetException(raw);
-        if qjs::JS_VALUE_GET_TAG(pending) == qjs::JS_TAG_EXCEPTION {
+        if qjs::JS_VALUE_GET_TAG(pending) == qjs::JS_TAG_EXCEPTION
+            || qjs::JS_IsUncatchableError(pending)
+        {
             // A failing call made through rquickjs finds the panic it keeps, and resumes it.
             let _ = ctx.eval::<(), _>("throw 0");
         }
