@@ -19,40 +19,17 @@ pub fn coarse_now() -> Instant {
             precise: Instant,
             tick: Duration,
         }
-        fn duration(time: libc::timespec) -> Duration {
-            Duration::new(time.tv_sec as u64, time.tv_nsec as u32)
-        }
-        fn read(clock: libc::clockid_t) -> Option<Duration> {
-            let mut time = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            };
-            // SAFETY: `time` is a valid timespec to write to.
-            let ok = unsafe { libc::clock_gettime(clock, &mut time) } == 0;
-            ok.then(|| duration(time))
-        }
-        fn base() -> Option<Base> {
-            let mut tick = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            };
-            // SAFETY: `tick` is a valid timespec to write to.
-            let ok = unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC_COARSE, &mut tick) } == 0;
-            let coarse = read(libc::CLOCK_MONOTONIC_COARSE).filter(|_| ok)?;
-            Some(Base {
-                coarse,
-                precise: Instant::now(),
-                tick: duration(tick),
-            })
-        }
         thread_local! {
-            static BASE: Option<Base> = base();
+            static BASE: Option<Base> = linux::coarse_tick().and_then(|tick| {
+                let coarse = linux::coarse_time()?;
+                Some(Base { coarse, precise: Instant::now(), tick })
+            });
         }
         // Both coarse readings are under two ticks behind the time they are read at, so
         // `precise + (now - base)` is within two ticks of the time: two more are not behind it.
         let now = BASE.with(|base| {
             let base = base.as_ref()?;
-            let coarse = read(libc::CLOCK_MONOTONIC_COARSE)?;
+            let coarse = linux::coarse_time()?;
             Some(base.precise + coarse.saturating_sub(base.coarse) + 2 * base.tick)
         });
         if let Some(now) = now {
@@ -62,6 +39,32 @@ pub fn coarse_now() -> Instant {
     Instant::now()
 }
 
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::time::Duration;
+
+    /// `CLOCK_MONOTONIC_COARSE`'s time, or its tick (resolution).
+    fn ask(
+        read: unsafe extern "C" fn(libc::clockid_t, *mut libc::timespec) -> i32,
+    ) -> Option<Duration> {
+        let mut time = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `time` is a valid timespec to write to.
+        let ok = unsafe { read(libc::CLOCK_MONOTONIC_COARSE, &mut time) } == 0;
+        ok.then(|| Duration::new(time.tv_sec as u64, time.tv_nsec as u32))
+    }
+
+    pub(super) fn coarse_time() -> Option<Duration> {
+        ask(libc::clock_gettime)
+    }
+
+    pub(super) fn coarse_tick() -> Option<Duration> {
+        ask(libc::clock_getres)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,18 +72,7 @@ mod tests {
     #[test]
     fn the_coarse_time_is_not_behind_the_clock_and_at_most_four_ticks_ahead() {
         #[cfg(target_os = "linux")]
-        let tick = {
-            let mut tick = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            };
-            // SAFETY: `tick` is a valid timespec to write to.
-            assert_eq!(
-                unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC_COARSE, &mut tick) },
-                0
-            );
-            Duration::new(tick.tv_sec as u64, tick.tv_nsec as u32)
-        };
+        let tick = linux::coarse_tick().expect("the coarse clock's tick");
         #[cfg(not(target_os = "linux"))]
         let tick = Duration::ZERO;
         for _ in 0..2000 {
