@@ -14,6 +14,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use rquickjs::{
     Array, Class, Ctx, Exception, JsLifetime, Object, Result, String as JsString, Value,
     class::{Trace, Tracer},
+    qjs,
 };
 
 use crate::body::{HeaderList, with_string_utf8};
@@ -445,81 +446,210 @@ pub(crate) fn text_response<'js>(
 const ONE_CALL_TEXT_LENGTH: usize = 16384;
 
 /// The global `Response`: a function that makes `new Response(text)` with nothing else, what
-/// most handlers return, itself, and leaves everything else to fetch.js's class. The class's
-/// constructor frame and the `this` QuickJS makes and drops for it were ~0.35 µs of the ~1.7 µs
-/// of a hello request's JavaScript (bench/NOTES.md). Called without `new`, it calls the class,
-/// which throws; with other arguments or a subclass's `new.target`, it constructs the class
-/// with that `new.target`. globals.js gives it the class's own properties (`prototype`, the
-/// statics) and makes it `Response.prototype.constructor`.
-pub(crate) struct ResponseConstructor<'js> {
-    /// fetch.js's `Response` and its prototype.
-    pub(crate) class: rquickjs::Function<'js>,
-    pub(crate) prototype: Object<'js>,
+/// most handlers return, itself, and leaves everything else to fetch.js's class (`class`, whose
+/// prototype is `prototype`). The class's constructor frame and the `this` QuickJS makes and
+/// drops for it were ~0.35 µs of the ~1.7 µs of a hello request's JavaScript (bench/NOTES.md).
+/// Called without `new`, it calls the class, which throws; with other arguments or a subclass's
+/// `new.target`, it constructs the class with that `new.target`. globals.js gives it the
+/// class's own properties (`prototype`, the statics) and makes it
+/// `Response.prototype.constructor`.
+///
+/// It is an object of a QuickJS class of its own whose call hook QuickJS calls directly: as an
+/// rquickjs class, each call also went through rquickjs's callback steps (an argument list,
+/// context and value references, a panic guard), 0.02–0.07 µs of a hello request in hop_cost.
+pub(crate) fn response_constructor<'js>(
+    ctx: &Ctx<'js>,
+    class: rquickjs::Function<'js>,
+    prototype: Object<'js>,
+) -> Result<rquickjs::Function<'js>> {
+    let class_id = constructor_class(ctx)?;
+    let raw = ctx.as_raw().as_ptr();
+    let function_prototype = rquickjs::Function::prototype(ctx.clone());
+    // SAFETY: an object of a class registered in this context's runtime, with the context's
+    // `Function.prototype`; the result is ours to own.
+    let made = unsafe {
+        crate::from_raw_call(
+            ctx,
+            qjs::JS_NewObjectProtoClass(raw, function_prototype.as_raw(), class_id),
+        )?
+    };
+    let slots = Box::new(ConstructorSlots {
+        // SAFETY: references of our own to live values of this context, released by the
+        // class's finalizer.
+        class: unsafe { qjs::JS_DupValue(raw, class.as_raw()) },
+        prototype: unsafe { qjs::JS_DupValue(raw, prototype.as_raw()) },
+    });
+    // SAFETY: `made` is an object of our class, with no opaque yet: from here its finalizer
+    // owns the slots.
+    unsafe {
+        qjs::JS_SetOpaque(made.as_raw(), Box::into_raw(slots).cast());
+        qjs::JS_SetConstructorBit(raw, made.as_raw(), true);
+    }
+    let function = made
+        .into_function()
+        .ok_or_else(|| Exception::throw_internal(ctx, "the Response class has no call hook"))?;
+    // In the order a class has its own properties.
+    function.with_length(0)?.with_name("Response")
 }
 
-unsafe impl<'js> JsLifetime<'js> for ResponseConstructor<'js> {
-    type Changed<'to> = ResponseConstructor<'to>;
+/// What a [`response_constructor`] object holds: fetch.js's `Response` and its prototype.
+struct ConstructorSlots {
+    class: qjs::JSValue,
+    prototype: qjs::JSValue,
 }
 
-impl<'js> Trace<'js> for ResponseConstructor<'js> {
-    fn trace<'a>(&self, tracer: Tracer<'a, 'js>) {
-        self.class.trace(tracer);
-        self.prototype.trace(tracer);
-    }
+/// The QuickJS class of [`response_constructor`]'s objects in a runtime.
+struct ConstructorClass(qjs::JSClassID);
+
+unsafe impl<'js> JsLifetime<'js> for ConstructorClass {
+    type Changed<'to> = ConstructorClass;
 }
 
-impl<'js> rquickjs::class::JsClass<'js> for ResponseConstructor<'js> {
-    const NAME: &'static str = "Response";
-    type Mutable = rquickjs::class::Readable;
-    const KIND: rquickjs::class::ClassKind = rquickjs::class::ClassKind::Callable;
-
-    /// None: rquickjs keeps a class's prototype per runtime, and each context has its own
-    /// `Function.prototype`; the instance is made with its context's (natives.rs).
-    fn prototype(_ctx: &Ctx<'js>) -> Result<Option<Object<'js>>> {
-        Ok(None)
+/// The class of [`response_constructor`]'s objects, registered in `ctx`'s runtime the first
+/// time.
+fn constructor_class(ctx: &Ctx<'_>) -> Result<qjs::JSClassID> {
+    if let Some(class) = ctx.userdata::<ConstructorClass>() {
+        return Ok(class.0);
     }
-
-    fn constructor(_ctx: &Ctx<'js>) -> Result<Option<rquickjs::function::Constructor<'js>>> {
-        Ok(None)
+    let definition = qjs::JSClassDef {
+        class_name: c"Response".as_ptr(),
+        finalizer: Some(finalize_constructor),
+        gc_mark: Some(mark_constructor),
+        call: Some(call_constructor),
+        exotic: std::ptr::null_mut(),
+    };
+    let mut id = 0;
+    // SAFETY: a new class in the context's own runtime, as rquickjs registers its own; QuickJS
+    // copies the definition.
+    let failed = unsafe {
+        let runtime = qjs::JS_GetRuntime(ctx.as_raw().as_ptr());
+        qjs::JS_NewClassID(runtime, &mut id);
+        qjs::JS_NewClass(runtime, id, &definition) != 0
+    };
+    if failed || ctx.store_userdata(ConstructorClass(id)).is_err() {
+        return Err(Exception::throw_internal(
+            ctx,
+            "cannot register the Response constructor's class",
+        ));
     }
+    Ok(id)
+}
 
-    fn call<'a>(
-        this: &rquickjs::class::JsCell<'js, Self>,
-        params: rquickjs::function::Params<'a, 'js>,
-    ) -> Result<Value<'js>> {
-        let me = this.borrow();
-        let ctx = params.ctx().clone();
-        if params.is_constructor() {
-            // `this` is `new.target` in a construct call.
-            let new_target = params.this();
-            if new_target == params.function()
-                && params.arg(1).is_none_or(|init| init.is_undefined())
-                && let Some(text) = params.arg(0).and_then(Value::into_string)
-                && let Some(response) = text_response(me.prototype.clone(), text, false)?
-            {
-                return Ok(response);
-            }
-            let args: Vec<Value<'js>> = (0..params.len()).filter_map(|i| params.arg(i)).collect();
-            let mut raw: Vec<_> = args.iter().map(Value::as_raw).collect();
-            // SAFETY: live values of this context, held by `args` for the call; QuickJS takes
-            // its own references (and copies the list before the constructor can write to it).
-            let made = unsafe {
-                rquickjs::qjs::JS_CallConstructor2(
-                    ctx.as_raw().as_ptr(),
-                    me.class.as_raw(),
-                    new_target.as_raw(),
-                    raw.len() as _,
-                    raw.as_mut_ptr(),
-                )
-            };
-            drop(args);
-            // SAFETY: the call's result, of this context and ours to own.
-            return unsafe { crate::from_raw_call(&ctx, made) };
+/// The slots of `object`, one of [`response_constructor`]'s objects (null before they are set).
+///
+/// # Safety
+/// `object` is an object of the class [`constructor_class`] registers.
+unsafe fn slots(object: qjs::JSValue) -> *mut ConstructorSlots {
+    let mut class_id = 0;
+    // SAFETY: the caller's object of our class, whose opaque is its slots or null.
+    unsafe { qjs::JS_GetAnyOpaque(object, &mut class_id).cast() }
+}
+
+unsafe extern "C" fn finalize_constructor(runtime: *mut qjs::JSRuntime, object: qjs::JSValue) {
+    // SAFETY: QuickJS finalizes only objects of the class; the slots are theirs alone.
+    unsafe {
+        let slots = slots(object);
+        if !slots.is_null() {
+            let slots = Box::from_raw(slots);
+            qjs::JS_FreeValueRT(runtime, slots.class);
+            qjs::JS_FreeValueRT(runtime, slots.prototype);
         }
-        // Without `new`: the class throws what a class throws.
-        let args: Vec<Value<'js>> = (0..params.len()).filter_map(|i| params.arg(i)).collect();
-        let this = rquickjs::function::This(params.this());
-        me.class.call((this, rquickjs::function::Rest(args)))
+    }
+}
+
+unsafe extern "C" fn mark_constructor(
+    runtime: *mut qjs::JSRuntime,
+    object: qjs::JSValue,
+    mark: qjs::JS_MarkFunc,
+) {
+    // SAFETY: QuickJS marks only live objects of the class, whose slots hold live values.
+    unsafe {
+        let slots = slots(object);
+        if !slots.is_null() {
+            qjs::JS_MarkValue(runtime, (*slots).class, mark);
+            qjs::JS_MarkValue(runtime, (*slots).prototype, mark);
+        }
+    }
+}
+
+/// The call hook of [`response_constructor`]'s objects: QuickJS's arguments as they come, and
+/// an owned result (`JS_EXCEPTION` with the exception pending when it throws).
+unsafe extern "C" fn call_constructor(
+    ctx: *mut qjs::JSContext,
+    function: qjs::JSValue,
+    this: qjs::JSValue,
+    argc: std::ffi::c_int,
+    argv: *mut qjs::JSValue,
+    flags: std::ffi::c_int,
+) -> qjs::JSValue {
+    // SAFETY: QuickJS calls the hook only for objects of the class, which get their slots
+    // before JavaScript can reach them, and passes `argc` live arguments in `argv`.
+    unsafe {
+        let slots = &*slots(function);
+        if flags & qjs::JS_CALL_FLAG_CONSTRUCTOR as std::ffi::c_int == 0 {
+            // Without `new`: the class throws what a class throws.
+            return qjs::JS_Call(ctx, slots.class, this, argc, argv);
+        }
+        let args = match usize::try_from(argc) {
+            Ok(len) if len > 0 && !argv.is_null() => std::slice::from_raw_parts(argv, len),
+            _ => &[],
+        };
+        // In a construct call `this` is `new.target`: the function itself unless a subclass's
+        // constructor is running.
+        let plain = qjs::JS_VALUE_GET_PTR(this) == qjs::JS_VALUE_GET_PTR(function)
+            && qjs::JS_IsObject(this);
+        if plain
+            && let [text, rest @ ..] = args
+            && qjs::JS_IsString(*text)
+            && rest.first().is_none_or(|init| qjs::JS_IsUndefined(*init))
+            && let Some(made) = raw_text_response(ctx, slots.prototype, *text)
+        {
+            return made;
+        }
+        qjs::JS_CallConstructor2(ctx, slots.class, this, argc, argv)
+    }
+}
+
+/// [`text_response`] for [`call_constructor`]: the response (owned), `JS_EXCEPTION` with the
+/// exception pending, or `None` for the class to make it.
+///
+/// # Safety
+/// `ctx` is a live context, running; `prototype` and `text` are live values of it.
+unsafe fn raw_text_response(
+    ctx: *mut qjs::JSContext,
+    prototype: qjs::JSValue,
+    text: qjs::JSValue,
+) -> Option<qjs::JSValue> {
+    // SAFETY: the caller's live context.
+    let ctx = unsafe { Ctx::from_raw(std::ptr::NonNull::new_unchecked(ctx)) };
+    let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let raw = ctx.as_raw().as_ptr();
+        // SAFETY: references of our own to the caller's live values.
+        let (prototype, text) = unsafe {
+            (
+                Value::from_raw(ctx.clone(), qjs::JS_DupValue(raw, prototype)),
+                Value::from_raw(ctx.clone(), qjs::JS_DupValue(raw, text)),
+            )
+        };
+        let (Some(prototype), Some(text)) = (prototype.into_object(), text.into_string()) else {
+            return Ok(None);
+        };
+        // SAFETY: a reference of our own to the new response, for the caller.
+        text_response(prototype, text, false)
+            .map(|made| made.map(|response| unsafe { qjs::JS_DupValue(raw, response.as_raw()) }))
+    }));
+    match made {
+        Ok(Ok(made)) => made,
+        Ok(Err(rquickjs::Error::Exception)) => Some(qjs::JS_EXCEPTION),
+        Ok(Err(error)) => {
+            let _ = Exception::throw_internal(&ctx, &error.to_string());
+            Some(qjs::JS_EXCEPTION)
+        }
+        // A bug of ours, not the worker's: it fails this call rather than the process.
+        Err(_) => {
+            let _ = Exception::throw_internal(&ctx, "Response: a Rust panic (a Switchyard bug)");
+            Some(qjs::JS_EXCEPTION)
+        }
     }
 }
 

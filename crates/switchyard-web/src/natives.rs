@@ -799,21 +799,12 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>, options: &WebOptions) -> Result<Object
             Message::into_js(kind, state, prototype)
         },
     )?;
-    // The global `Response` (see ResponseConstructor), made by globals.js from fetch.js's class.
+    // The global `Response` (see response_constructor), made by globals.js from fetch.js's class.
     set_fn(
         &n,
         "responseConstructor",
         |ctx: Ctx<'js>, class: Function<'js>, prototype: Object<'js>| {
-            let made = crate::message::ResponseConstructor { class, prototype };
-            let function_prototype = Function::prototype(ctx.clone());
-            let function = rquickjs::Class::instance_proto(made, function_prototype)?
-                .into_inner()
-                .into_value()
-                .into_function()
-                .expect("a callable class instance is a function");
-            function.set_constructor(true);
-            // In the order a class has its own properties.
-            function.with_length(0)?.with_name("Response")
+            crate::message::response_constructor(&ctx, class, prototype)
         },
     )?;
     set_fn(

@@ -134,6 +134,8 @@ fn the_global_response_is_the_class_in_every_way_javascript_sees() {
         const rope = `${"x".repeat(300)}${"y".repeat(300)}`;
         let plainCall;
         try { Response.call({}, "x"); } catch (e) { plainCall = e.name; }
+        // `this` is the function itself, as `new.target` is in `new Response("x")`: still a call.
+        try { Response.call(Response, "x"); } catch (e) { plainCall += ` ${e.name}`; }
         const bound = Response.bind(null, "bound");
         return [
           typeof Response, Response.name, Response.length, Response.prototype.constructor === Response,
@@ -168,7 +170,7 @@ fn the_global_response_is_the_class_in_every_way_javascript_sees() {
     );
     assert_eq!(
         out,
-        r#"["function","Response",0,true,false,true,false,true,true,true,"200 text/plain;charset=UTF-8 plain","200 text/plain;charset=UTF-8 u","201 x/y init","200 null ","204 null ","200 text/plain;charset=UTF-8 a�b",true,true,true,1,"sub",true,"200 application/json {\"a\":1}",301,"error",true,true,true,true,"length,name,prototype,error,redirect,json","[{\"value\":\"Response\",\"writable\":false,\"enumerable\":false,\"configurable\":true},{\"value\":0,\"writable\":false,\"enumerable\":false,\"configurable\":true}]","TypeError","200 text/plain;charset=UTF-8 three","200 text/plain;charset=UTF-8 boxed",true,true,true,"200 text/plain;charset=UTF-8 bound","TypeError","200 text/plain;charset=UTF-8 proxy","200 text/plain;charset=UTF-8 target"]"#
+        r#"["function","Response",0,true,false,true,false,true,true,true,"200 text/plain;charset=UTF-8 plain","200 text/plain;charset=UTF-8 u","201 x/y init","200 null ","204 null ","200 text/plain;charset=UTF-8 a�b",true,true,true,1,"sub",true,"200 application/json {\"a\":1}",301,"error",true,true,true,true,"length,name,prototype,error,redirect,json","[{\"value\":\"Response\",\"writable\":false,\"enumerable\":false,\"configurable\":true},{\"value\":0,\"writable\":false,\"enumerable\":false,\"configurable\":true}]","TypeError TypeError","200 text/plain;charset=UTF-8 three","200 text/plain;charset=UTF-8 boxed",true,true,true,"200 text/plain;charset=UTF-8 bound","TypeError","200 text/plain;charset=UTF-8 proxy","200 text/plain;charset=UTF-8 target"]"#
     );
     // The class and the function hold each other through Rust: after a collection both still
     // work (and the runtime's teardown, which asserts nothing leaked, frees both).
