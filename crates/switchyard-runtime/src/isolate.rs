@@ -876,6 +876,7 @@ impl Isolate {
             isolate: self.clone(),
             id,
             upload,
+            replied: false,
         };
         let result = self.run(state.limits.cpu, |ctx| {
             let result = start(&ctx, id);
@@ -1797,6 +1798,9 @@ pub(crate) struct Started {
     isolate: Rc<Isolate>,
     id: u64,
     upload: Option<Arc<switchyard_web::Activity>>,
+    /// Its reply was taken at once ([`Started::now`]): the request is in neither `waiting` nor
+    /// `answered`, so dropping it has nothing there to clear.
+    replied: bool,
 }
 
 impl Started {
@@ -1805,10 +1809,12 @@ impl Started {
     pub(crate) fn now(&mut self) -> Option<Result<Reply, WorkerError>> {
         let state = &self.isolate.state;
         if let Some(reply) = state.take_answer(self.id) {
+            self.replied = true;
             return Some(reply);
         }
         if !state.waiting.borrow().contains_key(&self.id) {
             // Every way out of `waiting` answers; this is a safety net.
+            self.replied = true;
             return Some(Err(shut_down()));
         }
         None
@@ -1868,11 +1874,13 @@ impl Started {
 impl Drop for Started {
     fn drop(&mut self) {
         let state = &self.isolate.state;
-        let waiter = state.waiting.borrow_mut().remove(&self.id);
-        // A reply no one took (the request was dropped right after it came) goes with it,
-        // dropped with no borrow held: a response body's drop may run other code.
-        let unread = state.take_answer(self.id);
-        drop((waiter, unread));
+        if !self.replied {
+            let waiter = state.waiting.borrow_mut().remove(&self.id);
+            // A reply no one took (the request was dropped right after it came) goes with it,
+            // dropped with no borrow held: a response body's drop may run other code.
+            let unread = state.take_answer(self.id);
+            drop((waiter, unread));
+        }
         // Stubs passed as this call's arguments are released when it returns, as on Cloudflare.
         let id = self.id;
         state.release_imports(|scope| scope == ImportScope::Call(id));
