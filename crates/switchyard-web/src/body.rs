@@ -106,10 +106,29 @@ pub(crate) fn with_buffer<'js, R>(
 /// Calls `f` with the UTF-8 form of `text`: for a plain ASCII string QuickJS lends its own
 /// bytes, for any other it makes a copy. A lone surrogate is encoded as itself (3 bytes), so
 /// the bytes are not always valid UTF-8. (json.rs has its own, on raw values.)
+///
+/// It asks QuickJS directly: rquickjs's `to_cstring` takes a reference to the string and two to
+/// its context on the way, and this runs twice for every `new Response(text)` that leaves.
 pub(crate) fn with_string_utf8<R>(text: &JsString<'_>, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
-    let utf8 = text.clone().to_cstring()?;
-    // SAFETY: `utf8` holds `len()` bytes at `as_ptr()` until it is dropped, after `f`.
-    let bytes = unsafe { std::slice::from_raw_parts(utf8.as_ptr().cast::<u8>(), utf8.len()) };
+    /// The bytes QuickJS lent, given back however `f` ends.
+    struct Lent(*mut rquickjs::qjs::JSContext, *const std::ffi::c_char);
+    impl Drop for Lent {
+        fn drop(&mut self) {
+            // SAFETY: a C string of this context from `JS_ToCStringLen`, freed once.
+            unsafe { rquickjs::qjs::JS_FreeCString(self.0, self.1) };
+        }
+    }
+    let ctx = text.ctx().as_raw().as_ptr();
+    let mut len = 0;
+    // SAFETY: a live string of `ctx`; converting a string runs no JavaScript.
+    let utf8 = unsafe { rquickjs::qjs::JS_ToCStringLen(ctx, &mut len, text.as_raw()) };
+    if utf8.is_null() {
+        // Out of memory, with the exception pending.
+        return Err(rquickjs::Error::Exception);
+    }
+    let lent = Lent(ctx, utf8);
+    // SAFETY: QuickJS's `len` bytes at `utf8`, kept until `lent` is dropped, after `f`.
+    let bytes = unsafe { std::slice::from_raw_parts(lent.1.cast::<u8>(), len) };
     Ok(f(bytes))
 }
 
