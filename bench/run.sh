@@ -23,6 +23,6 @@ cargo build --release --quiet -p switchyard-server --example hyper_hello
 
 args=("$@")
 if [ "${1:-}" = "--smoke" ]; then
-  args=(--duration 1 --rounds 1 --workers 50 --idle-wait 0 --out bench/results-smoke "${@:2}")
+  args=(--duration 1 --rounds 1 --hello-rounds 1 --workers 50 --idle-wait 0 --out bench/results-smoke "${@:2}")
 fi
 python3 bench/bench.py "${args[@]}"
