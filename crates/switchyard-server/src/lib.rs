@@ -29,6 +29,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use head_timeout::{Connection, HeadTimeout};
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -41,7 +42,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use upload::{GuardedBody, Refused, Served, Tripped, Upload};
 
-mod timer;
+mod head_timeout;
 mod upload;
 
 /// The most bytes a request line plus headers may take (Cloudflare: 128 KB of headers in total).
@@ -212,10 +213,11 @@ async fn accept_loop(
         body_timeout: options.body_timeout,
         local_addr,
     });
+    let heads = HeadTimeout::new(options.header_timeout);
     let mut builder = http1::Builder::new();
     builder
-        .timer(timer::CoarseTimer::for_timeout(options.header_timeout))
-        .header_read_timeout(options.header_timeout)
+        // Kept by `heads` instead (see head_timeout.rs).
+        .header_read_timeout(None)
         // A longer request line plus headers gets 431, as Cloudflare limits headers to 128 KB.
         .max_header_size(MAX_HEAD_BYTES);
 
@@ -235,12 +237,23 @@ async fn accept_loop(
                 let context = context.clone();
                 // Formatted once per connection; each request clones the shared bytes.
                 let peer = HeaderValue::from_str(&peer.ip().to_string()).ok();
-                let service =
-                    service_fn(move |request| handle(&context, request, peer.clone()));
-                let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                let watched = heads.watch();
+                let service = {
+                    let watched = watched.clone();
+                    service_fn(move |request| {
+                        watched.busy();
+                        Watched {
+                            handling: handle(&context, request, peer.clone()),
+                            connection: Some(watched.clone()),
+                        }
+                    })
+                };
+                let serving = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
                 tokio::task::spawn_local(async move {
-                    // Errors here are the client's (reset, malformed request already answered).
-                    let _ = connection.await;
+                    // Errors here are the client's (reset, malformed request already answered);
+                    // a connection the header timeout closes ends here too.
+                    let mut serving = std::pin::pin!(serving);
+                    std::future::poll_fn(|cx| watched.poll_serving(serving.as_mut(), cx)).await;
                 });
             }
             _ = shutdown.changed() => break,
@@ -355,6 +368,24 @@ fn start(
         upload,
         is_head,
     })
+}
+
+/// [`Handling`] on a connection the header timeout watches: once its response is done, the
+/// connection waits for the next request's head.
+struct Watched {
+    handling: Handling,
+    connection: Option<Rc<Connection>>,
+}
+
+impl Future for Watched {
+    type Output = Result<Response<Served>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let Ok(mut response) = ready!(Pin::new(&mut this.handling).poll(cx));
+        response.body_mut().watched(this.connection.take());
+        Poll::Ready(Ok(response))
+    }
 }
 
 /// A request being handled (see [`handle`]).

@@ -3,6 +3,7 @@
 //! response, as on Cloudflare.
 
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -11,6 +12,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Frame, Incoming, SizeHint};
 use switchyard_web::{Body, BodyError};
+
+use crate::head_timeout::Connection;
 
 /// Request bodies announced (by Content-Length) at this size or smaller are read whole before
 /// the worker runs: one `Bytes`, no stream machinery, and a slow client gets a 408 before any
@@ -195,15 +198,25 @@ impl hyper::body::Body for GuardedBody {
 }
 
 /// The response body as hyper sends it. When hyper is done with it (sent, or the client went
-/// away) the request's upload ends too.
+/// away) the request's upload ends too, and its connection waits for the next request's head.
 pub(crate) struct Served {
     body: Body,
     upload: Option<Arc<Upload>>,
+    connection: Option<Rc<Connection>>,
 }
 
 impl Served {
     pub(crate) fn new(body: Body, upload: Option<Arc<Upload>>) -> Served {
-        Served { body, upload }
+        Served {
+            body,
+            upload,
+            connection: None,
+        }
+    }
+
+    /// Tell `connection` when this response is done.
+    pub(crate) fn watched(&mut self, connection: Option<Rc<Connection>>) {
+        self.connection = connection;
     }
 }
 
@@ -211,6 +224,9 @@ impl Drop for Served {
     fn drop(&mut self) {
         if let Some(upload) = &self.upload {
             upload.end();
+        }
+        if let Some(connection) = &self.connection {
+            connection.waiting();
         }
     }
 }

@@ -739,6 +739,36 @@ fn a_client_too_slow_to_send_its_headers_is_disconnected() {
 }
 
 #[test]
+fn a_kept_alive_connection_waits_no_longer_than_the_header_timeout() {
+    use std::io::{Read, Write};
+    let server = TestServer::start(&["basic/wrangler.toml"], &["--header-timeout", "0.3"]);
+    let mut client = std::net::TcpStream::connect(server.addr).unwrap();
+    client
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    client
+        .write_all(b"GET /wait-until-result HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    // The response, then (no next request coming) the end of the connection: a read error here
+    // is the safety net's timeout, the connection kept open.
+    let mut seen = Vec::new();
+    let read = client.read_to_end(&mut seen);
+    assert!(read.is_ok(), "the idle connection was kept open: {read:?}");
+    let seen = String::from_utf8_lossy(&seen);
+    assert!(seen.starts_with("HTTP/1.1 200 OK"), "{seen}");
+    assert_eq!(seen.matches("HTTP/1.1").count(), 1, "{seen}");
+}
+
+#[test]
+fn a_handler_slower_than_the_header_timeout_is_answered() {
+    // The timeout covers waiting for a request's head, not the worker's answer to it.
+    let server = TestServer::start(&["timers/wrangler.toml"], &["--header-timeout", "0.3"]);
+    let response = server.get("/slow?ms=900");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.text(), "slow done");
+}
+
+#[test]
 fn a_client_that_sends_its_headers_within_the_timeout_is_served() {
     use std::io::{Read, Write};
     use std::time::Duration;
