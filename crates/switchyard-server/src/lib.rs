@@ -29,7 +29,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use head_timeout::{Connection, HeadTimeout};
+use head_timeout::{Connection, HeadTimeout, WatchedIo};
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -248,7 +248,8 @@ async fn accept_loop(
                         }
                     })
                 };
-                let serving = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                let io = WatchedIo::new(TokioIo::new(stream), watched.clone());
+                let serving = graceful.watch(builder.serve_connection(io, service));
                 tokio::task::spawn_local(async move {
                     // Errors here are the client's (reset, malformed request already answered);
                     // a connection the header timeout closes ends here too.

@@ -197,8 +197,9 @@ impl hyper::body::Body for GuardedBody {
     }
 }
 
-/// The response body as hyper sends it. When hyper is done with it (sent, or the client went
-/// away) the request's upload ends too, and its connection waits for the next request's head.
+/// The response body as hyper sends it. When hyper is done with it (its last bytes taken, or the
+/// client gone) the request's upload ends too, and the header timeout learns the response is
+/// on its way out (see head_timeout.rs).
 pub(crate) struct Served {
     body: Body,
     upload: Option<Arc<Upload>>,
@@ -214,7 +215,7 @@ impl Served {
         }
     }
 
-    /// Tell `connection` when this response is done.
+    /// Tell `connection` when hyper is done with this body.
     pub(crate) fn watched(&mut self, connection: Option<Rc<Connection>>) {
         self.connection = connection;
     }
@@ -226,7 +227,7 @@ impl Drop for Served {
             upload.end();
         }
         if let Some(connection) = &self.connection {
-            connection.waiting();
+            connection.sent();
         }
     }
 }

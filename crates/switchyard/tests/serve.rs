@@ -760,6 +760,41 @@ fn a_kept_alive_connection_waits_no_longer_than_the_header_timeout() {
 }
 
 #[test]
+fn a_response_read_slower_than_the_header_timeout_arrives_whole() {
+    use std::io::{Read, Write};
+    // More than the kernel's socket buffers hold: most of it waits in the server until the
+    // client reads, long after the timeout.
+    const MB: usize = 32;
+    let server = TestServer::start(&["basic/wrangler.toml"], &["--header-timeout", "0.3"]);
+    let mut client = std::net::TcpStream::connect(server.addr).unwrap();
+    client
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    client
+        .write_all(format!("GET /zeros?mb={MB} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes())
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let mut seen = Vec::new();
+    let mut buf = vec![0; 1 << 16];
+    let head_end = loop {
+        let n = client.read(&mut buf).expect("the response");
+        assert!(n > 0, "closed before the end of the head");
+        seen.extend_from_slice(&buf[..n]);
+        if let Some(at) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+    };
+    assert!(seen.starts_with(b"HTTP/1.1 200 OK"));
+    let mut body = seen.len() - head_end;
+    while body < MB << 20 {
+        let n = client.read(&mut buf).expect("the rest of the body");
+        assert!(n > 0, "cut off after {body} of {} bytes", MB << 20);
+        body += n;
+    }
+    assert_eq!(body, MB << 20);
+}
+
+#[test]
 fn a_handler_slower_than_the_header_timeout_is_answered() {
     // The timeout covers waiting for a request's head, not the worker's answer to it.
     let server = TestServer::start(&["timers/wrangler.toml"], &["--header-timeout", "0.3"]);

@@ -31,6 +31,9 @@ export default {
         return new Response(null, { status: 204, statusText: "Nothing" });
       case "/bytes":
         return new Response(new Uint8Array([0, 1, 2, 255]));
+      case "/zeros":
+        // `?mb=` MiB of zero bytes, in one piece.
+        return new Response(new Uint8Array(Number(url.searchParams.get("mb") || 1) * 1024 * 1024));
       case "/web": {
         const encoded = new TextEncoder().encode("héllo");
         const clone = structuredClone({ when: new Date(0), list: [1, { x: 2 }], map: new Map([["k", 1]]) });
