@@ -659,7 +659,7 @@ let responseInternals;
 class Response {
   constructor(body = null, init = undefined) {
     // A worker's `new Response(text)` with nothing else, what most handlers return, does not
-    // reach here: the global Response makes it in Rust (ResponseConstructor in message.rs),
+    // reach here: the global Response makes it in Rust (response_constructor in message.rs),
     // with the state the steps below would give it.
     const prototype = prototypeFrom(new.target, Response);
     init = dictionary(init, "Failed to construct 'Response'");
@@ -699,7 +699,7 @@ class Response {
     if (text === undefined) {
       throw new TypeError("Failed to execute 'json' on 'Response': The data is not JSON serializable");
     }
-    // Made in one call into Rust, as `new Response(text)` is (ResponseConstructor); undefined
+    // Made in one call into Rust, as `new Response(text)` is (response_constructor); undefined
     // for long text or text that is not well-formed UTF-16, which the steps below take.
     if (init === undefined) {
       const response = textResponse(Response.prototype, text, true);

@@ -114,7 +114,7 @@ function defineGlobal(name, value, enumerable) {
   });
 }
 
-// `new Response(text)` is made in Rust by the global `Response` (ResponseConstructor in
+// `new Response(text)` is made in Rust by the global `Response` (response_constructor in
 // message.rs), which leaves everything else to the class; to JavaScript it is the class: the
 // same own properties (prototype, statics) and `Response.prototype.constructor`.
 const ResponseGlobal = native.responseConstructor(Response, Response.prototype);

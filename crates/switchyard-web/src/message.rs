@@ -479,10 +479,19 @@ pub(crate) fn response_constructor<'js>(
         class: unsafe { qjs::JS_DupValue(raw, class.as_raw()) },
         prototype: unsafe { qjs::JS_DupValue(raw, prototype.as_raw()) },
     });
+    let slots = Box::into_raw(slots);
     // SAFETY: `made` is an object of our class, with no opaque yet: from here its finalizer
-    // owns the slots.
+    // owns the slots. Were they refused, they are still ours to free.
     unsafe {
-        qjs::JS_SetOpaque(made.as_raw(), Box::into_raw(slots).cast());
+        if qjs::JS_SetOpaque(made.as_raw(), slots.cast()) < 0 {
+            let slots = Box::from_raw(slots);
+            qjs::JS_FreeValue(raw, slots.class);
+            qjs::JS_FreeValue(raw, slots.prototype);
+            return Err(Exception::throw_internal(
+                ctx,
+                "the Response constructor's class has no room for its slots",
+            ));
+        }
         qjs::JS_SetConstructorBit(raw, made.as_raw(), true);
     }
     let function = made
@@ -526,6 +535,7 @@ fn constructor_class(ctx: &Ctx<'_>) -> Result<qjs::JSClassID> {
         qjs::JS_NewClassID(runtime, &mut id);
         qjs::JS_NewClass(runtime, id, &definition) != 0
     };
+    // Were the id not kept, the next context would register another class: more ids, no harm.
     if failed || ctx.store_userdata(ConstructorClass(id)).is_err() {
         return Err(Exception::throw_internal(
             ctx,
@@ -583,9 +593,12 @@ unsafe extern "C" fn call_constructor(
     flags: std::ffi::c_int,
 ) -> qjs::JSValue {
     // SAFETY: QuickJS calls the hook only for objects of the class, which get their slots
-    // before JavaScript can reach them, and passes `argc` live arguments in `argv`.
+    // before JavaScript can reach them (null is checked all the same), and passes `argc` live
+    // arguments in `argv`.
     unsafe {
-        let slots = &*slots(function);
+        let Some(slots) = slots(function).as_ref() else {
+            return qjs::JS_ThrowInternalError(ctx, c"Response has no class to call".as_ptr());
+        };
         if flags & qjs::JS_CALL_FLAG_CONSTRUCTOR as std::ffi::c_int == 0 {
             // Without `new`: the class throws what a class throws.
             return qjs::JS_Call(ctx, slots.class, this, argc, argv);
