@@ -51,6 +51,8 @@ count() {
   shift 2
   valgrind --tool=callgrind --callgrind-out-file="$work/$name.%p" "$@" >/dev/null 2>&1 &
   local pid=$!
+  # `count` runs in a subshell of its own: however it ends, the server goes with it.
+  trap "kill $pid 2>/dev/null || true" EXIT
   send "$port" 200            # warm up: the worker's isolate, caches, hyper's buffers
   callgrind_control -z "$pid" >/dev/null
   send "$port" "$requests"
