@@ -1,11 +1,11 @@
 //! The header timeout (`--header-timeout`): a connection must send each request's head within it
-//! of opening, or of the end of its previous response, so it also bounds how long a kept-alive
-//! connection waits for its next request. Past it, the connection is closed.
+//! of opening, or of its previous response being all written, so it also bounds how long a
+//! kept-alive connection waits for its next request. Past it, the connection is closed.
 //!
 //! hyper can keep this timeout itself, but it makes one for every request: a clock read, a boxed
 //! sleep registered and dropped, and another pass through its read loop to start it, ~1,100
 //! instructions of a hello request's ~17,800 (bench/NOTES.md). Here a connection only notes when
-//! it starts to wait (~270): hyper calling the service marks it busy, and once the response's
+//! it starts to wait (~300): hyper calling the service marks it busy, and once the response's
 //! last bytes are written ([`WatchedIo`] sees hyper flush after the body is dropped) it waits from
 //! then. One local task per server thread sweeps the thread's connections every sixteenth of the
 //! timeout (10 ms to 1 s) while there are any, closing those that waited longer. A response still
