@@ -4,7 +4,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{TestServer, exchange_raw, parse_response, send_raw};
+use support::{TestServer, exchange_raw, parse_response, read_head, send_raw};
 
 #[test]
 fn request_method_url_headers_and_body_reach_the_worker_intact() {
@@ -713,17 +713,24 @@ fn a_head_response_keeps_the_workers_content_length() {
     assert_eq!(response.header("content-length"), Some("5"));
 }
 
+/// A raw connection to `addr` whose reads give up after 20 s: a safety net far above the
+/// timeouts these tests set, so a connection the server wrongly keeps open fails the read with a
+/// timeout error instead of hanging the test.
+fn raw_client(addr: std::net::SocketAddr) -> std::net::TcpStream {
+    let client = std::net::TcpStream::connect(addr).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    client
+}
+
 #[test]
 fn a_client_too_slow_to_send_its_headers_is_disconnected() {
     use std::io::{Read, Write};
     let server = TestServer::start(&["basic/wrangler.toml"], &["--header-timeout", "0.3"]);
     // Slowloris: a request line and one header, then nothing more.
-    let mut slow = std::net::TcpStream::connect(server.addr).unwrap();
+    let mut slow = raw_client(server.addr);
     slow.write_all(b"GET /env HTTP/1.1\r\nHost: a\r\n").unwrap();
-    // A safety net far above the timeout: if the server never closed the connection, this read
-    // fails with a timeout error instead of reaching end of stream.
-    slow.set_read_timeout(Some(std::time::Duration::from_secs(20)))
-        .unwrap();
     let mut rest = Vec::new();
     let read = slow.read_to_end(&mut rest);
     assert!(
@@ -742,10 +749,7 @@ fn a_client_too_slow_to_send_its_headers_is_disconnected() {
 fn a_kept_alive_connection_waits_no_longer_than_the_header_timeout() {
     use std::io::{Read, Write};
     let server = TestServer::start(&["basic/wrangler.toml"], &["--header-timeout", "0.3"]);
-    let mut client = std::net::TcpStream::connect(server.addr).unwrap();
-    client
-        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
-        .unwrap();
+    let mut client = raw_client(server.addr);
     client
         .write_all(b"GET /wait-until-result HTTP/1.1\r\nHost: a\r\n\r\n")
         .unwrap();
@@ -766,28 +770,22 @@ fn a_response_read_slower_than_the_header_timeout_arrives_whole() {
     // client reads, long after the timeout.
     const MB: usize = 32;
     let server = TestServer::start(&["basic/wrangler.toml"], &["--header-timeout", "0.3"]);
-    let mut client = std::net::TcpStream::connect(server.addr).unwrap();
-    client
-        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
-        .unwrap();
+    let mut client = raw_client(server.addr);
     client
         .write_all(format!("GET /zeros?mb={MB} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes())
         .unwrap();
     std::thread::sleep(std::time::Duration::from_secs(1));
-    let mut seen = Vec::new();
+    let mut reader = std::io::BufReader::new(client);
+    let head = read_head(&mut reader);
+    assert!(
+        head.first()
+            .is_some_and(|l| l.starts_with("HTTP/1.1 200 OK")),
+        "{head:?}"
+    );
     let mut buf = vec![0; 1 << 16];
-    let head_end = loop {
-        let n = client.read(&mut buf).expect("the response");
-        assert!(n > 0, "closed before the end of the head");
-        seen.extend_from_slice(&buf[..n]);
-        if let Some(at) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-    };
-    assert!(seen.starts_with(b"HTTP/1.1 200 OK"));
-    let mut body = seen.len() - head_end;
+    let mut body = 0;
     while body < MB << 20 {
-        let n = client.read(&mut buf).expect("the rest of the body");
+        let n = reader.read(&mut buf).expect("the rest of the body");
         assert!(n > 0, "cut off after {body} of {} bytes", MB << 20);
         body += n;
     }
@@ -809,10 +807,7 @@ fn a_client_that_sends_its_headers_within_the_timeout_is_served() {
     use std::time::Duration;
     // Sleeps well inside the timeout: this checks the timeout is not early, not how long it is.
     let server = TestServer::start(&["basic/wrangler.toml"], &["--header-timeout", "3"]);
-    let mut client = std::net::TcpStream::connect(server.addr).unwrap();
-    client
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
+    let mut client = raw_client(server.addr);
     let read_response = |client: &mut std::net::TcpStream| {
         // /wait-until-result answers "none" here: no waitUntil ran.
         let mut seen = Vec::new();
@@ -894,10 +889,8 @@ fn a_client_too_slow_to_send_its_body_gets_408_and_is_disconnected() {
     use std::io::{Read, Write};
     let server = TestServer::start(&["basic/wrangler.toml"], &["--body-timeout", "0.3"]);
     // Promise 100 bytes, send 10, then stall.
-    let mut slow = std::net::TcpStream::connect(server.addr).unwrap();
+    let mut slow = raw_client(server.addr);
     slow.write_all(b"POST /echo HTTP/1.1\r\nHost: a\r\ncontent-length: 100\r\n\r\n0123456789")
-        .unwrap();
-    slow.set_read_timeout(Some(std::time::Duration::from_secs(20)))
         .unwrap();
     let mut response = Vec::new();
     let read = slow.read_to_end(&mut response);
